@@ -1,0 +1,1 @@
+"""Reproducible experiments on attention models: data, models, training, tracking, reports."""

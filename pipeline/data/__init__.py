@@ -1,0 +1,1 @@
+"""Raw data parsing, validation, splits and batching."""

@@ -1,0 +1,104 @@
+"""Writing outputs so that a failed stage never leaves half of them behind."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+
+def write_json(path: Path, data: Any) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+    _atomic_write_text(path, text)
+
+
+def write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write_text(path, text)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def file_sha256(*paths: Path) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+class StagedOutputs:
+    """Collects a stage's outputs in a scratch folder and moves them into place together.
+
+    Usage::
+
+        with staged_outputs() as out:
+            write_json(out.path("metrics/nmt/h32-small.json"), metrics)
+        # only now do the files appear at their real paths
+
+    If the block raises, nothing is moved and any earlier version of the targets is
+    removed, so DVC never sees a mix of old and new outputs.
+    """
+
+    def __init__(self, root: Path, scratch: Path):
+        self.root = root
+        self.scratch = scratch
+        self.targets: list[Path] = []
+
+    def path(self, target: str | Path) -> Path:
+        target = Path(target)
+        relative = target.relative_to(self.root) if target.is_absolute() else target
+        self.targets.append(self.root / relative)
+        staged = self.scratch / relative
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        return staged
+
+    def commit(self) -> None:
+        for target in dict.fromkeys(self.targets):
+            staged = self.scratch / target.relative_to(self.root)
+            if not staged.exists():
+                raise FileNotFoundError(f"stage declared output {target} but did not write it")
+            remove(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+
+
+@contextlib.contextmanager
+def staged_outputs(root: Path, clear: list[Path] = ()) -> Iterator[StagedOutputs]:
+    """Remove `clear` up front (stale outputs), stage new ones, commit them on success."""
+    root = Path(root).resolve()
+    for stale in clear:
+        remove(root / stale)
+    scratch_parent = root / ".cache" / "staging"
+    scratch_parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=scratch_parent))
+    try:
+        outputs = StagedOutputs(root, scratch)
+        yield outputs
+        outputs.commit()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def remove(path: Path) -> None:
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

@@ -1,0 +1,1 @@
+"""Model definitions (nanoGPT-style: top-down, one idea per class, shape comments)."""

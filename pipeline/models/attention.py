@@ -1,0 +1,44 @@
+"""Single-head scaled dot-product attention, as in the assignment.
+
+    Attention(Q, K, V) = softmax(Q K^T / sqrt(h)) V,   Q = x W_q, K = y W_k, V = y W_v
+
+There is no output projection and no multi-head split: each of Q, K and V is one
+`Linear(h, h)`. The arithmetic runs through `torch.nn.functional.scaled_dot_product_attention`,
+which fuses the scaling, softmax over keys and weighted sum (and applies the causal mask).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ScaledDotAttention(nn.Module):
+    """Queries attend to keys/values; `causal=True` hides keys after each query position."""
+
+    def __init__(self, hidden_size: int, causal: bool = False):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.causal = causal
+        self.Q = nn.Linear(hidden_size, hidden_size)
+        self.K = nn.Linear(hidden_size, hidden_size)
+        self.V = nn.Linear(hidden_size, hidden_size)
+
+    def forward(self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        """queries (B, H) or (B, Tq, H); keys, values (B, Tk, H) -> context shaped like queries."""
+        single_query = queries.dim() == 2
+        if single_query:
+            queries = queries.unsqueeze(1)  # (B, 1, H)
+        q, k, v = self.Q(queries), self.K(keys), self.V(values)  # (B, Tq, H), (B, Tk, H), (B, Tk, H)
+        # Causal masking aligns query t with key t; with Tq == Tk (self-attention) that is
+        # the usual lower-triangular mask. The default scale is 1/sqrt(H), as in the reference.
+        context = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)  # (B, Tq, H)
+        return context.squeeze(1) if single_query else context
+
+
+class CausalScaledDotAttention(ScaledDotAttention):
+    """Self-attention in which position t sees positions <= t only."""
+
+    def __init__(self, hidden_size: int):
+        super().__init__(hidden_size, causal=True)

@@ -1,0 +1,179 @@
+"""One encoder-decoder training run, end to end: train, evaluate, write outputs, track.
+
+Order matters for safety: the stage's own files (weights, metrics, curve) are written
+before the last MLflow calls, so a tracking failure never loses a finished training;
+the resume state is deleted only once everything, tracking included, succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import figures
+from pipeline.data.batching import LengthBucketBatcher
+from pipeline.data.piglatin import read_pairs
+from pipeline.errors import PipelineError
+from pipeline.io import staged_outputs, write_json
+from pipeline.lineage import OUTPUTS_TAG, outputs_fingerprint
+from pipeline.models.transformer import Seq2SeqTransformer, TransformerConfig
+from pipeline.nmt import save_model, seq2seq_loss, translate_sentence, word_accuracy
+from pipeline.params import NmtRun, Params
+from pipeline.paths import project_root
+from pipeline.runtime import seed_everything, select_device
+from pipeline.tracking import RunTracker, git_commit
+from pipeline.training import Callbacks, EpochRecord, FitConfig, fit
+from pipeline.vocab import VOCAB
+
+
+class MlflowEpochLogger(Callbacks):
+    """Streams per-epoch metrics to MLflow (step = epoch) while training runs."""
+
+    def __init__(self, tracker: RunTracker):
+        self.tracker = tracker
+
+    def on_resume(self, history: list[EpochRecord]) -> None:
+        if not self.tracker.resumed:  # a fresh MLflow run: replay the epochs it has not seen
+            for record in history:
+                self.on_epoch_end(record)
+
+    def on_epoch_end(self, record: EpochRecord) -> None:
+        self.tracker.log_metrics(epoch_metrics(record), step=record.epoch)
+
+
+def epoch_metrics(record: EpochRecord) -> dict[str, float]:
+    return {
+        "train_loss": record.train_loss,
+        "val_loss": record.val_loss,
+        "lr": record.lr,
+        "iterations": record.iterations,
+        "tokens": record.tokens,
+        "epoch_seconds": record.seconds,
+        **record.extra,
+    }
+
+
+def train_seq2seq_run(
+    *,
+    name: str,
+    run: NmtRun,
+    params: Params,
+    data_dir: Path,
+    experiment: str,
+    output_dir: Path,
+    metrics_file: Path,
+    curve_file: Path,
+    state_dir: Path,
+    fingerprint: str,
+) -> None:
+    device = select_device(params.device)
+    train_pairs = read_pairs(data_dir / "train.txt")
+    val_pairs = read_pairs(data_dir / "val.txt")
+    for sentence in params.nmt.eval.sentences:
+        VOCAB.check_text(sentence, "params.yaml: nmt.eval.sentences")
+
+    seed_everything(params.seed)
+    config = TransformerConfig(vocab_size=len(VOCAB), hidden_size=run.hidden_size, num_layers=run.num_layers)
+    model = Seq2SeqTransformer(config)
+    train_batcher = LengthBucketBatcher(train_pairs, VOCAB, run.batch_size, seed=params.seed)
+    val_batches = LengthBucketBatcher(val_pairs, VOCAB, run.batch_size, seed=params.seed, shuffle=False).batches()
+    num_parameters = sum(p.numel() for p in model.parameters())
+
+    commit, dirty = git_commit()
+    tags = {
+        "git_commit": commit,
+        "git_dirty": str(dirty).lower(),
+        "dvc_stage": os.environ.get("DVC_STAGE", f"train_nmt@{name}"),
+        "dataset": f"piglatin-{run.dataset}",
+        "model": "transformer-encoder-decoder",
+        "config_sha256": fingerprint,
+    }
+    with RunTracker(experiment, name, tags, resume_file=state_dir / "mlflow_run_id") as tracker:
+        if not tracker.resumed:
+            tracker.log_params(
+                {"run": run.model_dump(), "seed": params.seed, "device": str(device), "parameters": num_parameters}
+                | {"data": params.data.piglatin.model_dump(exclude={"files"}), "eval": params.nmt.eval.model_dump(exclude={"sentences"})}
+            )
+            for split, pairs in (("train", train_pairs), ("validation", val_pairs)):
+                frame = pd.DataFrame({"english": [p.source for p in pairs], "piglatin": [p.target for p in pairs]})
+                tracker.log_dataset(frame, f"piglatin-{run.dataset}-{split}", str(data_dir / f"{split}.txt"), split)
+
+        result = fit(
+            model,
+            train_batches=train_batcher.batches,
+            val_batches=val_batches,
+            loss_fn=seq2seq_loss,
+            config=FitConfig(epochs=run.epochs, patience=run.patience, lr=run.lr, lr_decay=run.lr_decay),
+            resume_path=state_dir / "state.pt",
+            fingerprint=fingerprint,
+            callbacks=MlflowEpochLogger(tracker),
+            device=device,
+            description=name,
+        )
+
+        max_len = params.nmt.eval.max_decode_len
+        accuracy, predictions = word_accuracy(model, val_pairs, VOCAB, max_len, device)
+        translations = pd.DataFrame(
+            {
+                "sentence": params.nmt.eval.sentences,
+                "translation": [translate_sentence(model, s, VOCAB, max_len, device) for s in params.nmt.eval.sentences],
+            }
+        )
+        curve = pd.DataFrame([epoch_metrics(r) | {"epoch": r.epoch} for r in result.history])
+        curve = curve[["epoch", "iterations", "tokens", "train_loss", "val_loss", "lr", "epoch_seconds"]]
+        metrics = {
+            "best_val_loss": result.best_val_loss,
+            "best_epoch": result.best_epoch,
+            "epochs_trained": len(result.history),
+            "stopped_early": result.stopped_early,
+            "final_train_loss": result.history[-1].train_loss,
+            "val_word_accuracy": accuracy,
+            "parameters": num_parameters,
+            "train_tokens": result.history[-1].tokens,
+            "train_seconds": round(result.train_seconds, 2),
+            "tokens_per_second": round(result.history[-1].tokens / max(result.train_seconds, 1e-9), 1),
+        }
+
+        root = project_root()
+        with staged_outputs(root, clear=[output_dir, metrics_file, curve_file]) as out:
+            model_dir = out.path(output_dir)
+            save_model(model_dir, model, result.best_state, {"run": name, "params": run.model_dump()})
+            translations.to_json(model_dir / "translations.json", orient="records", indent=2)
+            write_json(out.path(metrics_file), metrics)
+            curve.drop(columns="epoch_seconds").to_csv(out.path(curve_file), index=False, float_format="%.6g")
+
+        tracker.log_metrics({k: float(v) for k, v in metrics.items()})
+        figure = figures.loss_curve(curve, f"{name}: loss per epoch")
+        tracker.log_figure(figure, "figures/loss_curve.png")
+        figures.close(figure)
+        tracker.log_table(translations, "tables/sample_translations.json")
+        tracker.log_table(
+            pd.DataFrame(
+                {
+                    "english": [p.source for p in val_pairs],
+                    "target": [p.target for p in val_pairs],
+                    "prediction": predictions,
+                    "correct": [pred == p.target for pred, p in zip(predictions, val_pairs)],
+                }
+            ),
+            "tables/val_predictions.json",
+        )
+        tracker.set_tags({OUTPUTS_TAG: outputs_fingerprint(metrics_file, curve_file)})
+
+    print(
+        f"{name}: best val loss {result.best_val_loss:.4f} at epoch {result.best_epoch}, "
+        f"word accuracy {accuracy:.3f}, {result.train_seconds:.1f}s",
+        file=sys.stderr,
+    )
+    for row in translations.itertuples():
+        print(f"  {row.sentence} -> {row.translation}", file=sys.stderr)
+    if tracker.failures:
+        raise PipelineError(
+            f"{name}: training finished and its outputs are written, but MLflow did not record everything "
+            f"({tracker.failure_summary()}); rerun the stage to log it again (it resumes from the finished state)"
+        )
+    shutil.rmtree(state_dir, ignore_errors=True)

@@ -1,0 +1,204 @@
+"""The one place that reads and validates `params.yaml`.
+
+Every stage calls `load_params()` before doing any heavy work, so a typo or an
+out-of-range value fails in a second with a message such as::
+
+    params.yaml: nmt.runs.h32-small.hidden_size: must be a positive even integer, got -4
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.errors import PipelineError
+
+PARAMS_FILE = "params.yaml"
+
+
+class Section(BaseModel):
+    # Unknown keys are typos until proven otherwise; params are immutable once loaded.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+def _as_float(value: object) -> object:
+    # YAML reads `5e-4` as a string (YAML 1.1) and `1` as an int; accept both as floats.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+# ---------------------------------------------------------------------------- data
+
+
+class PigLatinData(Section):
+    files: dict[str, str] = Field(min_length=1)  # dataset name -> raw file
+    val_fraction: float = Field(gt=0, lt=1)
+    split_seed: int
+
+    _as_float = field_validator("val_fraction", mode="before")(_as_float)
+
+    @field_validator("files")
+    @classmethod
+    def _names_are_slugs(cls, files: dict[str, str]) -> dict[str, str]:
+        for name in files:
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"dataset name {name!r} must use only a-z, 0-9 and _")
+        return files
+
+
+class DataParams(Section):
+    piglatin: PigLatinData
+
+
+# ----------------------------------------------------------------------------- nmt
+
+
+class NmtRun(Section):
+    """One encoder-decoder training run (one entry of the DVC matrix)."""
+
+    dataset: str
+    hidden_size: PositiveInt
+    num_layers: PositiveInt
+    epochs: PositiveInt
+    patience: PositiveInt
+    batch_size: PositiveInt
+    lr: PositiveFloat
+    lr_decay: float = Field(gt=0, le=1)
+
+    _as_float = field_validator("lr", "lr_decay", mode="before")(_as_float)
+
+    @field_validator("hidden_size")
+    @classmethod
+    def _even(cls, hidden_size: int) -> int:
+        # Sinusoidal positional encoding interleaves sin/cos pairs.
+        if hidden_size % 2:
+            raise ValueError(f"must be a positive even integer, got {hidden_size}")
+        return hidden_size
+
+
+class NmtMatrix(Section):
+    """The axes of the `train_nmt` matrix stage in dvc.yaml; run name = `{model}-{dataset}`."""
+
+    model: list[str] = Field(min_length=1)
+    dataset: list[str] = Field(min_length=1)
+
+    def run_names(self) -> list[str]:
+        return [f"{m}-{d}" for m, d in itertools.product(self.model, self.dataset)]
+
+
+class NmtEval(Section):
+    max_decode_len: PositiveInt
+    sentences: list[str] = Field(min_length=1)
+
+
+class NmtParams(Section):
+    matrix: NmtMatrix
+    runs: dict[str, NmtRun]
+    eval: NmtEval
+
+    @model_validator(mode="after")
+    def _runs_match_matrix(self) -> NmtParams:
+        for name in self.matrix.run_names():
+            if name not in self.runs:
+                raise ValueError(f"runs: the matrix asks for run {name!r} but nmt.runs has no such entry")
+        for name, run in self.runs.items():
+            match = re.fullmatch(r"h(\d+)-([a-z0-9_]+)", name)
+            if not match:
+                raise ValueError(f"runs.{name}: run names must look like h<hidden>-<dataset>, e.g. h32-small")
+            if int(match.group(1)) != run.hidden_size:
+                raise ValueError(
+                    f"runs.{name}.hidden_size: the run name says {match.group(1)}, got {run.hidden_size}"
+                )
+            if match.group(2) != run.dataset:
+                raise ValueError(f"runs.{name}.dataset: the run name says {match.group(2)!r}, got {run.dataset!r}")
+        return self
+
+
+# -------------------------------------------------------------------------- report
+
+
+class ReportParams(Section):
+    # Lowest validation losses seen in published runs of the same assignment (DESIGN.md).
+    published_best_val_loss: dict[str, tuple[float, float]]
+
+    @field_validator("published_best_val_loss", mode="before")
+    @classmethod
+    def _floats(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: tuple(_as_float(x) for x in v) if isinstance(v, list) else v for k, v in value.items()}
+        return value
+
+
+# ---------------------------------------------------------------------------- root
+
+
+class Params(Section):
+    seed: int
+    device: Literal["auto", "cpu", "cuda"]
+    data: DataParams
+    nmt: NmtParams
+    report: ReportParams
+
+    @model_validator(mode="after")
+    def _datasets_exist(self) -> Params:
+        known = sorted(self.data.piglatin.files)
+        for name, run in self.nmt.runs.items():
+            if run.dataset not in known:
+                raise ValueError(f"nmt.runs.{name}.dataset: must be one of {known}, got {run.dataset!r}")
+        for dataset in self.nmt.matrix.dataset:
+            if dataset not in known:
+                raise ValueError(f"nmt.matrix.dataset: must list names from data.piglatin.files {known}, got {dataset!r}")
+        return self
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Parse and validate the params file; any problem is one `PipelineError` line."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found (run from the project root)") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise PipelineError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{path}: expected a mapping of sections at the top level")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as error:
+        raise PipelineError(f"{path}: {_describe(error)}") from None
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"{key}: unknown key (typo?)"
+    if first["type"] == "missing":
+        return f"{key}: required key is missing"
+    if key and re.match(r"[\w.-]+: ", message):
+        # A section-level check already names the key below `key`.
+        return f"{key}.{message}"
+    if "got" in message:
+        return f"{key}: {message}" if key else message
+    given = first.get("input")
+    return f"{key}: {message}, got {given!r}" if key else message

@@ -1,0 +1,58 @@
+"""Where things live, relative to the project root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The folder holding dvc.yaml: the current experiment workspace.
+
+    DVC runs stage commands from the root; `DVC_ROOT` is set by DVC itself.
+    """
+    env = os.environ.get("DVC_ROOT")
+    if env:
+        return Path(env).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").exists():
+            return folder
+    return here
+
+
+def main_workspace(root: Path | None = None) -> Path:
+    """The user's real checkout, also when DVC runs us in a temporary copy.
+
+    `dvc exp run --temp` and `--queue` execute in `<workspace>/.dvc/tmp/exps/<tmp>/`;
+    results that must outlive that copy (the MLflow store, resume state) go to the
+    workspace that contains it.
+    """
+    root = (root or project_root()).resolve()
+    parts = root.parts
+    for i in range(len(parts) - 3):
+        if parts[i : i + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:i])
+    return root
+
+
+# Where each stage writes, relative to the project root (dvc.yaml names the same paths).
+PREPARED_PIGLATIN = Path("data/prepared/piglatin")
+DATA_METRICS = Path("metrics/data/piglatin.json")
+
+
+def nmt_output_dir(run: str) -> Path:
+    return Path("outputs/nmt") / run
+
+
+def nmt_metrics_file(run: str) -> Path:
+    return Path("metrics/nmt") / f"{run}.json"
+
+
+def nmt_curve_file(run: str) -> Path:
+    return Path("plots/nmt") / f"{run}.csv"
+
+
+def resume_dir(study: str, run: str) -> Path:
+    """Scratch state that must survive DVC deleting a stage's outputs before a rerun."""
+    return main_workspace() / ".cache" / "resume" / study / run

@@ -1,0 +1,225 @@
+"""MLflow tracking: one local store per checkout, tolerant logging.
+
+The default store is `<workspace>/.mlflow/` (SQLite database + artifact folder), found
+from the user's real checkout also when DVC runs a stage in a temporary copy
+(`dvc exp run --temp/--queue`), so every run lands in one place. `MLFLOW_TRACKING_URI`
+overrides it, e.g. to point at a shared `mlflow server`.
+
+A training run must never be lost because tracking broke: `RunTracker` catches every
+MLflow error, records what could not be logged, and the stage reports it after its
+own output files are safely written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.paths import main_workspace, project_root
+
+STORE_DIR = ".mlflow"
+
+
+def store_dir() -> Path:
+    return main_workspace() / STORE_DIR
+
+
+def tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{store_dir() / 'mlflow.db'}"
+
+
+def _uses_default_store() -> bool:
+    return not os.environ.get("MLFLOW_TRACKING_URI")
+
+
+@contextlib.contextmanager
+def _store_lock() -> Iterator[None]:
+    """Serialises first use of the store: concurrent schema creation races in SQLite."""
+    if not _uses_default_store():
+        yield
+        return
+    store_dir().mkdir(parents=True, exist_ok=True)
+    with open(store_dir() / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def client():
+    """An MlflowClient on the project's store, creating the store on first use."""
+    for noisy in ("alembic", "mlflow.store.db.utils"):  # schema-migration chatter on first use
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from mlflow.tracking import MlflowClient
+
+    with _store_lock():
+        mlflow_client = MlflowClient(tracking_uri=tracking_uri())
+        mlflow_client.search_experiments(max_results=1)  # forces schema creation under the lock
+    return mlflow_client
+
+
+def experiment_id(mlflow_client, name: str) -> str:
+    with _store_lock():
+        experiment = mlflow_client.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        location = (store_dir() / "artifacts" / name).as_uri() if _uses_default_store() else None
+        return mlflow_client.create_experiment(name, artifact_location=location)
+
+
+def git_commit(root: Path | None = None) -> tuple[str, bool]:
+    """(commit, dirty) of the checkout, or ('unknown', False) outside git."""
+    root = root or project_root()
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        return commit, bool(dirty)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+
+
+def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
+    """{'run': {'lr': 1}} -> {'run.lr': 1}: stable, diffable param names."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+class RunTracker:
+    """One MLflow run, used as a context manager; never raises on tracking errors.
+
+    On exit the run is ended FINISHED, FAILED (exception) or KILLED (interrupt). If
+    `resume_file` names a file holding the run id of an earlier, interrupted attempt,
+    that run is reopened so a resumed training keeps a single MLflow run.
+    """
+
+    def __init__(self, experiment: str, run_name: str, tags: dict[str, str], resume_file: Path | None = None):
+        self.experiment = experiment
+        self.run_name = run_name
+        self.tags = tags
+        self.resume_file = resume_file
+        self.run_id: str | None = None
+        self.resumed = False
+        self.failures: list[str] = []
+        self._client = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def __enter__(self) -> RunTracker:
+        self._safely("start the run", self._start)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            status = "FINISHED"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = "KILLED"
+        else:
+            status = "FAILED"
+        if self.run_id:
+            self._safely(f"end the run as {status}", lambda: self._client.set_terminated(self.run_id, status))
+
+    def _start(self) -> None:
+        self._client = client()
+        exp_id = experiment_id(self._client, self.experiment)
+        previous = self._previous_run_id()
+        if previous:
+            self._client.update_run(previous, status="RUNNING")
+            self.run_id, self.resumed = previous, True
+        else:
+            run = self._client.create_run(exp_id, run_name=self.run_name, tags=self.tags)
+            self.run_id = run.info.run_id
+        if self.resume_file:
+            self.resume_file.parent.mkdir(parents=True, exist_ok=True)
+            self.resume_file.write_text(self.run_id)
+
+    def _previous_run_id(self) -> str | None:
+        if not (self.resume_file and self.resume_file.exists()):
+            return None
+        run_id = self.resume_file.read_text().strip()
+        try:
+            run = self._client.get_run(run_id)
+        except Exception:
+            return None
+        return run_id if run.info.lifecycle_stage == "active" else None
+
+    # -- logging -----------------------------------------------------------------------
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, str(v)) for k, v in flatten(params).items()]
+        for start in range(0, len(items), 100):  # MLflow takes at most 100 params per batch
+            self._safely("log params", lambda chunk=items[start : start + 100]: self._client.log_batch(self.run_id, params=chunk))
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
+        self._safely(f"log metrics {sorted(metrics)}", lambda: self._client.log_batch(self.run_id, metrics=items))
+
+    def set_tags(self, tags: dict[str, str]) -> None:
+        from mlflow.entities import RunTag
+
+        items = [RunTag(k, str(v)) for k, v in tags.items()]
+        self._safely(f"set tags {sorted(tags)}", lambda: self._client.log_batch(self.run_id, tags=items))
+
+    def log_figure(self, figure, artifact_file: str) -> None:
+        self._safely(f"log figure {artifact_file}", lambda: self._client.log_figure(self.run_id, figure, artifact_file))
+
+    def log_table(self, frame, artifact_file: str) -> None:
+        self._safely(f"log table {artifact_file}", lambda: self._client.log_table(self.run_id, frame, artifact_file))
+
+    def log_dict(self, data: dict, artifact_file: str) -> None:
+        self._safely(f"log {artifact_file}", lambda: self._client.log_dict(self.run_id, data, artifact_file))
+
+    def log_dataset(self, frame, name: str, source: str, context: str) -> None:
+        def log() -> None:
+            import warnings
+
+            import mlflow.data
+            from mlflow.entities import DatasetInput, InputTag
+
+            with warnings.catch_warnings():  # "source can be interpreted in multiple ways": it is a local file
+                warnings.simplefilter("ignore", UserWarning)
+                dataset = mlflow.data.from_pandas(frame, source=source, name=name)
+            tag = InputTag(key="mlflow.data.context", value=context)
+            self._client.log_inputs(self.run_id, datasets=[DatasetInput(dataset._to_mlflow_entity(), [tag])])
+
+        self._safely(f"log dataset {name}", log)
+
+    def _safely(self, what: str, action) -> None:
+        if self.failures:  # the store is broken; don't pile up errors, but say what was skipped
+            self.failures.append(f"skipped: {what}")
+            return
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - tracking must not kill a finished training
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self.failures.append(f"{what}: {message}")
+            print(f"warning: MLflow could not {what}: {message}", file=sys.stderr)
+
+    def failure_summary(self) -> str:
+        first = self.failures[0]
+        more = len(self.failures) - 1
+        return f"{first}" + (f" (and {more} later logging call(s) skipped)" if more else "")
