@@ -56,6 +56,7 @@ def _store_lock() -> Iterator[None]:
 
 def client():
     """An MlflowClient on the project's store, creating the store on first use."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # bars garble DVC's log
     for noisy in ("alembic", "mlflow.store.db.utils"):  # schema-migration chatter on first use
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from mlflow.tracking import MlflowClient

@@ -1,0 +1,41 @@
+"""Translate text to Pig Latin with a trained run.
+
+    python -m pipeline.translate --run h64-large "i went shopping"
+
+Reads the weights DVC produced in outputs/nmt/<run>/ (run `dvc repro` or `dvc pull` first).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.errors import PipelineError, run_cli
+from pipeline.paths import nmt_output_dir, project_root
+from pipeline.vocab import VOCAB
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.translate", description="Translate English to Pig Latin.")
+    parser.add_argument("--run", required=True, help="trained run name, e.g. h64-large")
+    parser.add_argument("--max-len", type=int, default=20, help="longest translation per word, in characters")
+    parser.add_argument("text", nargs="+", help="English text: letters, '-' and spaces")
+    args = parser.parse_args(argv)
+    text = " ".join(args.text).strip().lower()
+    if not text:
+        raise PipelineError("translate: empty text")
+    VOCAB.check_text(text, "translate")  # before loading torch: bad input fails fast
+
+    from pipeline.nmt import load_model, translate_sentence
+    from pipeline.runtime import select_device
+
+    folder = project_root() / nmt_output_dir(args.run)
+    if not folder.is_dir():
+        known = sorted(p.name for p in folder.parent.glob("*") if p.is_dir()) if folder.parent.is_dir() else []
+        raise PipelineError(f"--run {args.run}: no trained model at {folder} (trained runs: {', '.join(known) or 'none'})")
+    device = select_device("auto")
+    model, _ = load_model(folder, device)
+    print(translate_sentence(model, text, VOCAB, args.max_len, device))
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,202 @@
+"""End to end: the real `dvc repro` on a shrunken copy of the project.
+
+The project is copied into a temporary git repository, its params shrunk (tiny models,
+two epochs, 300-pair datasets), and the real pipeline is run through DVC. The checks
+read what a user would: metrics files, the MLflow store through the MLflow client,
+the generated report, `dvc params diff` / `dvc metrics diff`, and a no-op second run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+pytestmark = pytest.mark.e2e
+
+SOURCE = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+RUNS = ["h8-small", "h8-large", "h12-small", "h12-large"]
+
+
+def _env(root: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
+    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
+    env["PYTHONPATH"] = str(root)
+    return env
+
+
+def sh(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(args, cwd=root, env=_env(root), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def shrink_params(root: Path) -> None:
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["nmt"]["matrix"] = {"model": ["h8", "h12"], "dataset": ["small", "large"]}
+    tiny = {"num_layers": 1, "epochs": 2, "patience": 2, "batch_size": 64, "lr": 0.005, "lr_decay": 0.9}
+    params["nmt"]["runs"] = {
+        name: {"dataset": name.split("-")[1], "hidden_size": int(name.split("-")[0][1:]), **tiny} for name in RUNS
+    }
+    params["nmt"]["eval"]["sentences"] = ["the air conditioning is working", "bond-street"]
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A shrunken copy of the project after one real `dvc repro`, committed."""
+    root = tmp_path_factory.mktemp("project")
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=SOURCE, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")
+    generated = ("dvc.lock", "metrics/", "plots/", "reports/")
+    for name in filter(None, listed):
+        if name.startswith(generated) or not (SOURCE / name).exists():
+            continue
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(SOURCE / name, root / name)
+    for raw in ("pig_latin_small.txt", "pig_latin_large.txt"):  # 300 pairs each: seconds per epoch
+        path = root / "data" / "raw" / raw
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[::40][:300]))
+    shrink_params(root)
+    sh(root, "git", "init", "-q")
+    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "shrunk project")
+    first = sh(root, "dvc", "repro")
+    (root / "first_repro.log").write_text(first.stdout + first.stderr)
+    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
+    return root
+
+
+def mlflow_runs(root: Path) -> pd.DataFrame:
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")
+    return mlflow.search_runs(experiment_names=["nmt-transformer"], output_format="pandas")
+
+
+def test_metrics_files_match_curves(project: Path):
+    for run in RUNS:
+        metrics = json.loads((project / "metrics" / "nmt" / f"{run}.json").read_text())
+        curve = pd.read_csv(project / "plots" / "nmt" / f"{run}.csv")
+        assert len(curve) == metrics["epochs_trained"] == 2
+        assert metrics["best_val_loss"] == pytest.approx(curve["val_loss"].min(), rel=1e-5)
+        assert metrics["best_epoch"] == int(curve.loc[curve["val_loss"].idxmin(), "epoch"])
+        assert 0.0 <= metrics["val_word_accuracy"] <= 1.0
+        assert (project / "outputs" / "nmt" / run / "model.safetensors").exists()
+
+
+def test_mlflow_has_one_finished_run_per_matrix_entry(project: Path):
+    runs = mlflow_runs(project)
+    assert sorted(runs["tags.mlflow.runName"]) == sorted(RUNS)
+    assert set(runs["status"]) == {"FINISHED"}
+    head = sh(project, "git", "rev-parse", "HEAD~1").stdout.strip()  # the commit the runs were made from
+    for _, row in runs.iterrows():
+        name = row["tags.mlflow.runName"]
+        metrics = json.loads((project / "metrics" / "nmt" / f"{name}.json").read_text())
+        assert row["metrics.best_val_loss"] == pytest.approx(metrics["best_val_loss"])
+        assert row["params.run.hidden_size"] == name.split("-")[0][1:]
+        assert row["tags.dvc_stage"] == f"train_nmt@{name}"
+        assert row["tags.git_commit"] == head
+        assert row["tags.dataset"] == f"piglatin-{name.split('-')[1]}"
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    run_id = runs.loc[runs["tags.mlflow.runName"] == "h8-small", "run_id"].iloc[0]
+    history = client.get_metric_history(run_id, "val_loss")
+    assert [m.step for m in history] == [1, 2]
+    artifacts = {a.path for a in client.list_artifacts(run_id, "figures")} | {
+        a.path for a in client.list_artifacts(run_id, "tables")
+    }
+    assert {"figures/loss_curve.png", "tables/sample_translations.json", "tables/val_predictions.json"} <= artifacts
+
+
+def test_report_generated_from_the_runs(project: Path):
+    report = (project / "reports" / "report.md").read_text()
+    summary = pd.read_csv(project / "reports" / "tables" / "nmt_summary.csv")
+    assert sorted(summary["run"]) == sorted(RUNS)
+    for run in RUNS:
+        metrics = json.loads((project / "metrics" / "nmt" / f"{run}.json").read_text())
+        assert run in report
+        row = summary.loc[summary["run"] == run].iloc[0]
+        assert row["lowest val loss"] == pytest.approx(metrics["best_val_loss"], abs=1e-4)
+        assert f"{row['lowest val loss']}" in report
+    for figure in ("nmt_loss_by_hidden_size.png", "nmt_loss_by_dataset_size.png"):
+        assert (project / "reports" / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "the air conditioning is working" in report
+
+
+def test_second_repro_is_a_noop(project: Path):
+    before = len(mlflow_runs(project))
+    second = sh(project, "dvc", "repro")
+    assert "Running stage" not in second.stdout + second.stderr
+    assert "up to date" in sh(project, "dvc", "status").stdout
+    assert len(mlflow_runs(project)) == before
+
+
+def test_param_change_reruns_only_its_stage_and_diffs_show_it(project: Path):
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["nmt"]["runs"]["h8-small"]["epochs"] = 3
+    params["nmt"]["runs"]["h8-small"]["patience"] = 3
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    log = sh(project, "dvc", "repro")
+    output = log.stdout + log.stderr
+    assert "Running stage 'train_nmt@h8-small'" in output
+    assert "Running stage 'report'" in output
+    for other in RUNS[1:]:
+        assert f"Running stage 'train_nmt@{other}'" not in output
+
+    params_diff = json.loads(sh(project, "dvc", "params", "diff", "--json").stdout)
+    changed = {key for file in params_diff.values() for key in file}
+    assert changed == {"nmt.runs.h8-small.epochs", "nmt.runs.h8-small.patience"}
+    metrics_diff = json.loads(sh(project, "dvc", "metrics", "diff", "--json").stdout)
+    assert metrics_diff["metrics/nmt/h8-small.json"]["epochs_trained"] == {"old": 2, "new": 3, "diff": 1}
+    assert not any(key.startswith("metrics/nmt/h8-large") for key in metrics_diff)
+    summary = pd.read_csv(project / "reports" / "tables" / "nmt_summary.csv")
+    assert summary.loc[summary["run"] == "h8-small", "epochs trained"].item() == 3
+
+
+def test_killed_training_resumes_to_the_same_metrics(project: Path, tmp_path: Path):
+    """SIGKILL the stage mid-training, rerun it: same metrics as an uninterrupted run."""
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["nmt"]["runs"]["h12-large"].update(epochs=25, patience=25)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    command = [str(BIN / "python"), "-m", "stages.train_nmt", "--run", "h12-large"]
+    state = project / ".cache" / "resume" / "nmt" / "h12-large" / "state.pt"
+
+    sh(project, *command)  # uninterrupted reference
+    reference = json.loads((project / "metrics" / "nmt" / "h12-large.json").read_text())
+    assert not state.exists()  # cleaned up after a successful run
+
+    process = subprocess.Popen(command, cwd=project, env=_env(project), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not state.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+    resumed = sh(project, *command)
+    assert "resuming from" in resumed.stderr
+    result = json.loads((project / "metrics" / "nmt" / "h12-large.json").read_text())
+    for key in ("best_val_loss", "best_epoch", "epochs_trained", "final_train_loss", "val_word_accuracy", "train_tokens"):
+        assert result[key] == reference[key], key
+
+    runs = mlflow_runs(project)
+    assert "RUNNING" not in set(runs["status"])  # the killed run was reopened and finished
+    resumed_runs = runs[runs["tags.mlflow.runName"] == "h12-large"]
+    assert len(resumed_runs) == 3  # dvc repro, the reference, and the killed-then-resumed run
