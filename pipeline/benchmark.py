@@ -1,0 +1,98 @@
+"""Training throughput of the NMT runs on this machine (prints figures; asserts nothing).
+
+    python -m pipeline.benchmark [--epochs 2] [--runs h32-small h64-large]
+
+For each run in params.yaml it times `--epochs` training epochs of the real model on
+the real prepared data (after one untimed warm-up epoch) and prints target tokens/s,
+seconds per epoch and the projected time for the run's full epoch budget. The last
+line gives the totals. Run `dvc repro prepare_piglatin` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import pandas as pd
+
+from pipeline.errors import PipelineError, run_cli
+from pipeline.params import load_params
+from pipeline.paths import PREPARED_PIGLATIN, nmt_metrics_file, project_root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run")
+    parser.add_argument("--runs", nargs="*", help="run names (default: every run in the matrix)")
+    args = parser.parse_args()
+    params = load_params()
+    names = args.runs or params.nmt.matrix.run_names()
+    for name in names:
+        if name not in params.nmt.runs:
+            raise PipelineError(f"--runs: no run {name!r} in nmt.runs")
+
+    import json
+
+    import torch
+
+    from pipeline.data.batching import LengthBucketBatcher
+    from pipeline.data.piglatin import read_pairs
+    from pipeline.models.transformer import Seq2SeqTransformer, TransformerConfig
+    from pipeline.nmt import seq2seq_loss
+    from pipeline.runtime import select_device
+    from pipeline.vocab import VOCAB
+
+    device = select_device(params.device)
+    root = project_root()
+    rows = []
+    for name in names:
+        run = params.nmt.runs[name]
+        pairs = read_pairs(root / PREPARED_PIGLATIN / run.dataset / "train.txt")
+        batcher = LengthBucketBatcher(pairs, VOCAB, run.batch_size, seed=params.seed)
+        torch.manual_seed(params.seed)
+        model = Seq2SeqTransformer(TransformerConfig(len(VOCAB), run.hidden_size, run.num_layers)).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=run.lr)
+
+        def epoch(number: int) -> int:
+            tokens = 0
+            for batch in batcher.batches(number):
+                loss, count = seq2seq_loss(model, batch.to(device))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                tokens += count
+            return tokens
+
+        epoch(0)  # warm-up: allocator, kernels
+        started = time.perf_counter()
+        tokens = sum(epoch(e) for e in range(1, args.epochs + 1))
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - started
+        measured = root / nmt_metrics_file(name)
+        full_run = json.loads(measured.read_text()) if measured.exists() else {}
+        rows.append(
+            {
+                "run": name,
+                "tokens/s": round(tokens / seconds),
+                "s/epoch": round(seconds / args.epochs, 3),
+                "epochs": run.epochs,
+                "projected train s": round(seconds / args.epochs * run.epochs, 1),
+                "last dvc repro train s": full_run.get("train_seconds", float("nan")),
+                "last dvc repro tokens/s": full_run.get("tokens_per_second", float("nan")),
+            }
+        )
+        print(f"{name}: {rows[-1]['tokens/s']} tokens/s, {rows[-1]['s/epoch']} s/epoch", flush=True)
+    table = pd.DataFrame(rows)
+    print()
+    print(f"device: {device}, torch threads: {torch.get_num_threads()}, timed epochs per run: {args.epochs}")
+    print(table.to_string(index=False))
+    total_tokens_per_s = sum(r["tokens/s"] * r["s/epoch"] for r in rows) / sum(r["s/epoch"] for r in rows)
+    print(
+        f"total: {round(total_tokens_per_s)} tokens/s over all runs, "
+        f"projected training time {table['projected train s'].sum():.0f} s for the full epoch budgets"
+    )
+
+
+if __name__ == "__main__":
+    run_cli(main)
