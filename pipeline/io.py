@@ -52,13 +52,15 @@ class StagedOutputs:
             write_json(out.path("metrics/nmt/h32-small.json"), metrics)
         # only now do the files appear at their real paths
 
-    If the block raises, nothing is moved and any earlier version of the targets is
-    removed, so DVC never sees a mix of old and new outputs.
+    `clear` lists earlier outputs (files or folders) to delete at commit time, so a
+    figure or file the new run no longer writes does not linger. If the block raises,
+    nothing is moved or deleted: no mix of old and new outputs.
     """
 
-    def __init__(self, root: Path, scratch: Path):
+    def __init__(self, root: Path, scratch: Path, clear: list[Path]):
         self.root = root
         self.scratch = scratch
+        self.clear = [root / path for path in clear]
         self.targets: list[Path] = []
 
     def path(self, target: str | Path) -> Path:
@@ -70,6 +72,8 @@ class StagedOutputs:
         return staged
 
     def commit(self) -> None:
+        for stale in self.clear:
+            remove(stale)
         for target in dict.fromkeys(self.targets):
             staged = self.scratch / target.relative_to(self.root)
             if not staged.exists():
@@ -81,15 +85,13 @@ class StagedOutputs:
 
 @contextlib.contextmanager
 def staged_outputs(root: Path, clear: list[Path] = ()) -> Iterator[StagedOutputs]:
-    """Remove `clear` up front (stale outputs), stage new ones, commit them on success."""
+    """Stage new outputs; on success remove `clear` (stale outputs) and move them in."""
     root = Path(root).resolve()
-    for stale in clear:
-        remove(root / stale)
     scratch_parent = root / ".cache" / "staging"
     scratch_parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(dir=scratch_parent))
     try:
-        outputs = StagedOutputs(root, scratch)
+        outputs = StagedOutputs(root, scratch, list(clear))
         yield outputs
         outputs.commit()
     finally:

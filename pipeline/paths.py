@@ -53,6 +53,10 @@ def nmt_curve_file(run: str) -> Path:
     return Path("plots/nmt") / f"{run}.csv"
 
 
-def resume_dir(study: str, run: str) -> Path:
-    """Scratch state that must survive DVC deleting a stage's outputs before a rerun."""
-    return main_workspace() / ".cache" / "resume" / study / run
+def resume_dir(study: str, run: str, fingerprint: str) -> Path:
+    """Scratch state that must survive DVC deleting a stage's outputs before a rerun.
+
+    Keyed by the config fingerprint, so queued experiments of one run name with
+    different params never overwrite each other's state.
+    """
+    return main_workspace() / ".cache" / "resume" / study / f"{run}-{fingerprint[:16]}"

@@ -49,7 +49,7 @@ def main() -> None:
         output_dir=root / nmt_output_dir(args.run),
         metrics_file=root / nmt_metrics_file(args.run),
         curve_file=root / nmt_curve_file(args.run),
-        state_dir=resume_dir("nmt", args.run),
+        state_dir=resume_dir("nmt", args.run, fingerprint),
         fingerprint=fingerprint,
     )
 

@@ -157,3 +157,20 @@ def test_scale_is_one_over_sqrt_hidden_not_one_over_hidden(hidden):
     torch.testing.assert_close(out, sqrt_scaled)
     assert not torch.allclose(out, linear_scaled, atol=1e-4, rtol=1e-4)
     assert not torch.allclose(out, unscaled, atol=1e-4, rtol=1e-4)
+
+
+def test_causal_attention_with_fewer_queries_treats_them_as_the_last_positions():
+    """Incremental decoding: the newest query(ies) against the whole prefix of keys."""
+    torch.manual_seed(5)
+    hidden = 8
+    module = CausalScaledDotAttention(hidden).double()
+    x = torch.randn(3, 7, hidden, dtype=torch.float64)
+    full = module(x, x, x)  # (B, 7, H): every position at once
+    # The last two positions alone, attending to all seven keys, give the same outputs...
+    torch.testing.assert_close(module(x[:, -2:], x, x), full[:, -2:])
+    # ...and a single 2D query is the last position, which sees every key.
+    torch.testing.assert_close(module(x[:, -1], x, x), full[:, -1])
+    with torch.no_grad():
+        q, k, v = _project(module, x[:, -1:], x, x)
+        expected = _by_hand(q, k, v, 1 / math.sqrt(hidden))[:, 0]
+    torch.testing.assert_close(module(x[:, -1], x, x), expected)

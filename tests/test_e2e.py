@@ -176,15 +176,15 @@ def test_killed_training_resumes_to_the_same_metrics(project: Path, tmp_path: Pa
     params["nmt"]["runs"]["h12-large"].update(epochs=25, patience=25)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     command = [str(BIN / "python"), "-m", "stages.train_nmt", "--run", "h12-large"]
-    state = project / ".cache" / "resume" / "nmt" / "h12-large" / "state.pt"
+    resume_root = project / ".cache" / "resume" / "nmt"
 
     sh(project, *command)  # uninterrupted reference
     reference = json.loads((project / "metrics" / "nmt" / "h12-large.json").read_text())
-    assert not state.exists()  # cleaned up after a successful run
+    assert not list(resume_root.glob("h12-large-*/state.pt"))  # cleaned up after a successful run
 
     process = subprocess.Popen(command, cwd=project, env=_env(project), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not state.exists() and process.poll() is None and time.monotonic() < deadline:
+    while not list(resume_root.glob("h12-large-*/state.pt")) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
     process.send_signal(signal.SIGKILL)
     process.wait()

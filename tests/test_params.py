@@ -93,11 +93,6 @@ def test_bad_edit_names_the_key(tmp_path, edit, fragments):
         assert fragment in message, message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the run-name consistency check (NmtParams) fires before Params._datasets_exist, "
-    "so the message says \"the run name says 'small', got 'medium'\" and never lists the known datasets",
-)
 def test_unknown_dataset_lists_known_datasets(tmp_path):
     # A run whose dataset is not in data.piglatin.files should name the key and the choices.
     message = _error(_write(tmp_path, lambda raw: _run(raw).update(dataset="medium")))

@@ -31,10 +31,21 @@ class ScaledDotAttention(nn.Module):
         if single_query:
             queries = queries.unsqueeze(1)  # (B, 1, H)
         q, k, v = self.Q(queries), self.K(keys), self.V(values)  # (B, Tq, H), (B, Tk, H), (B, Tk, H)
-        # Causal masking aligns query t with key t; with Tq == Tk (self-attention) that is
-        # the usual lower-triangular mask. The default scale is 1/sqrt(H), as in the reference.
-        context = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)  # (B, Tq, H)
+        # The default scale of SDPA is 1/sqrt(H), as in the reference.
+        context = F.scaled_dot_product_attention(q, k, v, attn_mask=self._mask(q.size(1), k.size(1), q.device),
+                                                 is_causal=self.causal and q.size(1) == k.size(1))  # (B, Tq, H)
         return context.squeeze(1) if single_query else context
+
+    def _mask(self, num_queries: int, num_keys: int, device: torch.device) -> torch.Tensor | None:
+        """Causal mask for Tq != Tk: the queries are the *last* Tq positions of the sequence.
+
+        So a single query (incremental decoding) sees every key, and query i sees keys
+        up to position Tk - Tq + i. With Tq == Tk SDPA's own `is_causal` does the same.
+        """
+        if not self.causal or num_queries == num_keys:
+            return None
+        visible = torch.ones(num_queries, num_keys, dtype=torch.bool, device=device)
+        return visible.tril(diagonal=num_keys - num_queries)  # (Tq, Tk), True = may attend
 
 
 class CausalScaledDotAttention(ScaledDotAttention):
