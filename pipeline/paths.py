@@ -7,13 +7,10 @@ from pathlib import Path
 
 
 def project_root() -> Path:
-    """The folder holding dvc.yaml: the current experiment workspace.
+    """The folder holding dvc.yaml that we are running in: the workspace or a DVC temp copy.
 
-    DVC runs stage commands from the root; `DVC_ROOT` is set by DVC itself.
+    DVC starts stage commands in their working copy, so search up from the current folder.
     """
-    env = os.environ.get("DVC_ROOT")
-    if env:
-        return Path(env).resolve()
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "dvc.yaml").exists():
@@ -24,10 +21,12 @@ def project_root() -> Path:
 def main_workspace(root: Path | None = None) -> Path:
     """The user's real checkout, also when DVC runs us in a temporary copy.
 
-    `dvc exp run --temp` and `--queue` execute in `<workspace>/.dvc/tmp/exps/<tmp>/`;
-    results that must outlive that copy (the MLflow store, resume state) go to the
-    workspace that contains it.
+    `dvc exp run --temp` and `--queue` execute in `<workspace>/.dvc/tmp/exps/<tmp>/` and
+    set `DVC_ROOT` to the parent workspace. Results that must outlive that copy (the
+    MLflow store, resume state) go to the workspace.
     """
+    if root is None and os.environ.get("DVC_ROOT"):
+        return Path(os.environ["DVC_ROOT"]).resolve()
     root = (root or project_root()).resolve()
     parts = root.parts
     for i in range(len(parts) - 3):

@@ -148,6 +148,19 @@ def test_second_repro_is_a_noop(project: Path):
     assert len(mlflow_runs(project)) == before
 
 
+def test_temp_experiment_logs_to_the_workspace_store_and_leaves_workspace_alone(project: Path):
+    before = mlflow_runs(project)
+    metrics_before = (project / "metrics" / "nmt" / "h8-large.json").read_bytes()
+    sh(project, "dvc", "exp", "run", "--temp", "-S", "nmt.runs.h8-large.epochs=1", "-S", "nmt.runs.h8-large.patience=1")
+    assert (project / "metrics" / "nmt" / "h8-large.json").read_bytes() == metrics_before
+    assert sh(project, "git", "status", "--porcelain", "--untracked-files=no").stdout.strip() == ""
+    after = mlflow_runs(project)
+    new = after[~after["run_id"].isin(before["run_id"])]
+    assert list(new["tags.mlflow.runName"]) == ["h8-large"]
+    assert new["params.run.epochs"].item() == "1" and new["status"].item() == "FINISHED"
+    assert not list((project / ".dvc" / "tmp" / "exps").glob("*/.mlflow"))  # no stray store in the temp copy
+
+
 def test_param_change_reruns_only_its_stage_and_diffs_show_it(project: Path):
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["nmt"]["runs"]["h8-small"]["epochs"] = 3
