@@ -22,7 +22,7 @@ from pipeline.paths import PREPARED_PIGLATIN, nmt_metrics_file, project_root
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.benchmark", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per run")
+    parser.add_argument("--epochs", type=int, default=2, choices=range(1, 101), metavar="N", help="timed epochs per run (1-100)")
     parser.add_argument("--runs", nargs="*", help="run names (default: every run in the matrix)")
     args = parser.parse_args()
     params = load_params()
@@ -40,6 +40,7 @@ def main() -> None:
     from pipeline.models.transformer import Seq2SeqTransformer, TransformerConfig
     from pipeline.nmt import seq2seq_loss
     from pipeline.runtime import select_device
+    from pipeline.training import FitConfig, fit
     from pipeline.vocab import VOCAB
 
     device = select_device(params.device)
@@ -50,25 +51,13 @@ def main() -> None:
         pairs = read_pairs(root / PREPARED_PIGLATIN / run.dataset / "train.txt")
         batcher = LengthBucketBatcher(pairs, VOCAB, run.batch_size, seed=params.seed)
         torch.manual_seed(params.seed)
-        model = Seq2SeqTransformer(TransformerConfig(len(VOCAB), run.hidden_size, run.num_layers)).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=run.lr)
-
-        def epoch(number: int) -> int:
-            tokens = 0
-            for batch in batcher.batches(number):
-                loss, count = seq2seq_loss(model, batch.to(device))
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                tokens += count
-            return tokens
-
-        epoch(0)  # warm-up: allocator, kernels
-        started = time.perf_counter()
-        tokens = sum(epoch(e) for e in range(1, args.epochs + 1))
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - started
+        model = Seq2SeqTransformer(TransformerConfig(len(VOCAB), run.hidden_size, run.num_layers))
+        # The real training loop, without validation; the first epoch is an untimed warm-up.
+        epochs = args.epochs + 1
+        config = FitConfig(epochs=epochs, patience=epochs, lr=run.lr, lr_decay=run.lr_decay)
+        history = fit(model, batcher.batches, [], seq2seq_loss, config, device=device, description=name).history
+        seconds = sum(r.seconds for r in history[1:])
+        tokens = history[-1].tokens - history[0].tokens
         measured = root / nmt_metrics_file(name)
         full_run = json.loads(measured.read_text()) if measured.exists() else {}
         rows.append(

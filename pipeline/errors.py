@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Callable, NoReturn
+from typing import Callable
 
 
 class PipelineError(Exception):
@@ -11,10 +11,6 @@ class PipelineError(Exception):
 
     The message must name the offending key, file:line or value, on one line.
     """
-
-
-def fail(message: str) -> NoReturn:
-    raise PipelineError(message)
 
 
 def run_cli(main: Callable[[], None]) -> None:

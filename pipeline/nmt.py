@@ -67,6 +67,10 @@ def translate_sentence(
     sentence = sentence.strip().lower()
     vocab.check_text(sentence, "translate")
     words = sentence.split()
+    longest = model.config.max_positions - 1  # the word plus <EOS> must fit the position table
+    for word in words:
+        if len(word) > longest:
+            raise PipelineError(f"translate: word of {len(word)} characters is longer than the model's limit of {longest}")
     return " ".join(greedy_translate_words(model, words, vocab, max_len, device))
 
 

@@ -37,8 +37,11 @@ class MlflowEpochLogger(Callbacks):
         self.tracker = tracker
 
     def on_resume(self, history: list[EpochRecord]) -> None:
-        if not self.tracker.resumed:  # a fresh MLflow run: replay the epochs it has not seen
-            for record in history:
+        # Replay the epochs this MLflow run has not seen: all of them for a fresh run, the
+        # tail for a reopened one (its logging may have stopped before the kill).
+        logged = self.tracker.last_step("val_loss") if self.tracker.resumed else 0
+        for record in history:
+            if record.epoch > logged:
                 self.on_epoch_end(record)
 
     def on_epoch_end(self, record: EpochRecord) -> None:
@@ -73,8 +76,6 @@ def train_seq2seq_run(
     device = select_device(params.device)
     train_pairs = read_pairs(data_dir / "train.txt")
     val_pairs = read_pairs(data_dir / "val.txt")
-    for sentence in params.nmt.eval.sentences:
-        VOCAB.check_text(sentence, "params.yaml: nmt.eval.sentences")
 
     seed_everything(params.seed)
     config = TransformerConfig(vocab_size=len(VOCAB), hidden_size=run.hidden_size, num_layers=run.num_layers)
@@ -93,11 +94,11 @@ def train_seq2seq_run(
         "config_sha256": fingerprint,
     }
     with RunTracker(experiment, name, tags, resume_file=state_dir / "mlflow_run_id") as tracker:
+        tracker.log_params(  # idempotent: a reopened run gets any it missed
+            {"run": run.model_dump(), "seed": params.seed, "device": str(device), "parameters": num_parameters}
+            | {"data": params.data.piglatin.model_dump(exclude={"files"}), "eval": params.nmt.eval.model_dump(exclude={"sentences"})}
+        )
         if not tracker.resumed:
-            tracker.log_params(
-                {"run": run.model_dump(), "seed": params.seed, "device": str(device), "parameters": num_parameters}
-                | {"data": params.data.piglatin.model_dump(exclude={"files"}), "eval": params.nmt.eval.model_dump(exclude={"sentences"})}
-            )
             for split, pairs in (("train", train_pairs), ("validation", val_pairs)):
                 frame = pd.DataFrame({"english": [p.source for p in pairs], "piglatin": [p.target for p in pairs]})
                 tracker.log_dataset(frame, f"piglatin-{run.dataset}-{split}", str(data_dir / f"{split}.txt"), split)
@@ -132,6 +133,8 @@ def train_seq2seq_run(
             "stopped_early": result.stopped_early,
             "final_train_loss": result.history[-1].train_loss,
             "val_word_accuracy": accuracy,
+            # Targets longer than the decoding limit can never be matched: accuracy's ceiling.
+            "val_targets_over_max_len": sum(len(p.target) > max_len for p in val_pairs),
             "parameters": num_parameters,
             "train_tokens": result.history[-1].tokens,
             "train_seconds": round(result.train_seconds, 2),

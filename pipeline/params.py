@@ -3,7 +3,7 @@
 Every stage calls `load_params()` before doing any heavy work, so a typo or an
 out-of-range value fails in a second with a message such as::
 
-    params.yaml: nmt.runs.h32-small.hidden_size: must be a positive even integer, got -4
+    params.yaml: nmt.runs.h32-small.hidden_size: Input should be greater than 0, got -4
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import PipelineError
+from pipeline.models.limits import MAX_POSITIONS
+from pipeline.vocab import VOCAB
 
 PARAMS_FILE = "params.yaml"
 
@@ -27,21 +29,10 @@ class Section(BaseModel):
 
 
 PositiveInt = Annotated[int, Field(gt=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-
-
-def _as_float(value: object) -> object:
-    # YAML reads `5e-4` as a string (YAML 1.1) and `1` as an int; accept both as floats.
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return value
-    return value
+Seed = Annotated[int, Field(ge=0, lt=2**32)]  # numpy's generators take 0 <= seed < 2**32
+# YAML 1.1 reads `5e-4` as a string and `1` as an int: floats accept both (lax), nothing else.
+Float = Annotated[float, Field(strict=False)]
+PositiveFloat = Annotated[float, Field(gt=0, strict=False)]
 
 
 # ---------------------------------------------------------------------------- data
@@ -49,10 +40,8 @@ def _as_float(value: object) -> object:
 
 class PigLatinData(Section):
     files: dict[str, str] = Field(min_length=1)  # dataset name -> raw file
-    val_fraction: float = Field(gt=0, lt=1)
-    split_seed: int
-
-    _as_float = field_validator("val_fraction", mode="before")(_as_float)
+    val_fraction: Float = Field(gt=0, lt=1)
+    split_seed: Seed
 
     @field_validator("files")
     @classmethod
@@ -80,9 +69,7 @@ class NmtRun(Section):
     patience: PositiveInt
     batch_size: PositiveInt
     lr: PositiveFloat
-    lr_decay: float = Field(gt=0, le=1)
-
-    _as_float = field_validator("lr", "lr_decay", mode="before")(_as_float)
+    lr_decay: Float = Field(gt=0, le=1)
 
     @field_validator("hidden_size")
     @classmethod
@@ -104,8 +91,18 @@ class NmtMatrix(Section):
 
 
 class NmtEval(Section):
-    max_decode_len: PositiveInt
+    # Decoded sequences must fit the models' positional table (MAX_POSITIONS, with <SOS>).
+    max_decode_len: int = Field(gt=0, lt=MAX_POSITIONS)
     sentences: list[str] = Field(min_length=1)
+
+    @field_validator("sentences")
+    @classmethod
+    def _translatable(cls, sentences: list[str]) -> list[str]:
+        for i, sentence in enumerate(sentences):
+            unknown = VOCAB.unknown_characters(sentence.lower())  # translation lowercases first
+            if unknown:
+                raise ValueError(f"{i}: character(s) {', '.join(map(repr, unknown))} not in the vocabulary, got {sentence!r}")
+        return sentences
 
 
 class NmtParams(Section):
@@ -126,21 +123,14 @@ class NmtParams(Section):
 
 class ReportParams(Section):
     # Lowest validation losses seen in published runs of the same assignment (DESIGN.md).
-    published_best_val_loss: dict[str, tuple[float, float]]
-
-    @field_validator("published_best_val_loss", mode="before")
-    @classmethod
-    def _floats(cls, value: object) -> object:
-        if isinstance(value, dict):
-            return {k: tuple(_as_float(x) for x in v) if isinstance(v, list) else v for k, v in value.items()}
-        return value
+    published_best_val_loss: dict[str, Annotated[tuple[Float, Float], Field(strict=False)]]
 
 
 # ---------------------------------------------------------------------------- root
 
 
 class Params(Section):
-    seed: int
+    seed: Seed
     device: Literal["auto", "cpu", "cuda"]
     data: DataParams
     nmt: NmtParams

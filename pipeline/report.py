@@ -98,6 +98,7 @@ def nmt_summary(params: Params, runs: list[TrackedRun]) -> pd.DataFrame:
                 "published range": f"{low:.2f}-{high:.2f}" if low == low else "n/a",
                 "vs published": verdict,
                 "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
+                "val targets > decode limit": int(run.metrics.get("val_targets_over_max_len", 0)),
                 "train seconds": round(run.metrics["train_seconds"], 1),
                 "tokens/s": round(run.metrics["tokens_per_second"]),
             }
@@ -171,6 +172,8 @@ def _markdown(summary: pd.DataFrame, pivot: pd.DataFrame, translations: pd.DataF
         summary.to_markdown(index=False),
         "",
         "`published range`: lowest validation losses seen in published runs of the same assignment.",
+        "`val word accuracy`: exact match of the greedy translation of each validation word; targets longer",
+        "than the decoding limit (`nmt.eval.max_decode_len` characters) can never match, so they cap it.",
         "",
         "### Loss curves",
         "",

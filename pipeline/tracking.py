@@ -134,8 +134,11 @@ class RunTracker:
             status = "KILLED"
         else:
             status = "FAILED"
-        if self.run_id:
-            self._safely(f"end the run as {status}", lambda: self._client.set_terminated(self.run_id, status))
+        if self.run_id:  # always try, even after earlier failures: never leave a run RUNNING
+            try:
+                self._client.set_terminated(self.run_id, status)
+            except Exception as error:  # noqa: BLE001
+                self.failures.append(f"end the run as {status}: {error}")
 
     def _start(self) -> None:
         self._client = client()
@@ -162,6 +165,13 @@ class RunTracker:
         return run_id if run.info.lifecycle_stage == "active" else None
 
     # -- logging -----------------------------------------------------------------------
+
+    def last_step(self, key: str) -> int:
+        """Highest step logged for metric `key` (0 if none or unknown)."""
+        try:
+            return max((m.step for m in self._client.get_metric_history(self.run_id, key)), default=0)
+        except Exception:  # noqa: BLE001 - worst case the caller re-logs some steps
+            return 0
 
     def log_params(self, params: dict[str, Any]) -> None:
         from mlflow.entities import Param
@@ -190,9 +200,6 @@ class RunTracker:
 
     def log_table(self, frame, artifact_file: str) -> None:
         self._safely(f"log table {artifact_file}", lambda: self._client.log_table(self.run_id, frame, artifact_file))
-
-    def log_dict(self, data: dict, artifact_file: str) -> None:
-        self._safely(f"log {artifact_file}", lambda: self._client.log_dict(self.run_id, data, artifact_file))
 
     def log_dataset(self, frame, name: str, source: str, context: str) -> None:
         def log() -> None:

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from pipeline.errors import PipelineError
+
 
 class Batch(Protocol):
     def to(self, device: torch.device) -> Batch: ...
@@ -101,12 +103,12 @@ def fit(
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
 
     state = TrainingState.load(resume_path, fingerprint) if resume_path else None
+    if state is not None and not _restore(state, model, optimizer, scheduler):
+        print(f"resume file {resume_path} does not fit this model; starting from scratch", file=sys.stderr)
+        state = None
     if state is None:
         state = TrainingState(fingerprint=fingerprint, best_state=_cpu_copy(model.state_dict()))
     else:
-        model.load_state_dict(state.model_state)
-        optimizer.load_state_dict(state.optimizer_state)
-        scheduler.load_state_dict(state.scheduler_state)
         callbacks.on_resume(list(state.history))
     resumed_from = state.epochs_done
 
@@ -122,6 +124,10 @@ def fit(
         for batch in train_batches(epoch):
             batch = batch.to(device)
             loss, tokens = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise PipelineError(
+                    f"{description}: training diverged (loss {loss.item()}) in epoch {epoch}; lower the learning rate"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -181,6 +187,19 @@ def evaluate_loss(model: nn.Module, batches: Sequence[Any], loss_fn: LossFn, dev
     return loss_sum / max(token_count, 1)
 
 
+def _restore(state: TrainingState, model: nn.Module, optimizer, scheduler) -> bool:
+    """Load a resume file into model/optimizer/scheduler; on mismatch leave them untouched."""
+    initial = _cpu_copy(model.state_dict())
+    try:
+        model.load_state_dict(state.model_state)
+        optimizer.load_state_dict(state.optimizer_state)
+        scheduler.load_state_dict(state.scheduler_state)
+        return True
+    except (RuntimeError, ValueError, KeyError):
+        model.load_state_dict(initial)
+        return False
+
+
 def _cpu_copy(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in state_dict.items()}
 
@@ -238,8 +257,12 @@ class TrainingState:
         if payload.get("fingerprint") != fingerprint:
             print(f"resume file {path} belongs to another config; starting from scratch", file=sys.stderr)
             return None
-        payload["history"] = [EpochRecord(**r) for r in payload["history"]]
-        state = cls(**payload)
+        try:
+            payload["history"] = [EpochRecord(**r) for r in payload["history"]]
+            state = cls(**payload)
+        except (TypeError, KeyError) as error:  # written by another version of this code
+            print(f"resume file {path} has an old layout ({error}); starting from scratch", file=sys.stderr)
+            return None
         print(f"resuming from {path} after epoch {state.epochs_done}", file=sys.stderr)
         return state
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from pipeline.errors import PipelineError, run_cli
+from pipeline.models.limits import MAX_POSITIONS
 from pipeline.paths import nmt_output_dir, project_root
 from pipeline.vocab import VOCAB
 
@@ -17,7 +18,9 @@ from pipeline.vocab import VOCAB
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.translate", description="Translate English to Pig Latin.")
     parser.add_argument("--run", required=True, help="trained run name, e.g. h64-large")
-    parser.add_argument("--max-len", type=int, default=20, help="longest translation per word, in characters")
+    parser.add_argument(
+        "--max-len", type=_decode_length, default=20, help=f"longest translation per word, 1-{MAX_POSITIONS - 1} characters"
+    )
     parser.add_argument("text", nargs="+", help="English text: letters, '-' and spaces")
     args = parser.parse_args(argv)
     text = " ".join(args.text).strip().lower()
@@ -35,6 +38,13 @@ def main(argv: list[str] | None = None) -> None:
     device = select_device("auto")
     model, _ = load_model(folder, device)
     print(translate_sentence(model, text, VOCAB, args.max_len, device))
+
+
+def _decode_length(text: str) -> int:
+    value = int(text)
+    if not 0 < value < MAX_POSITIONS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_POSITIONS - 1}, got {value}")
+    return value
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import signal
 
 from pipeline.errors import PipelineError, run_cli
+from pipeline.io import file_sha256
 from pipeline.params import load_params
 from pipeline.paths import PREPARED_PIGLATIN, nmt_curve_file, nmt_metrics_file, nmt_output_dir, project_root, resume_dir
 
@@ -38,7 +39,16 @@ def main() -> None:
     # `dvc` stops stages with SIGTERM; turn it into KeyboardInterrupt so the MLflow run
     # is closed as KILLED instead of being left RUNNING.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    fingerprint_source = {"run": run.model_dump(), "seed": params.seed, "data": _file_digest(data_dir)}
+    # What a resume file must match: the run's params, the data, and the code (a killed run
+    # rerun after a code change starts over rather than finishing old weights with new code).
+    code = sorted((root / "pipeline").rglob("*.py")) + [root / "stages" / "train_nmt.py"]
+    fingerprint_source = {
+        "run": run.model_dump(),
+        "seed": params.seed,
+        "device": params.device,
+        "data": file_sha256(data_dir / "train.txt", data_dir / "val.txt"),
+        "code": file_sha256(*code),
+    }
     fingerprint = hashlib.sha256(json.dumps(fingerprint_source, sort_keys=True).encode()).hexdigest()
     train_seq2seq_run(
         name=args.run,
@@ -52,13 +62,6 @@ def main() -> None:
         state_dir=resume_dir("nmt", args.run, fingerprint),
         fingerprint=fingerprint,
     )
-
-
-def _file_digest(folder) -> str:
-    digest = hashlib.sha256()
-    for name in ("train.txt", "val.txt"):
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":

@@ -213,3 +213,19 @@ def test_killed_training_resumes_to_the_same_metrics(project: Path, tmp_path: Pa
     assert "RUNNING" not in set(runs["status"])  # the killed run was reopened and finished
     resumed_runs = runs[runs["tags.mlflow.runName"] == "h12-large"]
     assert len(resumed_runs) == 3  # dvc repro, the reference, and the killed-then-resumed run
+
+
+def test_bad_params_fail_in_one_line_and_leave_no_running_run(project: Path):
+    original = (project / "params.yaml").read_text()
+    params = yaml.safe_load(original)
+    params["nmt"]["runs"]["h8-large"]["hidden_size"] = -4
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        result = sh(project, "dvc", "repro", check=False)
+        assert result.returncode != 0
+        errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
+        assert errors == ["error: params.yaml: nmt.runs.h8-large.hidden_size: Input should be greater than 0, got -4"]
+        assert "Traceback" not in result.stderr
+        assert "RUNNING" not in set(mlflow_runs(project)["status"])
+    finally:
+        (project / "params.yaml").write_text(original)

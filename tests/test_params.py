@@ -155,3 +155,31 @@ def test_params_are_frozen():
     params = load_params(PARAMS)
     with pytest.raises(Exception):
         params.seed = 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (lambda raw: raw.update(seed=-1), ["seed", "-1"]),
+        (lambda raw: raw["data"]["piglatin"].update(split_seed=2**32), ["data.piglatin.split_seed"]),
+        (lambda raw: raw["nmt"]["eval"].update(max_decode_len=300), ["nmt.eval.max_decode_len", "300"]),
+        (lambda raw: raw["nmt"]["eval"]["sentences"].append("hello world!"), ["nmt.eval.sentences", "'!'"]),
+    ],
+    ids=["negative-seed", "split-seed-too-large", "decode-len-beyond-positions", "sentence-bad-char"],
+)
+def test_values_that_would_fail_later_fail_at_load(tmp_path, edit, fragments):
+    message = _error(_write(tmp_path, edit))
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_uppercase_sentence_is_accepted_since_translation_lowercases(tmp_path):
+    params = load_params(_write(tmp_path, lambda raw: raw["nmt"]["eval"]["sentences"].append("I Went Shopping")))
+    assert "I Went Shopping" in params.nmt.eval.sentences
+
+
+def test_float_written_without_a_dot_is_a_float(tmp_path):
+    # YAML 1.1 reads 5e-4 as a string; it must still mean 0.0005.
+    path = tmp_path / "params.yaml"
+    path.write_text(PARAMS.read_text().replace("lr: 5.0e-4", "lr: 5e-4"))
+    assert load_params(path).nmt.runs["h32-small"].lr == pytest.approx(5e-4)

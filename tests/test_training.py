@@ -252,3 +252,29 @@ def test_evaluate_loss_is_token_weighted_cross_entropy(data):
     assert got == pytest.approx(total / tokens, rel=1e-5)
     batch_mean = sum(seq2seq_loss(model, b)[0].item() for b in val_batches) / len(val_batches)
     assert got != pytest.approx(batch_mean, rel=1e-6)
+
+
+def test_divergence_is_a_one_line_error(data):
+    from pipeline.errors import PipelineError
+
+    with pytest.raises(PipelineError, match=r"^tiny: training diverged \(loss (nan|inf)\) in epoch \d+; lower the learning rate$"):
+        _fit(data, FitConfig(epochs=3, patience=3, lr=1e6, lr_decay=1.0), description="tiny")
+
+
+def test_resume_file_of_a_different_shape_starts_over(data, tmp_path):
+    train_batcher, val_batches = data
+    resume = tmp_path / "state.pt"
+    crash = CrashInEpoch(epoch=2, after_batches=1)
+    with pytest.raises(Crash):
+        _fit(data, CONFIG, resume_path=resume, fingerprint="same", callbacks=crash)
+    assert resume.exists()
+    # Same fingerprint, but a wider model: the saved tensors cannot be loaded.
+    torch.manual_seed(0)
+    wider = Seq2SeqTransformer(TransformerConfig(vocab_size=len(VOCAB), hidden_size=2 * HIDDEN, num_layers=1))
+    result = fit(wider, train_batcher.batches, val_batches, seq2seq_loss, CONFIG, resume_path=resume, fingerprint="same")
+    assert result.resumed_from_epoch == 0
+    assert [r.epoch for r in result.history] == [1, 2, 3, 4, 5]
+    torch.manual_seed(0)
+    fresh = Seq2SeqTransformer(TransformerConfig(vocab_size=len(VOCAB), hidden_size=2 * HIDDEN, num_layers=1))
+    reference = fit(fresh, train_batcher.batches, val_batches, seq2seq_loss, CONFIG)
+    assert _essentials(result.history) == _essentials(reference.history)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from pipeline.models.attention import CausalScaledDotAttention, ScaledDotAttention
+from pipeline.models.limits import MAX_POSITIONS
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class TransformerConfig:
     vocab_size: int
     hidden_size: int
     num_layers: int
-    max_positions: int = 256
+    max_positions: int = MAX_POSITIONS
 
     def to_dict(self) -> dict:
         return asdict(self)
