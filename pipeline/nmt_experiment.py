@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -73,6 +74,7 @@ def train_seq2seq_run(
     state_dir: Path,
     fingerprint: str,
 ) -> None:
+    started = time.perf_counter()
     device = select_device(params.device)
     train_pairs = read_pairs(data_dir / "train.txt")
     val_pairs = read_pairs(data_dir / "val.txt")
@@ -90,6 +92,7 @@ def train_seq2seq_run(
         "git_dirty": str(dirty).lower(),
         "dvc_stage": os.environ.get("DVC_STAGE", f"train_nmt@{name}"),
         "dataset": f"piglatin-{run.dataset}",
+        "profile": params.profile,
         "model": "transformer-encoder-decoder",
         "config_sha256": fingerprint,
     }
@@ -169,7 +172,8 @@ def train_seq2seq_run(
 
     print(
         f"{name}: best val loss {result.best_val_loss:.4f} at epoch {result.best_epoch}, "
-        f"word accuracy {accuracy:.3f}, {result.train_seconds:.1f}s",
+        f"word accuracy {accuracy:.3f}; training {result.train_seconds:.1f}s, "
+        f"whole stage {time.perf_counter() - started:.1f}s after imports",
         file=sys.stderr,
     )
     for row in translations.itertuples():

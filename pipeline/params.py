@@ -130,6 +130,7 @@ class ReportParams(Section):
 
 
 class Params(Section):
+    profile: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     seed: Seed
     device: Literal["auto", "cpu", "cuda"]
     data: DataParams

@@ -44,6 +44,7 @@ def sh(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 def shrink_params(root: Path) -> None:
     params = yaml.safe_load((root / "params.yaml").read_text())
+    params["profile"] = "smoke"
     params["nmt"]["matrix"] = {"model": ["h8", "h12"], "dataset": ["small", "large"]}
     tiny = {"num_layers": 1, "epochs": 2, "patience": 2, "batch_size": 64, "lr": 0.005, "lr_decay": 0.9}
     params["nmt"]["runs"] = {
@@ -112,6 +113,7 @@ def test_mlflow_has_one_finished_run_per_matrix_entry(project: Path):
         assert row["tags.dvc_stage"] == f"train_nmt@{name}"
         assert row["tags.git_commit"] == head
         assert row["tags.dataset"] == f"piglatin-{name.split('-')[1]}"
+        assert row["tags.profile"] == "smoke"
 
     from mlflow.tracking import MlflowClient
 
