@@ -11,7 +11,6 @@ line gives the totals. Run `dvc repro prepare_piglatin` first.
 from __future__ import annotations
 
 import argparse
-import time
 
 import pandas as pd
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pydantic import ValidationError
+
 from pipeline.errors import PipelineError
 from pipeline.params import load_params
 
@@ -153,7 +155,7 @@ def test_top_level_not_a_mapping(tmp_path):
 
 def test_params_are_frozen():
     params = load_params(PARAMS)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         params.seed = 1
 
 
