@@ -109,6 +109,7 @@ def fit(
     if state is None:
         state = TrainingState(fingerprint=fingerprint, best_state=_cpu_copy(model.state_dict()))
     else:
+        print(f"resuming from {resume_path} after epoch {state.epochs_done}", file=sys.stderr)
         callbacks.on_resume(list(state.history))
     resumed_from = state.epochs_done
 
@@ -263,7 +264,6 @@ class TrainingState:
         except (TypeError, KeyError) as error:  # written by another version of this code
             print(f"resume file {path} has an old layout ({error}); starting from scratch", file=sys.stderr)
             return None
-        print(f"resuming from {path} after epoch {state.epochs_done}", file=sys.stderr)
         return state
 
 
