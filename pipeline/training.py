@@ -1,6 +1,9 @@
 """The one training loop every model in the project uses.
 
-Adam with the learning rate multiplied by `lr_decay` after each epoch, early stopping
+By default Adam with the learning rate multiplied by `lr_decay` after each epoch (the
+assignment's recipe); other recipes pass their own optimizer and scheduler factories
+(e.g. AdamW with per-batch linear warm-up for BERT) and optional gradient clipping.
+Early stopping
 on validation loss with `patience`, the best weights kept, and a resume file written
 after every epoch: a killed run restarted with the same config continues from its
 last finished epoch and ends exactly where an uninterrupted run would (batch order
@@ -32,6 +35,13 @@ class Batch(Protocol):
 
 # loss_fn(model, batch) -> (mean loss over the batch's tokens, number of tokens)
 LossFn = Callable[[nn.Module, Any], tuple[torch.Tensor, int]]
+OptimizerFactory = Callable[[nn.Module, float], torch.optim.Optimizer]  # (model, lr) -> optimizer
+SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
+
+
+def adam(model: nn.Module, lr: float) -> torch.optim.Optimizer:
+    """The assignment's optimizer, over the parameters that require gradients."""
+    return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,17 @@ class FitConfig:
     epochs: int
     patience: int
     lr: float
-    lr_decay: float
+    lr_decay: float = 1.0  # used by the default scheduler only
+    make_optimizer: OptimizerFactory = adam
+    # None: ExponentialLR(gamma=lr_decay) stepped after each epoch.
+    make_scheduler: SchedulerFactory | None = None
+    scheduler_step: str = "epoch"  # "epoch" or "batch": when make_scheduler's scheduler steps
+    grad_clip: float | None = None  # max global gradient norm; None: no clipping
+    restore_best: bool = True  # load the lowest-val-loss weights at the end (else keep the last)
+
+    def __post_init__(self) -> None:
+        if self.scheduler_step not in ("epoch", "batch"):
+            raise ValueError(f"scheduler_step must be 'epoch' or 'batch', got {self.scheduler_step!r}")
 
 
 @dataclass
@@ -99,8 +119,13 @@ def fit(
     callbacks = callbacks or Callbacks()
     device = torch.device(device)
     model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+    optimizer = config.make_optimizer(model, config.lr)
+    if config.make_scheduler is None:
+        scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=config.lr_decay)
+        per_batch = False
+    else:
+        scheduler = config.make_scheduler(optimizer)
+        per_batch = config.scheduler_step == "batch"
 
     state = TrainingState.load(resume_path, fingerprint) if resume_path else None
     if state is not None and not _restore(state, model, optimizer, scheduler):
@@ -131,13 +156,18 @@ def fit(
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if config.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
+            if per_batch:
+                scheduler.step()
             loss_sum += loss.item() * tokens
             token_count += tokens
             state.iterations += 1
             state.tokens += tokens
             callbacks.on_batch_end(batch, totals)
-        scheduler.step()
+        if not per_batch:
+            scheduler.step()
 
         val_loss = evaluate_loss(model, val_batches, loss_fn, device)
         record = EpochRecord(
@@ -164,7 +194,10 @@ def fit(
         callbacks.on_epoch_end(record)
     progress.close()
 
-    model.load_state_dict(state.best_state)
+    if config.restore_best:
+        model.load_state_dict(state.best_state)
+    else:
+        model.load_state_dict(state.model_state or state.best_state)
     return FitResult(
         history=list(state.history),
         best_epoch=state.best_epoch,

@@ -9,11 +9,8 @@ the generated report, `dvc params diff` / `dvc metrics diff`, and a no-op second
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,72 +18,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.e2e import BIN, RUNS, _env, mlflow_runs, sh
+
 pytestmark = pytest.mark.e2e
-
-SOURCE = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-RUNS = ["h8-small", "h8-large", "h12-small", "h12-large"]
-
-
-def _env(root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))}
-    env["PATH"] = f"{BIN}{os.pathsep}{env['PATH']}"
-    env["PYTHONPATH"] = str(root)
-    return env
-
-
-def sh(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(args, cwd=root, env=_env(root), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def shrink_params(root: Path) -> None:
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["profile"] = "smoke"
-    params["nmt"]["matrix"] = {"model": ["h8", "h12"], "dataset": ["small", "large"]}
-    tiny = {"num_layers": 1, "epochs": 2, "patience": 2, "batch_size": 64, "lr": 0.005, "lr_decay": 0.9}
-    params["nmt"]["runs"] = {
-        name: {"dataset": name.split("-")[1], "hidden_size": int(name.split("-")[0][1:]), **tiny} for name in RUNS
-    }
-    params["nmt"]["eval"]["sentences"] = ["the air conditioning is working", "bond-street"]
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """A shrunken copy of the project after one real `dvc repro`, committed."""
-    root = tmp_path_factory.mktemp("project")
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=SOURCE, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")
-    generated = ("dvc.lock", "metrics/", "plots/", "reports/")
-    for name in filter(None, listed):
-        if name.startswith(generated) or not (SOURCE / name).exists():
-            continue
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(SOURCE / name, root / name)
-    for raw in ("pig_latin_small.txt", "pig_latin_large.txt"):  # 300 pairs each: seconds per epoch
-        path = root / "data" / "raw" / raw
-        path.write_text("".join(path.read_text().splitlines(keepends=True)[::40][:300]))
-    shrink_params(root)
-    sh(root, "git", "init", "-q")
-    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
-    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "shrunk project")
-    first = sh(root, "dvc", "repro")
-    (root / "first_repro.log").write_text(first.stdout + first.stderr)
-    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
-    sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
-    return root
-
-
-def mlflow_runs(root: Path) -> pd.DataFrame:
-    import mlflow
-
-    mlflow.set_tracking_uri(f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")
-    return mlflow.search_runs(experiment_names=["nmt-transformer"], output_format="pandas")
 
 
 def test_metrics_files_match_curves(project: Path):
