@@ -1,4 +1,8 @@
-"""One encoder-decoder training run, end to end: train, evaluate, write outputs, track.
+"""One translator training run, end to end: train, evaluate, write outputs, track.
+
+Shared by the encoder-decoder runs, the decoder-only translator and the IsoFLOP grid
+members; what differs between them is the `Architecture` and the optional callbacks
+(FLOP accounting, a compute budget) and MLflow parent run.
 
 Order matters for safety: the stage's own files (weights, metrics, curve) are written
 before the last MLflow calls, so a tracking failure never loses a finished training;
@@ -21,13 +25,14 @@ from pipeline.data.piglatin import read_pairs
 from pipeline.errors import PipelineError
 from pipeline.io import staged_outputs, write_json
 from pipeline.lineage import OUTPUTS_TAG, outputs_fingerprint
-from pipeline.models.transformer import Seq2SeqTransformer, TransformerConfig
-from pipeline.nmt import save_model, seq2seq_loss, translate_sentence, word_accuracy
-from pipeline.params import NmtRun, Params
+from pipeline.flops import FlopCounter
+from pipeline.models.transformer import TransformerConfig
+from pipeline.nmt import Architecture, save_model, translate_sentence, word_accuracy
+from pipeline.params import Params, TranslatorRun
 from pipeline.paths import project_root
 from pipeline.runtime import seed_everything, select_device
 from pipeline.tracking import RunTracker, git_commit
-from pipeline.training import Callbacks, EpochRecord, FitConfig, fit
+from pipeline.training import CallbackList, Callbacks, EpochRecord, FitConfig, fit
 from pipeline.vocab import VOCAB
 
 
@@ -47,6 +52,10 @@ class MlflowEpochLogger(Callbacks):
 
     def on_epoch_end(self, record: EpochRecord) -> None:
         self.tracker.log_metrics(epoch_metrics(record), step=record.epoch)
+        if "cumulative_flops" in record.extra:
+            # The same loss with compute as its step: MLflow's default step-axis chart then
+            # overlays runs of different sizes as loss-vs-FLOPs curves.
+            self.tracker.log_metrics({"val_loss_by_flops": record.val_loss}, step=int(record.extra["cumulative_flops"]))
 
 
 def epoch_metrics(record: EpochRecord) -> dict[str, float]:
@@ -64,7 +73,7 @@ def epoch_metrics(record: EpochRecord) -> dict[str, float]:
 def train_seq2seq_run(
     *,
     name: str,
-    run: NmtRun,
+    run: TranslatorRun,
     params: Params,
     data_dir: Path,
     experiment: str,
@@ -73,6 +82,10 @@ def train_seq2seq_run(
     curve_file: Path,
     state_dir: Path,
     fingerprint: str,
+    stage: str,
+    architecture: Architecture,
+    flop_counter: FlopCounter | None = None,
+    parent_run_id: str | None = None,
 ) -> None:
     started = time.perf_counter()
     device = select_device(params.device)
@@ -81,22 +94,28 @@ def train_seq2seq_run(
 
     seed_everything(params.seed)
     config = TransformerConfig(vocab_size=len(VOCAB), hidden_size=run.hidden_size, num_layers=run.num_layers)
-    model = Seq2SeqTransformer(config)
-    train_batcher = LengthBucketBatcher(train_pairs, VOCAB, run.batch_size, seed=params.seed)
-    val_batches = LengthBucketBatcher(val_pairs, VOCAB, run.batch_size, seed=params.seed, shuffle=False).batches()
+    model = architecture.model_class(config)
+    buckets = LengthBucketBatcher(train_pairs, VOCAB, run.batch_size, seed=params.seed)
+
+    def train_batches(epoch: int) -> list:
+        return [architecture.as_batch(batch, VOCAB) for batch in buckets.batches(epoch)]
+
+    val_buckets = LengthBucketBatcher(val_pairs, VOCAB, run.batch_size, seed=params.seed, shuffle=False)
+    val_batches = [architecture.as_batch(batch, VOCAB) for batch in val_buckets.batches()]
     num_parameters = sum(p.numel() for p in model.parameters())
 
     commit, dirty = git_commit()
     tags = {
         "git_commit": commit,
         "git_dirty": str(dirty).lower(),
-        "dvc_stage": os.environ.get("DVC_STAGE", f"train_nmt@{name}"),
+        "dvc_stage": os.environ.get("DVC_STAGE", stage),
         "dataset": f"piglatin-{run.dataset}",
         "profile": params.profile,
-        "model": "transformer-encoder-decoder",
+        "model": architecture.name,
         "config_sha256": fingerprint,
     }
-    with RunTracker(experiment, name, tags, resume_file=state_dir / "mlflow_run_id") as tracker:
+    resume_file = state_dir / "mlflow_run_id"
+    with RunTracker(experiment, name, tags, resume_file=resume_file, parent_run_id=parent_run_id) as tracker:
         tracker.log_params(  # idempotent: a reopened run gets any it missed
             {"run": run.model_dump(), "seed": params.seed, "device": str(device), "parameters": num_parameters}
             | {"data": params.data.piglatin.model_dump(exclude={"files"}), "eval": params.nmt.eval.model_dump(exclude={"sentences"})}
@@ -106,15 +125,16 @@ def train_seq2seq_run(
                 frame = pd.DataFrame({"english": [p.source for p in pairs], "piglatin": [p.target for p in pairs]})
                 tracker.log_dataset(frame, f"piglatin-{run.dataset}-{split}", str(data_dir / f"{split}.txt"), split)
 
+        callbacks: list[Callbacks] = [flop_counter] if flop_counter else []
         result = fit(
             model,
-            train_batches=train_batcher.batches,
+            train_batches=train_batches,
             val_batches=val_batches,
-            loss_fn=seq2seq_loss,
+            loss_fn=architecture.loss,
             config=FitConfig(epochs=run.epochs, patience=run.patience, lr=run.lr, lr_decay=run.lr_decay),
             resume_path=state_dir / "state.pt",
             fingerprint=fingerprint,
-            callbacks=MlflowEpochLogger(tracker),
+            callbacks=CallbackList(*callbacks, MlflowEpochLogger(tracker)),
             device=device,
             description=name,
         )
@@ -128,7 +148,9 @@ def train_seq2seq_run(
             }
         )
         curve = pd.DataFrame([epoch_metrics(r) | {"epoch": r.epoch} for r in result.history])
-        curve = curve[["epoch", "iterations", "tokens", "train_loss", "val_loss", "lr", "epoch_seconds"]]
+        accounting = ["cumulative_flops", "cumulative_tokens"] if flop_counter else []
+        curve = curve[["epoch", "iterations", "tokens", *accounting, "train_loss", "val_loss", "lr", "epoch_seconds"]]
+        curve[accounting] = curve[accounting].astype("int64")  # exact counts, not 6 significant digits
         metrics = {
             "best_val_loss": result.best_val_loss,
             "best_epoch": result.best_epoch,
@@ -143,11 +165,20 @@ def train_seq2seq_run(
             "train_seconds": round(result.train_seconds, 2),
             "tokens_per_second": round(result.history[-1].tokens / max(result.train_seconds, 1e-9), 1),
         }
+        if flop_counter:
+            flops = result.history[-1].extra["cumulative_flops"]
+            metrics |= {
+                "non_embedding_parameters": flop_counter.parameters,
+                "cumulative_flops": flops,
+                "cumulative_tokens": result.history[-1].extra["cumulative_tokens"],
+                "flops_per_second": round(flops / max(result.train_seconds, 1e-9), 1),
+                "stopped_at_flop_budget": flop_counter.should_stop(result.history[-1]),
+            }
 
         root = project_root()
         with staged_outputs(root, clear=[output_dir, metrics_file, curve_file]) as out:
             model_dir = out.path(output_dir)
-            save_model(model_dir, model, result.best_state, {"run": name, "params": run.model_dump()})
+            save_model(model_dir, model, result.best_state, {"run": name, "stage": stage, "params": run.model_dump()})
             translations.to_json(model_dir / "translations.json", orient="records", indent=2)
             write_json(out.path(metrics_file), metrics)
             curve.drop(columns="epoch_seconds").to_csv(out.path(curve_file), index=False, float_format="%.6g")

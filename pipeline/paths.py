@@ -40,16 +40,38 @@ PREPARED_PIGLATIN = Path("data/prepared/piglatin")
 DATA_METRICS = Path("metrics/data/piglatin.json")
 
 
+# Translator studies: "nmt" (encoder-decoder), "decoder_only", "isoflop" (grid members).
+TRANSLATOR_STUDIES = ("nmt", "decoder_only", "isoflop")
+
+
+def run_output_dir(study: str, run: str) -> Path:
+    return Path("outputs") / study / run
+
+
+def run_metrics_file(study: str, run: str) -> Path:
+    return Path("metrics") / study / f"{run}.json"
+
+
+def run_curve_file(study: str, run: str) -> Path:
+    return Path("plots") / study / f"{run}.csv"
+
+
 def nmt_output_dir(run: str) -> Path:
-    return Path("outputs/nmt") / run
+    return run_output_dir("nmt", run)
 
 
 def nmt_metrics_file(run: str) -> Path:
-    return Path("metrics/nmt") / f"{run}.json"
+    return run_metrics_file("nmt", run)
 
 
 def nmt_curve_file(run: str) -> Path:
-    return Path("plots/nmt") / f"{run}.csv"
+    return run_curve_file("nmt", run)
+
+
+# Scaling-law fits over the IsoFLOP grid.
+SCALING_METRICS = Path("metrics/scaling.json")
+SCALING_TABLE = Path("plots/scaling/budgets.csv")  # one row per budget: N_opt, D_opt, R^2, models used
+SCALING_OUTPUT = Path("outputs/scaling")  # figures
 
 
 def resume_dir(study: str, run: str, fingerprint: str) -> Path:
@@ -59,3 +81,29 @@ def resume_dir(study: str, run: str, fingerprint: str) -> Path:
     different params never overwrite each other's state.
     """
     return main_workspace() / ".cache" / "resume" / study / f"{run}-{fingerprint[:16]}"
+
+
+# ---- bert (verbal arithmetic)
+PREPARED_ARITHMETIC = Path("data/prepared/arithmetic")
+ARITHMETIC_METRICS = Path("metrics/data/arithmetic.json")
+
+
+def bert_output_dir(variant: str) -> Path:
+    return Path("outputs/bert") / variant
+
+
+def bert_metrics_file(variant: str) -> Path:
+    return Path("metrics/bert") / f"{variant}.json"
+
+
+def bert_curve_file(variant: str) -> Path:
+    return Path("plots/bert") / f"{variant}.csv"
+
+
+# CLIP prompting (issue 5).
+CLIP_DATA = Path("outputs/clip/data")
+CLIP_MODEL = Path("outputs/clip/model")
+CLIP_PROMPT = Path("outputs/clip/prompt")
+CLIP_TRAIN_METRICS = Path("metrics/clip/train.json")
+CLIP_TRAIN_CURVE = Path("plots/clip/train.csv")
+CLIP_PROMPT_METRICS = Path("metrics/clip/prompt.json")

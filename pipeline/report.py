@@ -147,6 +147,15 @@ Section = Callable[[Params, Path, StagedOutputs], list[str]]
 
 def _sections() -> list[Section]:
     sections: list[Section] = [data_section, nmt_section]
+    from pipeline.scaling_report import decoder_only_section, scaling_section  # lazy: imports this module
+
+    sections += [decoder_only_section, scaling_section]
+    from pipeline.bert.report import bert_section  # lazy, like every study's section
+
+    sections.append(bert_section)
+    from pipeline.clip.report import clip_section  # lazy: light, but only this study needs it
+
+    sections.append(clip_section)
     return sections
 
 

@@ -103,6 +103,33 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+PARENT_RUN_TAG = "mlflow.parentRunId"
+
+
+def parent_run(experiment: str, run_name: str, key: str, tags: dict[str, str]) -> str:
+    """The id of the parent run identified by `key` (a config hash), created if missing.
+
+    Children of one group (e.g. the IsoFLOP grid's members, separate DVC stages) each
+    call this; the first creates the run, the others find it. The parent holds no
+    training of its own, so it is ended FINISHED at once and never left RUNNING;
+    analyses of the group (the scaling fits) log into it afterwards.
+    """
+    mlflow_client = client()
+    exp_id = experiment_id(mlflow_client, experiment)
+    with _store_lock():  # two members starting at once must not create two parents
+        found = mlflow_client.search_runs(
+            [exp_id], filter_string=f"tags.{GROUP_KEY_TAG} = '{key}'", order_by=["attributes.start_time DESC"], max_results=1
+        )
+        if found:
+            return found[0].info.run_id
+        run = mlflow_client.create_run(exp_id, run_name=run_name, tags=tags | {GROUP_KEY_TAG: key})
+        mlflow_client.set_terminated(run.info.run_id, "FINISHED")
+        return run.info.run_id
+
+
+GROUP_KEY_TAG = "group_key"
+
+
 class RunTracker:
     """One MLflow run, used as a context manager; never raises on tracking errors.
 
@@ -111,15 +138,30 @@ class RunTracker:
     that run is reopened so a resumed training keeps a single MLflow run.
     """
 
-    def __init__(self, experiment: str, run_name: str, tags: dict[str, str], resume_file: Path | None = None):
+    def __init__(
+        self,
+        experiment: str,
+        run_name: str,
+        tags: dict[str, str],
+        resume_file: Path | None = None,
+        parent_run_id: str | None = None,
+    ):
         self.experiment = experiment
         self.run_name = run_name
-        self.tags = tags
+        # MLflow nests a run under another through this tag (the UI shows it as a child).
+        self.tags = tags | ({PARENT_RUN_TAG: parent_run_id} if parent_run_id else {})
         self.resume_file = resume_file
         self.run_id: str | None = None
         self.resumed = False
         self.failures: list[str] = []
         self._client = None
+
+    @classmethod
+    def existing(cls, run_id: str) -> RunTracker:
+        """The logging methods on a run that already ended (e.g. a parent run), not reopening it."""
+        tracker = cls(experiment="", run_name="", tags={})
+        tracker._client, tracker.run_id = client(), run_id
+        return tracker
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -208,11 +250,13 @@ class RunTracker:
             import mlflow.data
             from mlflow.entities import DatasetInput, InputTag
 
-            with warnings.catch_warnings():  # "source can be interpreted in multiple ways": it is a local file
+            # "source can be interpreted in multiple ways" (it is a local file) and "integer
+            # column(s)" schema hints (our columns have no missing values) are noise here.
+            with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                dataset = mlflow.data.from_pandas(frame, source=source, name=name)
+                dataset = mlflow.data.from_pandas(frame, source=source, name=name)._to_mlflow_entity()
             tag = InputTag(key="mlflow.data.context", value=context)
-            self._client.log_inputs(self.run_id, datasets=[DatasetInput(dataset._to_mlflow_entity(), [tag])])
+            self._client.log_inputs(self.run_id, datasets=[DatasetInput(dataset, [tag])])
 
         self._safely(f"log dataset {name}", log)
 

@@ -53,16 +53,39 @@ def shrink_nmt(params: dict) -> None:
     params["nmt"]["eval"]["sentences"] = ["the air conditioning is working", "bond-street"]
 
 
+ISOFLOP_MODELS = ["h8", "h16", "h32"]
+
+
 def shrink_decoder_only_and_isoflop(params: dict) -> None:
-    """Issue 3: decoder-only translator, IsoFLOP grid, scaling fits."""
+    """Issue 3: decoder-only translator, IsoFLOP grid, scaling fits.
+
+    On the 80-pair small set, one-layer models of 8/16/32 trained 20 epochs reach
+    1.2e8 / 3.2e8 / 9.3e8 FLOPs with first evaluations at 6e6 / 1.6e7 / 4.7e7, so both
+    budgets below are reached by all three (and their profiles are convex).
+    """
+    params["decoder_only"]["run"].update(hidden_size=16, num_layers=1, epochs=2, patience=2)
+    params["isoflop"]["matrix"]["model"] = ISOFLOP_MODELS
+    params["isoflop"]["train"].update(num_layers=1, epochs=20, patience=20, lr=0.005, lr_decay=0.95)
+    params["isoflop"]["stop_at_flops"] = None
+    params["scaling"]["budgets"] = [5e7, 1e8]
 
 
 def shrink_bert(params: dict) -> None:
     """Issue 4: BERT on verbal arithmetic."""
+    # Three variants on the real data and checkpoint, one epoch of 7 steps each.
+    params["bert"]["recipe"].update(epochs=1, batch_size=64)
+    for name in ("finetune_reference",):  # the same code path as finetune
+        del params["bert"]["variants"][name], params["bert"]["published_val_accuracy"][name]
+    for variant in params["bert"]["variants"].values():
+        variant.pop("epochs", None), variant.pop("lr", None)
+    params["bert"]["probes"] = ["eight minus ten", "seven minus seven", "four plus seven"]
 
 
 def shrink_clip(params: dict) -> None:
-    """Issue 5: CLIP prompting."""
+    """Issue 5: CLIP prompting: 512 training images, one epoch of 8 steps, a beam of 1."""
+    params["clip"]["data"].update(train_size=512, val_blocks=1)
+    params["clip"]["train"].update(epochs=1, batch_size=64, warmup_steps=2)
+    params["clip"]["search"]["beam_width"] = 1
 
 
 def shrink_raw_data(root: Path) -> None:

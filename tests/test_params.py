@@ -185,3 +185,34 @@ def test_float_written_without_a_dot_is_a_float(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(PARAMS.read_text().replace("lr: 5.0e-4", "lr: 5e-4"))
     assert load_params(path).nmt.runs["h32-small"].lr == pytest.approx(5e-4)
+
+
+# ------------------------------------------------------------- decoder-only, IsoFLOP, scaling
+
+
+def test_real_scaling_params_match_the_assignment():
+    params = load_params(PARAMS)
+    assert params.isoflop.matrix.hidden_sizes() == {"h16": 16, "h32": 32, "h48": 48, "h64": 64, "h96": 96, "h128": 128}
+    assert params.scaling.budgets == pytest.approx([8e10, 1.6e11, 3.2e11, 6.4e11, 1.28e12])
+    assert params.decoder_only.run_name == "h128-small"
+    assert params.isoflop.train.run(48).hidden_size == 48
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (lambda raw: raw["scaling"].update(budgets=[1e11, 8e10]), ["scaling.budgets.1", "strictly increasing"]),
+        (lambda raw: raw["scaling"].update(budgets=[0, 8e10]), ["scaling.budgets.0", "greater than 0"]),
+        (lambda raw: raw["scaling"].update(min_models_per_budget=2), ["scaling.min_models_per_budget", "2"]),
+        (lambda raw: raw["isoflop"]["matrix"].update(model=["h16", "h33", "h64"]), ["isoflop.matrix.model", "even", "h33"]),
+        (lambda raw: raw["isoflop"]["matrix"].update(model=["h16", "big", "h64"]), ["isoflop.matrix.model", "'big'"]),
+        (lambda raw: raw["isoflop"].update(stop_at_flops=1e11), ["isoflop.stop_at_flops", "1.28e+12", "1e+11"]),
+        (lambda raw: raw["isoflop"]["train"].update(dataset="medium"), ["isoflop.train.dataset", "medium"]),
+        (lambda raw: raw["decoder_only"]["run"].update(hidden_size=127), ["decoder_only.run.hidden_size", "even"]),
+        (lambda raw: raw["isoflop"]["train"].update(hiden=3), ["isoflop.train.hiden", "unknown key"]),
+    ],
+)
+def test_bad_scaling_params_name_the_key(tmp_path, edit, fragments):
+    message = _error(_write(tmp_path, edit))
+    for fragment in fragments:
+        assert fragment in message, message

@@ -97,3 +97,22 @@ def test_resume_file_reopens_the_same_run(store, tmp_path):
         assert second.last_step("val_loss") == 2
         assert second.last_step("never_logged") == 0
     assert _run(store, first.run_id).info.status == "FINISHED"
+
+
+def test_members_of_a_group_share_one_finished_parent_run(store):
+    tags = {"profile": "test"}
+    first = tracking.parent_run("grid-test", "grid", key="k1", tags=tags)
+    assert tracking.parent_run("grid-test", "grid", key="k1", tags=tags) == first
+    other = tracking.parent_run("grid-test", "grid", key="k2", tags=tags)
+    assert other != first
+
+    with RunTracker("grid-test", "h16", {"profile": "test"}, parent_run_id=first) as child:
+        child.log_metrics({"val_loss": 1.0}, step=1)
+    client = tracking.client()
+    assert client.get_run(child.run_id).data.tags["mlflow.parentRunId"] == first
+    assert client.get_run(first).info.status == "FINISHED"  # a parent never stays RUNNING
+
+    later = RunTracker.existing(first)  # analyses log into the ended parent without reopening it
+    later.log_metrics({"slope": 0.5})
+    assert client.get_run(first).data.metrics["slope"] == 0.5
+    assert client.get_run(first).info.status == "FINISHED" and not later.failures

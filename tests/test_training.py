@@ -278,3 +278,55 @@ def test_resume_file_of_a_different_shape_starts_over(data, tmp_path):
     fresh = Seq2SeqTransformer(TransformerConfig(vocab_size=len(VOCAB), hidden_size=2 * HIDDEN, num_layers=1))
     reference = fit(fresh, train_batcher.batches, val_batches, seq2seq_loss, CONFIG)
     assert _essentials(result.history) == _essentials(reference.history)
+
+
+# ------------------------------------------------- recipes other than the assignment's default
+
+
+class StopAfter(Callbacks):
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def should_stop(self, record):
+        return record.epoch >= self.epoch
+
+
+def test_a_callback_can_end_training_after_an_epoch(data):
+    train, val = data
+    result = fit(_model(0), train.batches, val, seq2seq_loss, FitConfig(epochs=5, patience=5, lr=1e-3),
+                 callbacks=StopAfter(2))
+    assert [r.epoch for r in result.history] == [1, 2] and result.stopped_early
+
+
+def test_per_batch_scheduler_steps_once_per_batch(data):
+    train, val = data
+    steps_per_epoch = len(train)
+    config = FitConfig(
+        epochs=2, patience=2, lr=1e-3,
+        make_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0 / (1 + step)),
+        scheduler_step="batch",
+    )
+    result = fit(_model(0), train.batches, val, seq2seq_loss, config)
+    # The lr recorded for epoch 2 is the one after epoch 1's batches: 1e-3 / (1 + steps per epoch).
+    assert result.history[1].lr == pytest.approx(1e-3 / (1 + steps_per_epoch))
+
+
+def test_gradient_clipping_bounds_each_update(data):
+    train, val = data
+    model = _model(0)
+    before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
+    config = FitConfig(epochs=1, patience=1, lr=1.0, grad_clip=0.01,
+                       make_optimizer=lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr))
+    batches = train.batches(1)[:1]
+    fit(model, lambda epoch: batches, val, seq2seq_loss, config, )
+    after = torch.cat([p.detach().flatten() for p in model.parameters()])
+    # One SGD step of lr 1 on a gradient clipped to norm 0.01 moves the weights by at most 0.01.
+    assert 0 < torch.linalg.vector_norm(after - before) <= 0.01 + 1e-6
+
+
+def test_restore_best_false_keeps_the_last_weights(data):
+    train, val = data
+    model = _model(0)
+    result = fit(model, train.batches, val, seq2seq_loss, FitConfig(epochs=3, patience=3, lr=5e-2, restore_best=False))
+    last_val = evaluate_loss(model, val, seq2seq_loss, torch.device("cpu"))
+    assert last_val == pytest.approx(result.history[-1].val_loss, rel=1e-6)
