@@ -242,8 +242,10 @@ def train_variant(
             write_json(out.path(metrics_file), metrics)
             curve.to_csv(out.path(curve_file), index=False, float_format="%.6g")
 
-        # At the last epoch's step: val_accuracy is also a per-epoch metric, and step 0 would read as an epoch.
-        tracker.log_metrics({k: float(v) for k, v in metrics.items()}, step=len(result.history))
+        # At the last epoch's step (step 0 would read as an epoch), leaving out what the
+        # per-epoch logging already recorded there: one value per (metric, epoch).
+        per_epoch = set(curve.columns)
+        tracker.log_metrics({k: float(v) for k, v in metrics.items() if k not in per_epoch}, step=len(result.history))
         for figure, artifact in (
             (training_figure({name: curve}), "figures/training_curve.png"),
             (confusion_figure({f"{name}, test": confusion["test"], f"{name}, validation": confusion["val"]}), "figures/confusion.png"),
