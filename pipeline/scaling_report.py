@@ -116,7 +116,7 @@ def scaling_section(params: Params, root: Path, out: StagedOutputs) -> list[str]
     from pipeline.scaling_study import draw_figures
 
     client = mlflow_client()
-    members, curves = [], {}
+    members, curves, parents = [], {}, set()
     for model in params.isoflop.matrix.model:
         run = _find(client, GRID_EXPERIMENT, "isoflop", model, f"isoflop@{model}", root)
         curves[model] = metric_curve(client, run.info.run_id, ("cumulative_flops", "cumulative_tokens", "val_loss"))
@@ -126,8 +126,9 @@ def scaling_section(params: Params, root: Path, out: StagedOutputs) -> list[str]
             "epochs trained": int(m["epochs_trained"]), "cumulative FLOPs": f"{m['cumulative_flops']:.3g}",
             "lowest val loss": round(m["best_val_loss"], 4), "stopped at budget": bool(m["stopped_at_flop_budget"]),
             "train seconds": round(m["train_seconds"], 1), "tokens/s": round(m["tokens_per_second"]),
-            "GFLOP/s": round(m["flops_per_second"] / 1e9, 2), "parent run": run.data.tags.get(PARENT_RUN_TAG, "")[:8],
+            "GFLOP/s": round(m["flops_per_second"] / 1e9, 2),
         })
+        parents.add(run.data.tags.get(PARENT_RUN_TAG))
     members = pd.DataFrame(members)
     parent = find_run(client, GRID_EXPERIMENT, outputs_fingerprint(root / SCALING_METRICS, root / SCALING_TABLE), "fit_scaling")
     table = artifact_table(client, parent.info.run_id, "tables/budget_fits.json")
@@ -160,6 +161,9 @@ def scaling_section(params: Params, root: Path, out: StagedOutputs) -> list[str]
             if params.isoflop.stop_at_flops else "Every member trains all epochs."),
         "",
         members.to_markdown(index=False),
+        "",
+        f"All {len(members)} are child runs of the parent run {', '.join(f'`{p}`' for p in sorted(map(str, parents)))}.",
+        "`GFLOP/s` is the formula's training FLOPs over wall time.",
         "",
         "![loss vs FLOPs](figures/scaling_loss_vs_flops.png)",
         "",
@@ -211,6 +215,9 @@ def _reference_setup_answer(metrics: dict, params: Params, root: Path) -> list[s
         "For the same compute, train a larger model on fewer tokens" if n_ratio < 1
         else "For the same compute, train a smaller model on more tokens"
     )
+    if 0.8 <= n_ratio <= 1.25:  # well inside the spread of the per-budget optima
+        direction = f"**close to compute-optimal** (its size is {n_ratio:.2g}x N_opt)"
+        change = "If anything, for the same compute, train a " + change.split("train a ", 1)[1]
     return [
         f"### Is the {params.decoder_only.run_name}, {decoder['epochs_trained']}-epoch setup compute-optimal?",
         "",
