@@ -183,7 +183,10 @@ def train_seq2seq_run(
             write_json(out.path(metrics_file), metrics)
             curve.drop(columns="epoch_seconds").to_csv(out.path(curve_file), index=False, float_format="%.6g")
 
-        tracker.log_metrics({k: float(v) for k, v in metrics.items()})
+        # Summaries go to step 0; a key the epochs already logged (cumulative_flops) would add
+        # a bogus point at epoch 0 to its curve, so those keep their per-epoch history only.
+        per_epoch = set(epoch_metrics(result.history[-1]))
+        tracker.log_metrics({k: float(v) for k, v in metrics.items() if k not in per_epoch})
         figure = figures.loss_curve(curve, f"{name}: loss per epoch")
         tracker.log_figure(figure, "figures/loss_curve.png")
         figures.close(figure)

@@ -320,7 +320,9 @@ def train_clip(
             write_json(out.path(metrics_file), metrics)
             curve.to_csv(out.path(curve_file), index=False, float_format="%.6g")
 
-        tracker.log_metrics({k: float(v) for k, v in metrics.items()})
+        # Summaries at step 0, except keys the epochs already logged (no bogus epoch-0 point).
+        per_epoch = set(epoch_metrics(result.history[-1]))
+        tracker.log_metrics({k: float(v) for k, v in metrics.items() if k not in per_epoch})
         figure = training_figure(curve)
         tracker.log_figure(figure, "figures/training_curve.png")
         figures.close(figure)
