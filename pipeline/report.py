@@ -146,17 +146,12 @@ Section = Callable[[Params, Path, StagedOutputs], list[str]]
 
 
 def _sections() -> list[Section]:
-    sections: list[Section] = [data_section, nmt_section]
-    from pipeline.scaling_report import decoder_only_section, scaling_section  # lazy: imports this module
+    # The other studies' sections import this module (and heavier ones): import them here.
+    from pipeline.bert.report import bert_section
+    from pipeline.clip.report import clip_section
+    from pipeline.scaling_report import decoder_only_section, scaling_section
 
-    sections += [decoder_only_section, scaling_section]
-    from pipeline.bert.report import bert_section  # lazy, like every study's section
-
-    sections.append(bert_section)
-    from pipeline.clip.report import clip_section  # lazy: light, but only this study needs it
-
-    sections.append(clip_section)
-    return sections
+    return [data_section, nmt_section, decoder_only_section, scaling_section, bert_section, clip_section]
 
 
 def write_report(params: Params, root: Path) -> None:
