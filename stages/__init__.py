@@ -1,1 +1,1 @@
-"""One thin entry point per DVC stage: read params -> call pipeline -> write outputs."""
+"""The entry point of every DVC stage: `python -m stages <study> <stage> [--option value]`."""

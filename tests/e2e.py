@@ -1,8 +1,8 @@
 """Shared machinery of the end-to-end tests: a shrunken copy of the project after one
 real `dvc repro`, built once per test session (fixture `project` in conftest.py).
 
-Each study shrinks its own params in its own function below so that the whole
-pipeline (every stage in dvc.yaml) runs in a few minutes.
+Each study's smoke-size settings live in `tests/smoke.yaml`, so that the whole pipeline
+(every stage in dvc.yaml) runs in a few minutes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import yaml
 
 SOURCE = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-RUNS = ["h8-small", "h8-large", "h12-small", "h12-large"]
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -34,67 +33,39 @@ def sh(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     return result
 
 
+SMOKE = Path(__file__).resolve().parent / "smoke.yaml"
+DELETE = "<delete>"
+
+
+def merge(base: dict, override: dict) -> dict:
+    """`override` merged into `base`: mappings key by key, other values replace, `<delete>` removes."""
+    merged = dict(base)
+    for key, value in override.items():
+        if value == DELETE:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def smoke_settings() -> dict:
+    return yaml.safe_load(SMOKE.read_text())
+
+
 def shrink_params(root: Path) -> None:
     params = yaml.safe_load((root / "params.yaml").read_text())
-    params["profile"] = "smoke"
-    shrink_nmt(params)
-    shrink_decoder_only_and_isoflop(params)
-    shrink_bert(params)
-    shrink_clip(params)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def shrink_nmt(params: dict) -> None:
-    params["nmt"]["matrix"] = {"model": ["h8", "h12"], "dataset": ["small", "large"]}
-    tiny = {"num_layers": 1, "epochs": 2, "patience": 2, "batch_size": 64, "lr": 0.005, "lr_decay": 0.9}
-    params["nmt"]["runs"] = {
-        name: {"dataset": name.split("-")[1], "hidden_size": int(name.split("-")[0][1:]), **tiny} for name in RUNS
-    }
-    params["nmt"]["eval"]["sentences"] = ["the air conditioning is working", "bond-street"]
-
-
-ISOFLOP_MODELS = ["h8", "h16", "h32"]
-
-
-def shrink_decoder_only_and_isoflop(params: dict) -> None:
-    """Issue 3: decoder-only translator, IsoFLOP grid, scaling fits.
-
-    On the 80-pair small set, one-layer models of 8/16/32 trained 20 epochs reach
-    1.2e8 / 3.2e8 / 9.3e8 FLOPs with first evaluations at 6e6 / 1.6e7 / 4.7e7, so both
-    budgets below are reached by all three (and their profiles are convex).
-    """
-    params["decoder_only"]["run"].update(hidden_size=16, num_layers=1, epochs=2, patience=2)
-    params["isoflop"]["matrix"]["model"] = ISOFLOP_MODELS
-    params["isoflop"]["train"].update(num_layers=1, epochs=20, patience=20, lr=0.005, lr_decay=0.95)
-    params["isoflop"]["stop_at_flops"] = None
-    params["scaling"]["budgets"] = [5e7, 1e8]
-
-
-def shrink_bert(params: dict) -> None:
-    """Issue 4: BERT on verbal arithmetic."""
-    # Three variants on the real data and checkpoint, one epoch of 7 steps each.
-    params["bert"]["recipe"].update(epochs=1, batch_size=64)
-    for name in ("finetune_reference",):  # the same code path as finetune
-        del params["bert"]["variants"][name], params["bert"]["published_val_accuracy"][name]
-    for variant in params["bert"]["variants"].values():
-        variant.pop("epochs", None), variant.pop("lr", None)
-    params["bert"]["probes"] = ["eight minus ten", "seven minus seven", "four plus seven"]
-
-
-def shrink_clip(params: dict) -> None:
-    """Issue 5: CLIP prompting: 512 training images, one epoch of 8 steps, a beam of 1."""
-    params["clip"]["data"].update(train_size=512, val_blocks=1)
-    params["clip"]["train"].update(epochs=1, batch_size=64, warmup_steps=2)
-    params["clip"]["search"]["beam_width"] = 1
+    (root / "params.yaml").write_text(yaml.safe_dump(merge(params, smoke_settings()["params"]), sort_keys=False))
 
 
 def shrink_raw_data(root: Path) -> None:
-    for raw in ("pig_latin_small.txt", "pig_latin_large.txt"):  # 300 pairs each: seconds per epoch
-        path = root / "data" / "raw" / raw
-        path.write_text("".join(path.read_text().splitlines(keepends=True)[::40][:300]))
+    for name, cut in smoke_settings()["raw_data"].items():
+        path = root / name
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[:: cut["every"]][: cut["lines"]]))
 
 
-def mlflow_runs(root: Path, experiment: str = "nmt-transformer") -> pd.DataFrame:
+def mlflow_runs(root: Path, experiment: str) -> pd.DataFrame:
     import mlflow
 
     mlflow.set_tracking_uri(f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")

@@ -1,0 +1,127 @@
+"""Reading and validating `params.yaml`: the base schema and the loader every study uses.
+
+`params.yaml` has the settings every stage shares at the top (`profile`, `seed`,
+`device`) and one top-level key per study. A study declares its section as a
+`Section` subclass in its own `params.py` and loads it with `load_section`, so a stage
+validates exactly what it reads, and a typo or an out-of-range value fails in a second
+with one line that names the key::
+
+    params.yaml: transformer.runs.h32-small.hidden_size: Input should be greater than 0, got -4
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.core.errors import PipelineError
+
+PARAMS_FILE = "params.yaml"
+
+
+class Section(BaseModel):
+    # Unknown keys are typos until proven otherwise; params are immutable once loaded.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+Seed = Annotated[int, Field(ge=0, lt=2**32)]  # numpy's generators take 0 <= seed < 2**32
+# YAML 1.1 reads `5e-4` as a string and `1` as an int: floats accept both (lax), nothing else.
+Float = Annotated[float, Field(strict=False)]
+PositiveFloat = Annotated[float, Field(gt=0, strict=False)]
+Range = Annotated[tuple[Float, Float], Field(strict=False)]  # [min, max] of published figures
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]  # names that become paths and stage names
+
+
+class SharedParams(Section):
+    """The top-level settings every stage reads."""
+
+    profile: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")  # a label tagged on every MLflow run (full, smoke...)
+    seed: Seed
+    device: Literal["auto", "cpu", "cuda"]
+
+
+SHARED_KEYS = tuple(SharedParams.model_fields)
+
+S = TypeVar("S", bound=Section)
+
+
+def read_params(path: str | Path = PARAMS_FILE) -> dict:
+    """The params file as a mapping; a missing file or bad YAML is one line with file:line."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: file not found (run from the project root)") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise PipelineError(f"{where}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(raw, dict):
+        raise PipelineError(f"{path}: expected a mapping of sections at the top level")
+    return raw
+
+
+def load_shared(path: str | Path = PARAMS_FILE) -> SharedParams:
+    raw = read_params(path)
+    return validate(SharedParams, {key: raw[key] for key in SHARED_KEYS if key in raw}, "", path)
+
+
+def load_section(key: str, schema: type[S], path: str | Path = PARAMS_FILE) -> S:
+    """The top-level section `key` of the params file, validated against `schema`."""
+    raw = read_params(path)
+    if key not in raw:
+        raise PipelineError(f"{path}: {key}: required section is missing")
+    return validate(schema, raw[key], key, path)
+
+
+def validate(schema: type[S], data: object, key: str, path: str | Path = PARAMS_FILE) -> S:
+    """`schema` over `data`; a problem becomes one line naming `key` and the path below it."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        raise PipelineError(f"{path}: {describe(error, key)}") from None
+
+
+def describe(error: ValidationError, prefix: str = "") -> str:
+    """The first validation problem as `key.path: message, got value`."""
+    first = error.errors()[0]
+    location = [part for part in first["loc"] if part != "[key]"]  # pydantic appends "[key]" after a bad mapping key
+    key = ".".join(str(part) for part in ([prefix] if prefix else []) + location)
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        return f"{key}: unknown key (typo?)"
+    if first["type"] == "missing":
+        return f"{key}: required key is missing"
+    if first["type"] == "model_type" and not first["loc"]:
+        return f"{key}: expected a mapping of settings, got {first.get('input')!r}"
+    if key and re.match(r"[\w.-]+: ", message):
+        # A section-level check already names the key below `key`.
+        return f"{key}.{message}"
+    if "got" in message:
+        return f"{key}: {message}" if key else message
+    given = first.get("input")
+    return f"{key}: {message}, got {given!r}" if key else message
+
+
+@contextlib.contextmanager
+def section_checks(path: str | Path = PARAMS_FILE) -> Iterator[None]:
+    """Turn a cross-section check's ValueError (`key: what is wrong`) into the one-line params error."""
+    try:
+        yield
+    except ValueError as error:
+        raise PipelineError(f"{path}: {error}") from None
+
+
+def check_top_level(raw: dict, study_keys: list[str], path: str | Path = PARAMS_FILE) -> None:
+    """Every top-level key is a shared setting or a known study's section (else: a typo)."""
+    known = set(SHARED_KEYS) | set(study_keys)
+    for key in raw:
+        if key not in known:
+            raise PipelineError(f"{path}: {key}: unknown top-level key (known: {', '.join(sorted(known))})")

@@ -1,0 +1,80 @@
+"""Where things live: the project root, the user's workspace, each study's names and each run's files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The folder holding dvc.yaml that we are running in: the workspace or a DVC temp copy.
+
+    DVC starts stage commands in their working copy, so search up from the current folder.
+    """
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").exists():
+            return folder
+    return here
+
+
+def main_workspace(root: Path | None = None) -> Path:
+    """The user's real checkout, also when DVC runs us in a temporary copy.
+
+    `dvc exp run --temp` and `--queue` execute in `<workspace>/.dvc/tmp/exps/<tmp>/` and
+    set `DVC_ROOT` to the parent workspace. Results that must outlive that copy (the
+    MLflow store, resume state) go to the workspace.
+    """
+    if root is None and os.environ.get("DVC_ROOT"):
+        return Path(os.environ["DVC_ROOT"]).resolve()
+    root = (root or project_root()).resolve()
+    parts = root.parts
+    for i in range(len(parts) - 3):
+        if parts[i : i + 3] == (".dvc", "tmp", "exps"):
+            return Path(*parts[:i])
+    return root
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The files one training run of a study writes, relative to the project root.
+
+    `outputs/<study>/<run>/` (weights, DVC-cached), `metrics/<study>/<run>.json` and the
+    per-epoch curve `plots/<study>/<run>.csv` (both small and kept in git). dvc.yaml names
+    the same paths in the study's block.
+    """
+
+    study: str
+    run: str
+
+    @property
+    def output_dir(self) -> Path:
+        return Path("outputs") / self.study / self.run
+
+    @property
+    def metrics_file(self) -> Path:
+        return Path("metrics") / self.study / f"{self.run}.json"
+
+    @property
+    def curve_file(self) -> Path:
+        return Path("plots") / self.study / f"{self.run}.csv"
+
+    def resume_dir(self, fingerprint: str) -> Path:
+        """Scratch state that must survive DVC deleting a stage's outputs before a rerun.
+
+        Keyed by the config fingerprint, so queued experiments of one run name with
+        different params never overwrite each other's state.
+        """
+        return main_workspace() / ".cache" / "resume" / self.study / f"{self.run}-{fingerprint[:16]}"
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study's names, defined once in its package: folder and params key, MLflow experiment."""
+
+    name: str  # params.yaml key, outputs/<name>/, metrics/<name>/, plots/<name>/
+    experiment: str | None = None  # MLflow experiment holding its runs (None: a data study, no runs)
+
+    def paths(self, run: str) -> RunPaths:
+        return RunPaths(self.name, run)

@@ -1,1 +1,0 @@
-"""Raw data parsing, validation, splits and batching."""

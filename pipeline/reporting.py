@@ -1,0 +1,141 @@
+"""What every report section shares: where tables and figures go, and reading runs from MLflow.
+
+A section renders one study. It finds the MLflow runs that produced the study's
+current DVC outputs through `ReportContext.run_for` (by their outputs hash, see
+`pipeline.core.lineage`), reads their metrics, curves and tables from MLflow, writes
+its tables and figures through `ctx.out.path(...)` (staged: committed only if the
+whole report succeeds) and returns its markdown lines. Sections import this module
+and their own study's code, never the report module that lists them.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.core.io import StagedOutputs, require_inputs
+from pipeline.core.lineage import find_run, outputs_fingerprint
+from pipeline.core.paths import Study
+from pipeline.core.tracking import client as mlflow_client
+
+REPORT = Path("reports/report.md")
+FIGURES = Path("reports/figures")
+TABLES = Path("reports/tables")
+
+
+@dataclass
+class ReportContext:
+    root: Path
+    out: StagedOutputs
+    selected: list = field(default_factory=list)  # every run a section used: marked current afterwards
+    _client: Any = None
+    _memo: dict = field(default_factory=dict)
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = mlflow_client()
+        return self._client
+
+    def run_for(self, study: Study, run: str, stage: str, lineage: list[Path] | None = None):
+        """The finished MLflow run that produced `run`'s current files (metrics + curve by default)."""
+        paths = study.paths(run)
+        files = [self.root / p for p in (lineage or [paths.metrics_file, paths.curve_file])]
+        key = ("run", study.experiment, tuple(files))
+        if key not in self._memo:
+            require_inputs(files, stage)
+            found = find_run(self.client, study.experiment, outputs_fingerprint(*files), stage)
+            self.selected.append(found)
+            self._memo[key] = found
+        return self._memo[key]
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per report: sections that show the same runs share one read."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # the params.yaml section it reads (its study's name)
+    render: Callable[[ReportContext], list[str]]
+
+
+def metric_curve(client, run_id: str, keys: tuple[str, ...] = ("iterations", "train_loss", "val_loss")) -> pd.DataFrame:
+    """Per-epoch metric histories of a run as one frame, one row per epoch (= step)."""
+    columns = {}
+    for key in keys:
+        history = client.get_metric_history(run_id, key)
+        columns[key] = pd.Series({m.step: m.value for m in history})
+    curve = pd.DataFrame(columns).rename_axis("epoch").reset_index()
+    return curve.sort_values("epoch").reset_index(drop=True)
+
+
+def artifact_table(client, run_id: str, artifact: str) -> pd.DataFrame:
+    """A table the run logged with `log_table`, as a frame."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = client.download_artifacts(run_id, artifact, scratch)
+        payload = json.loads(Path(path).read_text())
+    return pd.DataFrame(payload["data"], columns=payload["columns"])
+
+
+def versus(value: float, published: tuple[float, float] | None) -> str:
+    """Where `value` falls against a published [min, max]: below, inside, above (n/a without one)."""
+    if published is None:
+        return "n/a"
+    low, high = published
+    return "below" if value < low else "inside" if value <= high else "above"
+
+
+# ------------------------------------------------------------------- translators
+
+
+@dataclass
+class TranslatorResult:
+    name: str
+    run_id: str
+    params: dict[str, str]
+    metrics: dict[str, float]
+    curve: pd.DataFrame  # epoch, iterations, train_loss, val_loss (+ requested extras)
+    translations: pd.DataFrame  # sentence, translation
+
+
+def load_results(
+    ctx: ReportContext, study: Study, names: list[str], stage_of: Callable[[str], str], extra_curves: tuple[str, ...] = ()
+) -> list[TranslatorResult]:
+    """The runs behind the current outputs of `names`; read once per report, whoever asks."""
+
+    def load() -> list[TranslatorResult]:
+        results = []
+        for name in names:
+            run = ctx.run_for(study, name, stage_of(name))
+            run_id = run.info.run_id
+            results.append(
+                TranslatorResult(
+                    name=name,
+                    run_id=run_id,
+                    params=run.data.params,
+                    metrics=run.data.metrics,
+                    curve=metric_curve(ctx.client, run_id, ("iterations", "train_loss", "val_loss", *extra_curves)),
+                    translations=artifact_table(ctx.client, run_id, "tables/sample_translations.json"),
+                )
+            )
+        return results
+
+    return ctx.memo(f"translators:{study.name}:{','.join(names)}:{','.join(extra_curves)}", load)
+
+
+def translations_table(results: list[TranslatorResult], label: Callable[[str], str] = str) -> pd.DataFrame:
+    """One row per evaluation sentence, one column per run."""
+    table = pd.DataFrame({"sentence": results[0].translations["sentence"]})
+    for result in results:
+        by_sentence = result.translations.set_index("sentence")["translation"]
+        table[label(result.name)] = by_sentence.loc[table["sentence"]].to_numpy()
+    return table

@@ -1,0 +1,25 @@
+"""BERT-family sentence classifiers on verbal arithmetic (MLflow experiment `bert`).
+
+A pretrained encoder + Linear(hidden, 3) classifies the sentences of the `arithmetic`
+study by the sign of their result. Each entry of `bert.variants` in params.yaml is one
+DVC stage `train_bert@<variant>` (checkpoint, frozen or fine-tuned encoder, the shared
+recipe with optional epochs/lr of its own); it writes `outputs/bert/<variant>/` (the
+classifier, loadable offline), `metrics/bert/<variant>.json` and the per-epoch curve
+`plots/bert/<variant>.csv`, and logs one MLflow run.
+
+Modules: `params` (the section's schema), `checkpoints` (where a checkpoint param
+points), `model` (the classifier), `train` (one variant end to end), `figures`,
+`stages`, `report`, `predict` (a CLI classifying sentences with a trained variant).
+Kept free of heavy imports: the report and the stage entry point import this package.
+"""
+
+from __future__ import annotations
+
+from pipeline.core.paths import Study
+
+STUDY = Study("bert", experiment="bert")
+
+
+def stage_name(variant: str) -> str:
+    """The DVC stage that trains `variant` (dvc.yaml: foreach over bert.variants)."""
+    return f"train_bert@{variant}"

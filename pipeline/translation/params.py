@@ -1,0 +1,37 @@
+"""The settings every translator study shares: one training run, and how runs are evaluated."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from pipeline.core.params import Float, PositiveFloat, PositiveInt, Section, Slug
+from pipeline.translation.models.limits import MAX_POSITIONS
+
+
+class TranslatorRun(Section):
+    """The hyperparameters of one translator training run, whatever the architecture."""
+
+    dataset: Slug
+    hidden_size: PositiveInt
+    num_layers: PositiveInt
+    epochs: PositiveInt
+    patience: PositiveInt
+    batch_size: PositiveInt
+    lr: PositiveFloat
+    lr_decay: Float = Field(gt=0, le=1)
+
+    @field_validator("hidden_size")
+    @classmethod
+    def _even(cls, hidden_size: int) -> int:
+        # Sinusoidal positional encoding interleaves sin/cos pairs.
+        if hidden_size % 2:
+            raise ValueError(f"must be a positive even integer, got {hidden_size}")
+        return hidden_size
+
+
+class TranslationEval(Section):
+    """How every translator of a task is evaluated, so their figures compare."""
+
+    # Decoded sequences must fit the models' positional table (MAX_POSITIONS, with <SOS>).
+    max_decode_len: int = Field(gt=0, lt=MAX_POSITIONS)
+    sentences: list[str] = Field(min_length=1)  # translated by every run, shown side by side

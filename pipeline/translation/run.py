@@ -1,0 +1,194 @@
+"""One translator training run, end to end: train, evaluate, write outputs, track.
+
+Every translator study (encoder-decoder, decoder-only, the IsoFLOP grid members) calls
+`train_translator`; what differs between them is the `Architecture` and the optional
+FLOP counter (with a compute budget) and MLflow parent run. The run skeleton (tags,
+staged outputs, the outputs hash, the MLflow failure check, resume cleanup) is
+`pipeline.core.run.TrackedRun`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.core import figures
+from pipeline.core.callbacks import epoch_metrics
+from pipeline.core.io import file_sha256, write_json
+from pipeline.core.lineage import code_fingerprint
+from pipeline.core.params import SharedParams
+from pipeline.core.paths import Study
+from pipeline.core.run import TrackedRun
+from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.training import CallbackList, Callbacks, FitConfig, fit
+from pipeline.translation.architectures import (
+    Architecture,
+    save_model,
+    translate_sentence,
+    word_accuracy,
+)
+from pipeline.translation.batching import LengthBucketBatcher
+from pipeline.translation.flops import FlopCounter
+from pipeline.translation.models.transformer import TransformerConfig
+from pipeline.translation.pairs import DATA_FILES, TranslatorData, read_pairs
+from pipeline.translation.params import TranslationEval, TranslatorRun
+from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+
+
+def config_fingerprint(
+    root: Path, shared: SharedParams, run: TranslatorRun | None, data: TranslatorData, stage_module: str, **extra: Any
+) -> str:
+    """A hash of what a training's result depends on: its params, the data and the code.
+
+    Resume files must match it (a killed run rerun after a code change starts over
+    rather than finishing old weights with new code); the IsoFLOP grid's parent run is
+    keyed by it (with `run=None`: what all members share). The code is every project
+    module the stage imports (`pipeline.core.lineage.import_closure`), the rule dvc.yaml's
+    deps follow too.
+    """
+    source = {
+        "run": run.model_dump() if run is not None else None,
+        "seed": shared.seed,
+        "device": shared.device,
+        "data": file_sha256(*(data.folder / name for name in DATA_FILES)),
+        "code": code_fingerprint(["stages.__main__", stage_module], root),
+        **extra,
+    }
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+
+
+def train_translator(
+    *,
+    study: Study,
+    name: str,
+    run: TranslatorRun,
+    shared: SharedParams,
+    evaluation: TranslationEval,
+    data: TranslatorData,
+    stage: str,
+    architecture: Architecture,
+    fingerprint: str,
+    flop_budget: float | None = None,
+    count_flops: bool = False,
+    parent_run_id: str | None = None,
+) -> None:
+    device = select_device(shared.device)
+    vocab = Vocabulary.load(data.folder / VOCAB_FILE)
+    train_pairs = read_pairs(data.folder / "train.txt")
+    val_pairs = read_pairs(data.folder / "val.txt")
+    evaluation_sentences = list(evaluation.sentences)
+    for i, sentence in enumerate(evaluation_sentences):  # fail before training, not after it
+        vocab.check_text(sentence.strip().lower(), f"evaluation sentence {i} against {data.folder / VOCAB_FILE}")
+
+    seed_everything(shared.seed)
+    config = TransformerConfig(vocab_size=len(vocab), hidden_size=run.hidden_size, num_layers=run.num_layers)
+    model = architecture.model_class(config)
+    buckets = LengthBucketBatcher(train_pairs, vocab, run.batch_size, seed=shared.seed)
+
+    def train_batches(epoch: int) -> list:
+        return [architecture.as_batch(batch, vocab) for batch in buckets.batches(epoch)]
+
+    val_buckets = LengthBucketBatcher(val_pairs, vocab, run.batch_size, seed=shared.seed, shuffle=False)
+    val_batches = [architecture.as_batch(batch, vocab) for batch in val_buckets.batches()]
+    num_parameters = sum(p.numel() for p in model.parameters())
+    flop_counter = (
+        FlopCounter(run.hidden_size, run.num_layers, len(vocab), stop_at_flops=flop_budget) if count_flops else None
+    )
+
+    with TrackedRun(
+        study, name, stage=stage, shared=shared, dataset=data.name, model=architecture.name,
+        fingerprint=fingerprint, parent_run_id=parent_run_id,
+    ) as tracked:
+        tracker = tracked.tracker
+        tracker.log_params(  # idempotent: a reopened run gets any it missed
+            {"run": run.model_dump(), "seed": shared.seed, "device": str(device), "parameters": num_parameters}
+            | {"data": data.data_params, "eval": evaluation.model_dump(exclude={"sentences"})}
+        )
+        if not tracker.resumed:
+            for split, pairs in (("train", train_pairs), ("validation", val_pairs)):
+                frame = pd.DataFrame({"source": [p.source for p in pairs], "target": [p.target for p in pairs]})
+                file = data.folder / ("train.txt" if split == "train" else "val.txt")
+                tracker.log_dataset(frame, f"{data.name}-{split}", str(file), split)
+
+        callbacks: list[Callbacks] = [flop_counter] if flop_counter else []
+        result = fit(
+            model,
+            train_batches=train_batches,
+            val_batches=val_batches,
+            loss_fn=architecture.loss,
+            config=FitConfig(epochs=run.epochs, patience=run.patience, lr=run.lr, lr_decay=run.lr_decay),
+            resume_path=tracked.resume_state,
+            fingerprint=fingerprint,
+            callbacks=CallbackList(*callbacks, tracked.epoch_logger(loss_by={"val_loss_by_flops": "cumulative_flops"})),
+            device=device,
+            description=name,
+        )
+
+        max_len = evaluation.max_decode_len
+        accuracy, predictions = word_accuracy(model, val_pairs, vocab, max_len, device)
+        translations = pd.DataFrame(
+            {
+                "sentence": evaluation_sentences,
+                "translation": [translate_sentence(model, s, vocab, max_len, device) for s in evaluation_sentences],
+            }
+        )
+        curve = pd.DataFrame([epoch_metrics(r) | {"epoch": r.epoch} for r in result.history])
+        accounting = ["cumulative_flops", "cumulative_tokens"] if flop_counter else []
+        curve = curve[["epoch", "iterations", "tokens", *accounting, "train_loss", "val_loss", "lr", "epoch_seconds"]]
+        curve[accounting] = curve[accounting].astype("int64")  # exact counts, not 6 significant digits
+        metrics = {
+            "best_val_loss": result.best_val_loss,
+            "best_epoch": result.best_epoch,
+            "epochs_trained": len(result.history),
+            "stopped_early": result.stopped_early,
+            "final_train_loss": result.history[-1].train_loss,
+            "val_word_accuracy": accuracy,
+            # Targets longer than the decoding limit can never be matched: accuracy's ceiling.
+            "val_targets_over_max_len": sum(len(p.target) > max_len for p in val_pairs),
+            "parameters": num_parameters,
+            "train_tokens": result.history[-1].tokens,
+            "train_seconds": round(result.train_seconds, 2),
+            "tokens_per_second": round(result.history[-1].tokens / max(result.train_seconds, 1e-9), 1),
+        }
+        if flop_counter:
+            flops = result.history[-1].extra["cumulative_flops"]
+            metrics |= {
+                "non_embedding_parameters": flop_counter.parameters,
+                "cumulative_flops": flops,
+                "cumulative_tokens": result.history[-1].extra["cumulative_tokens"],
+                "flops_per_second": round(flops / max(result.train_seconds, 1e-9), 1),
+                "stopped_at_flop_budget": flop_counter.should_stop(result.history[-1]),
+            }
+
+        paths = tracked.paths
+        with tracked.outputs() as out:
+            model_dir = out.path(paths.output_dir)
+            save_model(model_dir, model, result.best_state, vocab, {"run": name, "stage": stage, "params": run.model_dump()})
+            translations.to_json(model_dir / "translations.json", orient="records", indent=2)
+            write_json(out.path(paths.metrics_file), metrics)
+            curve.drop(columns="epoch_seconds").to_csv(out.path(paths.curve_file), index=False, float_format="%.6g")
+
+        tracked.log_summary(metrics, skip=epoch_metrics(result.history[-1]))
+        tracked.log_figure(figures.loss_curve(curve, f"{name}: loss per epoch"), "figures/loss_curve.png")
+        tracker.log_table(translations, "tables/sample_translations.json")
+        tracker.log_table(
+            pd.DataFrame(
+                {
+                    "source": [p.source for p in val_pairs],
+                    "target": [p.target for p in val_pairs],
+                    "prediction": predictions,
+                    "correct": [pred == p.target for pred, p in zip(predictions, val_pairs)],
+                }
+            ),
+            "tables/val_predictions.json",
+        )
+        tracked.say(
+            f"best val loss {result.best_val_loss:.4f} at epoch {result.best_epoch}, word accuracy {accuracy:.3f}; "
+            f"training {result.train_seconds:.1f}s, whole stage {tracked.seconds:.1f}s after imports"
+        )
+        for row in translations.itertuples():
+            tracked.say(f"  {row.sentence} -> {row.translation}")

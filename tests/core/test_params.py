@@ -1,0 +1,222 @@
+"""The params loader: every bad edit fails with one line `file[:line]: key.path: problem, got value`.
+
+Checked on a small schema written here; each study's own rules are tested in
+tests/studies/<study>/test_params.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError, field_validator, model_validator
+
+from pipeline.core.errors import PipelineError
+from pipeline.core.params import (
+    Float,
+    PositiveFloat,
+    PositiveInt,
+    Range,
+    Section,
+    Seed,
+    SharedParams,
+    Slug,
+    check_top_level,
+    load_section,
+    load_shared,
+    read_params,
+    validate,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Run(Section):
+    size: PositiveInt
+    lr: PositiveFloat
+    decay: Float = 1.0
+    name: Slug = "run"
+    seed: Seed = 0
+
+    @field_validator("size")
+    @classmethod
+    def _even(cls, size: int) -> int:
+        if size % 2:
+            raise ValueError(f"must be even, got {size}")
+        return size
+
+
+class Demo(Section):
+    runs: dict[str, Run]
+    budgets: list[PositiveFloat]
+    range: Range = (0.0, 1.0)
+
+    @model_validator(mode="after")
+    def _few_budgets(self) -> Demo:
+        # A section-level check names the key below the section itself.
+        if len(self.budgets) > 3:
+            raise ValueError(f"budgets: at most three, got {len(self.budgets)}")
+        return self
+
+
+SHARED = "profile: test\nseed: 1\ndevice: cpu\n"
+GOOD = SHARED + "demo:\n  runs:\n    a: {size: 2, lr: 0.5}\n  budgets: [1.0, 2.0]\n"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _error(call, path: Path) -> str:
+    with pytest.raises(PipelineError) as caught:
+        call(path)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    assert message.startswith(f"{path}"), message
+    return message
+
+
+def _section_error(tmp_path: Path, text: str) -> str:
+    return _error(lambda path: load_section("demo", Demo, path), _write(tmp_path, text))
+
+
+def test_good_section_loads(tmp_path):
+    demo = load_section("demo", Demo, _write(tmp_path, GOOD))
+    assert demo.runs["a"] == Run(size=2, lr=0.5)
+    assert demo.budgets == [1.0, 2.0] and demo.range == (0.0, 1.0)
+    assert load_shared(_write(tmp_path, GOOD)) == SharedParams(profile="test", seed=1, device="cpu")
+
+
+def _run_edit(entry: str) -> str:
+    return SHARED + f"demo:\n  runs:\n    a: {entry}\n  budgets: [1.0, 2.0]\n"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("{size: -2, lr: 1}", "demo.runs.a.size: Input should be greater than 0, got -2"),
+        ("{size: 3, lr: 1}", "demo.runs.a.size: must be even, got 3"),
+        ("{size: 2.0, lr: 1}", "demo.runs.a.size: Input should be a valid integer, got 2.0"),
+        ("{size: '2', lr: 1}", "demo.runs.a.size: Input should be a valid integer, got '2'"),
+        ("{size: 2, lr: fast}", "demo.runs.a.lr: Input should be a valid number, unable to parse string as a number, got 'fast'"),
+        ("{size: 2, lr: -0.1}", "demo.runs.a.lr: Input should be greater than 0, got -0.1"),
+        ("{size: 2, lr: 1, sise: 3}", "demo.runs.a.sise: unknown key (typo?)"),
+        ("{lr: 1}", "demo.runs.a.size: required key is missing"),
+        ("{size: 2, lr: 1, name: Big}", "demo.runs.a.name: String should match pattern '^[a-z0-9_]+$', got 'Big'"),
+        ("{size: 2, lr: 1, seed: 4294967296}", "demo.runs.a.seed: Input should be less than 4294967296, got 4294967296"),
+        ("{size: 2, lr: 1, seed: -1}", "demo.runs.a.seed: Input should be greater than or equal to 0, got -1"),
+        ("5", "demo.runs.a: Input should be a valid dictionary or instance of Run, got 5"),
+    ],
+    ids=["negative", "validator", "float-for-int", "string-for-int", "word-for-float", "negative-float",
+         "typo-key", "missing-key", "slug", "seed-too-large", "negative-seed", "not-a-mapping"],
+)
+def test_bad_value_names_the_full_key_and_the_value(tmp_path, entry, expected):
+    path = _write(tmp_path, _run_edit(entry))
+    assert _error(lambda p: load_section("demo", Demo, p), path) == f"{path}: {expected}"
+
+
+def test_list_items_are_named_by_index(tmp_path):
+    message = _section_error(tmp_path, SHARED + "demo: {runs: {}, budgets: [1.0, 0]}\n")
+    assert message.endswith(": demo.budgets.1: Input should be greater than 0, got 0")
+
+
+def test_section_level_check_names_its_key(tmp_path):
+    message = _section_error(tmp_path, SHARED + "demo: {runs: {}, budgets: [1, 2, 3, 4]}\n")
+    assert message.endswith(": demo.budgets: at most three, got 4")
+
+
+def test_range_needs_two_numbers(tmp_path):
+    message = _section_error(tmp_path, SHARED + "demo: {runs: {}, budgets: [1], range: [1]}\n")
+    assert message.endswith(": demo.range.1: required key is missing")
+
+
+@pytest.mark.parametrize("value", ["5", "[1, 2]"])
+def test_section_that_is_not_a_mapping(tmp_path, value):
+    message = _section_error(tmp_path, SHARED + f"demo: {value}\n")
+    assert ": demo: expected a mapping of settings, got " in message
+
+
+def test_missing_section(tmp_path):
+    path = _write(tmp_path, SHARED)
+    assert _error(lambda p: load_section("demo", Demo, p), path) == f"{path}: demo: required section is missing"
+
+
+def test_floats_written_without_a_dot_are_floats(tmp_path):
+    # YAML 1.1 reads 5e-4 (no dot) as a string and 1 as an int; float fields take both.
+    demo = load_section("demo", Demo, _write(tmp_path, _run_edit("{size: 2, lr: 5e-4, decay: 1}")))
+    assert demo.runs["a"].lr == pytest.approx(5e-4) and isinstance(demo.runs["a"].lr, float)
+    assert demo.runs["a"].decay == 1.0 and isinstance(demo.runs["a"].decay, float)
+
+
+def test_params_are_frozen(tmp_path):
+    demo = load_section("demo", Demo, _write(tmp_path, GOOD))
+    with pytest.raises(ValidationError):
+        demo.runs["a"].size = 4
+
+
+def test_validate_names_the_given_key_and_file():
+    with pytest.raises(PipelineError) as caught:
+        validate(Run, {"size": 2, "lr": 0}, "study.runs.x", "other.yaml")
+    assert str(caught.value) == "other.yaml: study.runs.x.lr: Input should be greater than 0, got 0"
+    with pytest.raises(PipelineError) as caught:
+        validate(Run, {"size": 2, "lr": 1, "extra": 1}, "")
+    assert str(caught.value) == "params.yaml: extra: unknown key (typo?)"
+
+
+# ------------------------------------------------------------------ the file itself
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.yaml"
+    assert _error(read_params, path) == f"{path}: file not found (run from the project root)"
+    assert _error(load_shared, path) == f"{path}: file not found (run from the project root)"
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = _write(tmp_path, "seed: 1\ndevice: [cpu\ndata: {}\n")
+    message = _error(read_params, path)
+    # Where the parser notices the unclosed '['.
+    assert message.startswith(f"{path}:3: not valid YAML (")
+    assert _error(lambda p: load_section("demo", Demo, p), path).startswith(f"{path}:3: ")
+
+
+@pytest.mark.parametrize("text", ["- 1\n- 2\n", "just text\n", ""])
+def test_top_level_not_a_mapping(tmp_path, text):
+    path = _write(tmp_path, text)
+    assert _error(read_params, path) == f"{path}: expected a mapping of sections at the top level"
+
+
+# ------------------------------------------------------------------ shared settings and top-level keys
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("profile: test\nseed: 1\ndevice: tpu\n", "device: Input should be 'auto', 'cpu' or 'cuda', got 'tpu'"),
+        ("profile: test\nseed: -1\ndevice: cpu\n", "seed: Input should be greater than or equal to 0, got -1"),
+        ("profile: a b\nseed: 1\ndevice: cpu\n", "profile: String should match pattern '^[A-Za-z0-9_.-]+$', got 'a b'"),
+        ("seed: 1\ndevice: cpu\n", "profile: required key is missing"),
+    ],
+    ids=["device", "negative-seed", "profile-with-space", "missing-profile"],
+)
+def test_bad_shared_settings(tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    assert _error(load_shared, path) == f"{path}: {expected}"
+
+
+def test_shared_settings_ignore_the_study_sections(tmp_path):
+    assert load_shared(_write(tmp_path, GOOD + "other: {anything: 1}\n")).seed == 1
+
+
+def test_unknown_top_level_key_lists_the_known_ones():
+    with pytest.raises(PipelineError) as caught:
+        check_top_level({"seed": 1, "sed": 2, "demo": {}}, ["demo"], "params.yaml")
+    assert str(caught.value) == "params.yaml: sed: unknown top-level key (known: demo, device, profile, seed)"
+    check_top_level({"seed": 1, "device": "cpu", "profile": "x", "demo": {}}, ["demo"])  # no error
+
+
+def test_real_params_shared_settings():
+    shared = load_shared(ROOT / "params.yaml")
+    assert (shared.profile, shared.seed, shared.device) == ("full", 1234, "auto")

@@ -1,0 +1,163 @@
+"""TrackedRun, the skeleton of every tracked stage, on a temporary project and MLflow store."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pipeline.core import tracking
+from pipeline.core.errors import PipelineError
+from pipeline.core.io import file_sha256, write_json, write_text
+from pipeline.core.lineage import OUTPUTS_TAG
+from pipeline.core.params import SharedParams
+from pipeline.core.paths import Study
+from pipeline.core.run import TrackedRun
+
+STUDY = Study("demo", experiment="unit-tracked-run")
+SHARED = SharedParams(profile="test", seed=0, device="cpu")
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, mlflow_store) -> Path:
+    """A committed project folder (a dvc.yaml) as the working directory, tracking into a temporary store."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
+    for name in ("DVC_ROOT", "DVC_STAGE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "project"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _tracked(run: str = "r1", **kwargs) -> TrackedRun:
+    return TrackedRun(STUDY, run, stage=f"train_demo@{run}", shared=SHARED, dataset="toy", model="tiny", **kwargs)
+
+
+def _write_outputs(run: TrackedRun, loss: float, weights: str = "weights.txt") -> None:
+    metrics = run.root / run.paths.metrics_file
+    previous = metrics.read_text() if metrics.exists() else None
+    with run.outputs() as out:
+        write_json(out.path(run.paths.metrics_file), {"loss": loss})
+        write_text(out.path(run.paths.curve_file), f"epoch,loss\n1,{loss}\n")
+        write_text(out.path(run.paths.output_dir / weights), "w")
+        # Staged: the previous files (or none) stay in place until the block ends.
+        assert (metrics.read_text() if metrics.exists() else None) == previous
+        assert not (run.root / run.paths.output_dir / weights).exists()
+
+
+def _mlflow_run(run_id: str):
+    return tracking.client().get_run(run_id)
+
+
+def test_successful_run_ends_finished_tagged_with_its_outputs(workdir):
+    with _tracked() as run:
+        run.tracker.log_params({"a": {"b": 1}})
+        _write_outputs(run, 0.5)
+        assert (workdir / "metrics/demo/r1.json").exists()  # in place once the outputs block ends
+        run.log_summary({"loss": 0.5, "epochs": 3, "name": "not a number"}, skip=["epochs"])
+
+    logged = _mlflow_run(run.tracker.run_id)
+    assert logged.info.status == "FINISHED"
+    assert logged.info.run_name == "r1"
+    assert logged.info.experiment_id == tracking.client().get_experiment_by_name("unit-tracked-run").experiment_id
+    tags = logged.data.tags
+    assert tags[OUTPUTS_TAG] == file_sha256(workdir / "metrics/demo/r1.json", workdir / "plots/demo/r1.csv")
+    assert tags["mlflow.source.name"] == tracking.command_line()
+    assert tags["mlflow.user"] and tags["mlflow.source.type"] == "LOCAL"
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout.strip()
+    assert tags["git_commit"] == tags["mlflow.source.git.commit"] == head
+    assert tags["git_dirty"] == "false"  # new metrics/plots/outputs are results, not code
+    assert (tags["dvc_stage"], tags["dataset"], tags["profile"], tags["model"]) == ("train_demo@r1", "toy", "test", "tiny")
+    assert logged.data.params == {"a.b": "1"}
+    assert logged.data.metrics == {"loss": 0.5}  # `skip` and non-numbers left out
+    assert (workdir / "outputs/demo/r1/weights.txt").read_text() == "w"
+    assert not list((workdir / ".cache" / "staging").iterdir())  # scratch cleaned up
+
+
+def test_an_error_in_the_block_leaves_the_previous_outputs_and_fails_the_run(workdir):
+    with _tracked() as first:
+        _write_outputs(first, 0.5)
+    before = {p: p.read_bytes() for p in workdir.rglob("*") if p.is_file() and ".git" not in p.parts}
+
+    with pytest.raises(RuntimeError, match="boom"):
+        with _tracked() as failed:
+            with failed.outputs() as out:
+                write_json(out.path(failed.paths.metrics_file), {"loss": 9.0})
+                write_text(out.path(failed.paths.output_dir / "other.txt"), "new")
+                raise RuntimeError("boom")
+
+    after = {p: p.read_bytes() for p in workdir.rglob("*") if p.is_file() and ".git" not in p.parts}
+    assert after == before  # no new file, no changed file, no scratch left behind
+    logged = _mlflow_run(failed.tracker.run_id)
+    assert logged.info.status == "FAILED"
+    assert OUTPUTS_TAG not in logged.data.tags
+    assert failed.tracker.run_id != first.tracker.run_id
+
+
+def test_an_error_before_any_output_writes_nothing(workdir):
+    with pytest.raises(ValueError):
+        with _tracked("r2") as run:
+            raise ValueError("bad data")
+    assert _mlflow_run(run.tracker.run_id).info.status == "FAILED"
+    assert not (workdir / "metrics").exists() and not (workdir / "outputs").exists()
+
+
+def test_outputs_replace_the_previous_ones_together(workdir):
+    with _tracked() as first:
+        _write_outputs(first, 0.5, weights="old.txt")
+    with _tracked() as second:
+        _write_outputs(second, 0.25, weights="new.txt")
+    assert sorted(p.name for p in (workdir / "outputs/demo/r1").iterdir()) == ["new.txt"]  # the stale file is gone
+    assert (workdir / "metrics/demo/r1.json").read_text() == '{\n  "loss": 0.25\n}\n'
+    tags = _mlflow_run(second.tracker.run_id).data.tags
+    assert tags[OUTPUTS_TAG] == file_sha256(workdir / "metrics/demo/r1.json", workdir / "plots/demo/r1.csv")
+    assert _mlflow_run(first.tracker.run_id).data.tags[OUTPUTS_TAG] != tags[OUTPUTS_TAG]
+
+
+def test_tracker_failure_after_the_outputs_are_written_is_one_line(workdir, monkeypatch):
+    with pytest.raises(PipelineError) as caught:
+        with _tracked() as run:
+            _write_outputs(run, 0.5)
+
+            def broken(*args, **kwargs):
+                raise RuntimeError("database is locked")
+
+            monkeypatch.setattr(run.tracker._client, "log_batch", broken)
+            run.log_summary({"loss": 0.5})
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("r1: outputs are written, but MLflow did not record everything (log metrics ['loss']: database is locked")
+    assert message.endswith("; rerun the stage to log it again")
+    assert (workdir / "metrics/demo/r1.json").exists() and (workdir / "outputs/demo/r1/weights.txt").exists()
+    assert _mlflow_run(run.tracker.run_id).info.status == "FINISHED"  # ended all the same, never left RUNNING
+
+
+def test_a_killed_run_with_a_fingerprint_is_reopened_then_its_state_removed(workdir, tmp_path):
+    fingerprint = "c0ffee" * 8
+    with pytest.raises(KeyboardInterrupt):
+        with _tracked(fingerprint=fingerprint) as killed:
+            state = killed.resume_state
+            state.parent.mkdir(parents=True, exist_ok=True)
+            state.write_bytes(b"epoch 1")
+            raise KeyboardInterrupt
+    assert state == workdir / ".cache/resume/demo" / f"r1-{fingerprint[:16]}" / "state.pt"
+    assert _mlflow_run(killed.tracker.run_id).info.status == "KILLED"
+    assert state.exists()  # kept for the rerun
+
+    with _tracked(fingerprint=fingerprint) as rerun:
+        assert rerun.tracker.resumed and rerun.tracker.run_id == killed.tracker.run_id
+        _write_outputs(rerun, 0.5)
+    logged = _mlflow_run(rerun.tracker.run_id)
+    assert logged.info.status == "FINISHED" and logged.data.tags["config_sha256"] == fingerprint
+    assert not state.parent.exists()  # finished: the resume state is gone
+
+
+def test_without_a_fingerprint_there_is_no_resume_state(workdir):
+    run = _tracked()
+    assert run.resume_state is None and run.state_dir is None
+    assert run.epoch_logger().tracker is run.tracker

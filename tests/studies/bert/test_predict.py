@@ -1,0 +1,92 @@
+"""The classify CLI, `python -m pipeline.studies.bert.predict`: its input checks and its output lines."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from pipeline.core.errors import PipelineError
+from pipeline.studies.bert import predict
+from pipeline.studies.bert.model import SentenceClassifier, save_classifier
+
+ROOT = Path(__file__).resolve().parents[3]
+VARIANTS = "finetune, finetune_reference, frozen, second_checkpoint"
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch) -> Path:
+    """params.yaml and dvc.yaml, no trained variant."""
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "pipeline.studies.bert.predict", *args]
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--variant", "nope", "one plus one"], f"error: params.yaml: bert.variants.nope: no such variant (known: {VARIANTS})"),
+        (["--variant", "frozen", "one plus one"], "error: {folder}: no trained variant 'frozen'; run `dvc repro train_bert@frozen` first"),
+        (["one plus one"], "error: {folder}: no trained variant 'finetune'; run `dvc repro train_bert@finetune` first"),
+    ],
+    ids=["unknown-variant", "untrained-variant", "default-variant-untrained"],
+)
+def test_bad_input_is_one_line_and_exit_code_2(project, args, message):
+    result = _cli(project, *args)
+    folder = project.resolve() / "outputs" / "bert" / (args[1] if args[0] == "--variant" else "finetune")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [message.format(folder=folder)]
+    assert result.stdout == ""
+
+
+def test_no_sentence_is_a_usage_error(project):
+    result = _cli(project, "--variant", "finetune")
+    assert result.returncode == 2
+    assert "the following arguments are required: sentences" in result.stderr
+
+
+def test_a_bad_params_file_is_named(project):
+    (project / "params.yaml").write_text((project / "params.yaml").read_text().replace("batch_size: 32", "batch_size: -32"))
+    result = _cli(project, "one plus one")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: params.yaml: bert.recipe.batch_size: Input should be greater than 0, got -32"]
+
+
+def test_prints_the_class_every_probability_and_the_truth_when_there_is_one(project, capsys):
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    words = "zero one two three four five six seven eight nine ten plus minus times".split()
+    vocab = project / "vocab.txt"
+    vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
+    config = BertConfig(vocab_size=len(words) + 5, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=16)
+    torch.manual_seed(0)
+    model = SentenceClassifier(BertModel(config))
+    save_classifier(project / "outputs/bert/finetune", model, BertTokenizer(str(vocab)), {"max_length": 7})
+
+    predict.main(["three minus nine", "two times two"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("three minus nine -> ") and lines[0].endswith("; true: negative)")
+    assert lines[1].startswith("two times two -> ") and "true" not in lines[1]  # not an expression: no truth
+    for line in lines:
+        label, spread = line.split(" -> ")[1].split(" (", 1)
+        probabilities = dict(part.split(" ") for part in spread.split(";")[0].rstrip(")").split(", "))
+        assert list(probabilities) == ["negative", "zero", "positive"]
+        assert sum(map(float, probabilities.values())) == pytest.approx(1, abs=2e-3)
+        assert label == max(probabilities, key=lambda k: float(probabilities[k]))
+
+    with pytest.raises(PipelineError, match="bert.variants.nope: no such variant"):
+        predict.main(["--variant", "nope", "one plus one"])

@@ -1,0 +1,79 @@
+"""End to end, CLIP prompting: what the shrunken `dvc repro` (fixture `project`) left in
+the metrics files, the MLflow experiment `clip` and the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.e2e import mlflow_runs
+
+pytestmark = pytest.mark.e2e
+
+
+def _json(project: Path, file: str) -> dict:
+    return json.loads((project / file).read_text())
+
+
+def test_training_metrics_match_the_curve(project: Path):
+    metrics = _json(project, "metrics/clip/train.json")
+    curve = pd.read_csv(project / "plots" / "clip" / "train.csv")
+    assert len(curve) == metrics["epochs_trained"] == 1
+    assert metrics["chance_top1"] == pytest.approx(0.01) and metrics["retrieval_candidates"] == 100
+    # restore_best is off: the final model is the last epoch's, so the two measurements agree.
+    assert metrics["val_retrieval_top1"] == pytest.approx(curve["val_retrieval_top1"].iloc[-1], abs=1e-6)
+    assert (project / "outputs" / "clip" / "train" / "open_clip_model.safetensors").stat().st_size > 1_000_000
+
+
+def test_prompt_outputs_agree(project: Path):
+    params = yaml.safe_load((project / "params.yaml").read_text())["clip"]
+    metrics = _json(project, "metrics/clip/prompt.json")
+    assert list(metrics["captions"]) == params["captions"]
+    assert metrics["gallery_images"] == 15
+    scores = pd.read_csv(project / "outputs" / "clip" / "prompt" / "caption_scores.csv")
+    per_image = pd.read_csv(project / "outputs" / "clip" / "prompt" / "gallery_probabilities.csv")
+    target = int(per_image.index[per_image["is_target"]][0])
+    for row in scores.itertuples():
+        column = per_image[row.caption]
+        assert column.sum() == pytest.approx(1.0, abs=1e-4)
+        assert row.target_probability == pytest.approx(column.iloc[target], abs=1e-5)
+        assert row.target_rank == 1 + int((column > column.iloc[target]).sum())
+    found = per_image[metrics["search_caption"]]
+    assert metrics["search_target_probability"] == pytest.approx(found.iloc[target], abs=1e-5)
+    assert metrics["search_selects_target"] == (int(found.idxmax()) == target and metrics["search_margin"] >= params["search"]["min_margin"])
+
+
+def test_mlflow_experiment_clip(project: Path):
+    runs = mlflow_runs(project, "clip")
+    assert sorted(runs["tags.mlflow.runName"]) == ["prompt-attn-clip-tiny-pipeline", "train-attn-clip-tiny"]
+    assert set(runs["status"]) == {"FINISHED"}
+    assert set(runs["tags.profile"]) == {"smoke"}
+    assert sorted(runs["tags.dvc_stage"]) == ["clip_prompt", "clip_train"]
+    assert sorted(runs["tags.model"]) == ["attn-clip-tiny", "attn-clip-tiny/pipeline"]
+    train = runs[runs["tags.mlflow.runName"] == "train-attn-clip-tiny"].iloc[0]
+    assert train["metrics.val_retrieval_top1"] == pytest.approx(_json(project, "metrics/clip/train.json")["val_retrieval_top1"])
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    assert [m.step for m in client.get_metric_history(train["run_id"], "val_retrieval_top1")] == [1]
+    assert "figures/training_curve.png" in {a.path for a in client.list_artifacts(train["run_id"], "figures")}
+    prompt_id = runs.loc[runs["tags.mlflow.runName"] == "prompt-attn-clip-tiny-pipeline", "run_id"].iloc[0]
+    artifacts = {a.path for folder in ("tables", "figures") for a in client.list_artifacts(prompt_id, folder)}
+    assert {"tables/caption_scores.json", "tables/search_trace.json", "figures/gallery.png"} <= artifacts
+
+
+def test_report_section(project: Path):
+    report = (project / "reports" / "report.md").read_text()
+    metrics = _json(project, "metrics/clip/prompt.json")
+    assert "## CLIP prompting" in report
+    assert f"**`{metrics['search_caption']}`**" in report
+    captions = pd.read_csv(project / "reports" / "tables" / "clip_captions.csv")
+    assert list(captions["caption"]) == list(metrics["captions"])
+    assert list(captions["target_rank"]) == [c["target_rank"] for c in metrics["captions"].values()]
+    for figure in ("clip_gallery.png", "clip_training.png"):
+        assert (project / "reports" / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

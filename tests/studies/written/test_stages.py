@@ -1,0 +1,128 @@
+"""The stage `written_checks` and the report section, run in a minimal copy of the project
+with a temporary MLflow store (small settings)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.core.errors import PipelineError
+from pipeline.core.io import file_sha256, staged_outputs
+from pipeline.core.lineage import OUTPUTS_TAG
+from pipeline.reporting import ReportContext
+from pipeline.studies.written import CURVES, METRICS, OUTPUTS, PLOTS, STUDY, checks, report, stages
+from pipeline.studies.written.figures import FILES
+from tests.params_helpers import PARAMS
+from tests.studies.written.settings import small
+
+
+def _project(root: Path, patch: pytest.MonkeyPatch, store: str) -> Path:
+    patch.setenv("MLFLOW_TRACKING_URI", store)
+    for name in ("DVC_ROOT", "DVC_STAGE"):
+        patch.delenv(name, raising=False)
+    raw = yaml.safe_load(PARAMS.read_text(encoding="utf-8"))
+    raw["written"] = small()
+    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    patch.chdir(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory) -> Path:
+    """The stage run once, in its own project and MLflow store; yields the project root."""
+    root = tmp_path_factory.mktemp("written")
+    store = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        _project(root, patch, store)
+        stages.check()
+        yield root
+
+
+def _mlflow_runs():
+    from pipeline.core import tracking
+
+    client = tracking.client()
+    experiment = client.get_experiment_by_name(STUDY.experiment)
+    return client, ([] if experiment is None else client.search_runs([experiment.experiment_id]))
+
+
+def test_stage_writes_every_output(ran: Path):
+    metrics = json.loads((ran / METRICS).read_text())
+    assert metrics["checks_failed"] == 0
+    assert sorted(p.name for p in (ran / PLOTS).iterdir()) == sorted(f"{name}.csv" for name in CURVES)
+    assert sorted(p.name for p in (ran / OUTPUTS).iterdir()) == sorted(FILES.values())
+    relu = metrics["relu_chain"]
+    assert relu["all_pre_activations_positive"] + relu["some_pre_activation_not_positive"] == small()["samples"]
+    assert relu["max_violation"] == 0
+    for name in CURVES:  # the curves in plots/ are the tables of the metrics file
+        curve = pd.read_csv(ran / PLOTS / f"{name}.csv")
+        recorded = pd.DataFrame(metrics["tables"][name])
+        assert list(curve.columns) == list(recorded.columns)
+        pd.testing.assert_frame_equal(curve, recorded, check_dtype=False, rtol=1e-9)
+    assert pd.read_csv(ran / PLOTS / "jacobian.csv")["n"].tolist() == [2, 3, 4, 5]
+    assert pd.read_csv(ran / PLOTS / "maxpool.csv")["scale"].tolist() == [1, 10, 100]
+    counts = pd.DataFrame(metrics["tables"]["classifier_counts"])
+    assert counts[["L", "mlp", "rnn"]].values.tolist() == [[10, 322_305, 91_905], [40, 1_090_305, 91_905]]
+
+
+def test_one_finished_mlflow_run_tagged_with_the_metrics_hash(ran: Path):
+    client, runs = _mlflow_runs()
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.info.status == "FINISHED" and run.info.run_name == "checks"
+    assert run.data.tags[OUTPUTS_TAG] == file_sha256(ran / METRICS)
+    assert run.data.tags["dvc_stage"] == "written_checks"
+    metrics = json.loads((ran / METRICS).read_text())
+    assert run.data.metrics["maxpool.violations"] == 0
+    assert run.data.metrics["relu_chain.attains_bound"] == metrics["relu_chain"]["attains_bound"]
+    assert run.data.metrics["sigmoid_jacobian.random_max_ratio"] == pytest.approx(metrics["sigmoid_jacobian"]["random_max_ratio"])
+    assert run.data.params["maxpool_k"] == "2" and run.data.params["chain_layers"] == "5"
+    artifacts = {a.path for folder in ("tables", "figures") for a in client.list_artifacts(run.info.run_id, folder)}
+    assert {f"figures/{name}" for name in FILES.values()} <= artifacts
+    assert {f"tables/{name}.json" for name in ("jacobian", "conv", "maxpool", "encoder_counts", "classifier_counts")} <= artifacts
+
+
+def test_report_section_reads_the_run(ran: Path):
+    assert report.SECTION.key == "written"
+    with staged_outputs(ran) as out:
+        lines = report.render(ReportContext(ran, out))
+    text = "\n".join(lines)
+    assert lines[0] == "## Written questions, answered by code (MLflow experiment `written-questions`)"
+    for heading in ("### 1.1.2", "### 1.2.1", "### 1.3.1 Relative attention as Conv1D with kernel [2, 0, 1]", "### 1.3.2",
+                    "### Parameter counts"):
+        assert heading in text
+    assert "window **mean**" in text and "Module counts against formulas: all equal" in text
+    for name in FILES.values():
+        assert f"](figures/written_{name})" in text
+        assert (ran / "reports" / "figures" / f"written_{name}").stat().st_size > 10_000
+    table = pd.read_csv(ran / "reports" / "tables" / "written_classifier_counts.csv")
+    assert table["mlp"].tolist() == [322_305, 1_090_305]
+    # Read back from MLflow at full precision (its JSON tables keep 10 decimals: 16^-4 = 1.5e-5 would lose digits).
+    metrics = json.loads((ran / METRICS).read_text())
+    jacobian = pd.read_csv(ran / "reports" / "tables" / "written_jacobian.csv")
+    pd.testing.assert_frame_equal(jacobian, pd.DataFrame(metrics["tables"]["jacobian"]), check_dtype=False, rtol=1e-15)
+    assert jacobian["bound"].iloc[-1] == 16.0**-4
+
+
+def test_a_failed_check_records_nothing(tmp_path, monkeypatch):
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    (tmp_path / "project").mkdir()
+    root = _project(tmp_path / "project", monkeypatch, store)
+    real = checks.compute
+
+    def broken(config):
+        results = real(config)
+        results.failures.append("1.3.2: made up")
+        return results
+
+    monkeypatch.setattr(checks, "compute", broken)
+    with pytest.raises(PipelineError, match=r"^written_checks: a written answer failed its check: 1.3.2: made up$"):
+        stages.check()
+    assert not (root / "metrics").exists() and not (root / "outputs").exists() and not (root / "plots").exists()
+    assert _mlflow_runs()[1] == []
+

@@ -1,0 +1,136 @@
+"""The project's layout rules, checked on the real code and the real dvc.yaml.
+
+- every DVC stage's `deps` cover the project modules its command imports (its import
+  closure): a module missing there could change a result without `dvc repro` noticing;
+- no import circle anywhere;
+- the core imports nothing outside itself, and no study imports the report module;
+- every study folder has the same files, and a stage in dvc.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.core.lineage import import_closure, import_graph
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDIES = sorted(p.name for p in (ROOT / "pipeline" / "studies").iterdir() if (p / "__init__.py").exists())
+STUDY_FILES = ("__init__.py", "params.py", "stages.py", "report.py")
+
+
+def dvc_stages() -> dict[str, dict]:
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def entry_modules(cmd: str) -> list[str]:
+    """The modules a stage command runs: `python -m stages <study> ...` or `python -m <module>`."""
+    match = re.fullmatch(r"python -m stages (\w+) \w+.*", cmd)
+    if match:
+        return ["stages.__main__", f"pipeline.studies.{match.group(1)}.stages"]
+    match = re.fullmatch(r"python -m ([\w.]+)", cmd)
+    assert match, f"unexpected stage command {cmd!r}"
+    return [match.group(1)]
+
+
+def covered(path: str, deps: list[str]) -> bool:
+    return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in deps)
+
+
+@pytest.mark.parametrize("stage", sorted(dvc_stages()))
+def test_stage_deps_cover_its_import_closure(stage: str):
+    definition = dvc_stages()[stage]
+    body = definition.get("do", definition)  # foreach stages keep their definition under `do`
+    deps = [d for d in body["deps"] if "${" not in d]
+    closure = [str(p.relative_to(ROOT)) for p in import_closure(entry_modules(body["cmd"]), ROOT)]
+    assert len(closure) > 5, closure  # the closure was really followed
+    missing = [path for path in closure if not covered(path, deps)]
+    assert not missing, f"{stage}: imported but not in deps: {missing}"
+
+
+def test_closure_follows_imports_inside_functions():
+    closure = {str(p.relative_to(ROOT)) for p in import_closure(["pipeline.studies.transformer.stages"], ROOT)}
+    # `train` imports the translator run lazily, after the params are checked.
+    assert "pipeline/translation/run.py" in closure
+    assert "pipeline/core/training.py" in closure
+    assert "pipeline/studies/transformer/report.py" not in closure  # training never loads the report
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles():
+    assert _cycles(import_graph(ROOT)) == []
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_core_imports_only_core():
+    for module, targets in import_graph(ROOT).items():
+        if module.startswith("pipeline.core"):
+            outside = {t for t in targets if t != "pipeline" and not t.startswith("pipeline.core")}
+            assert not outside, f"{module} imports {outside}"
+
+
+def test_nothing_but_the_stage_entry_imports_the_report_module():
+    importers = [m for m, targets in import_graph(ROOT).items() if "pipeline.report" in targets]
+    assert importers == [], importers
+
+
+def test_training_code_never_imports_a_report_section():
+    for module, targets in import_graph(ROOT).items():
+        if module.endswith((".stages", ".train", ".run")) or module.startswith("pipeline.translation"):
+            sections = {t for t in targets if t.endswith(".report") or t == "pipeline.reporting"}
+            assert not sections, f"{module} imports {sections}"
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_every_study_has_the_same_files_and_a_stage(study: str):
+    folder = ROOT / "pipeline" / "studies" / study
+    assert [name for name in STUDY_FILES if not (folder / name).exists()] == []
+    commands = [(body.get("do", body))["cmd"] for body in dvc_stages().values()]
+    assert any(cmd.startswith(f"python -m stages {study} ") for cmd in commands)
+    assert (ROOT / "tests" / "studies" / study).is_dir()
+
+
+def test_every_study_has_a_report_section():
+    from pipeline.report import SECTIONS
+
+    assert sorted(section.key for section in SECTIONS) == STUDIES
