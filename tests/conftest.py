@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.e2e import SOURCE, sh, shrink_params, shrink_raw_data
 
@@ -35,3 +36,13 @@ def project(tmp_path_factory) -> Path:
     sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
     sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
     return root
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Train tiny models on one intra-op thread: they gain nothing from more, and on a busy
+    2-core machine OpenMP threads contending with another process slow training ~30x."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
