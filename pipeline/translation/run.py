@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+import torch
+from torch import nn
 
 from pipeline.core import figures
-from pipeline.core.callbacks import epoch_metrics
+from pipeline.core.callbacks import EpochRecord, epoch_metrics
 from pipeline.core.io import file_sha256, write_json
 from pipeline.core.lineage import code_fingerprint
 from pipeline.core.params import SharedParams
@@ -33,7 +36,6 @@ from pipeline.translation.architectures import (
 )
 from pipeline.translation.batching import LengthBucketBatcher
 from pipeline.translation.flops import FlopCounter
-from pipeline.translation.models.transformer import TransformerConfig
 from pipeline.translation.pairs import DATA_FILES, TranslatorData, read_pairs
 from pipeline.translation.params import TranslationEval, TranslatorRun
 from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
@@ -61,6 +63,34 @@ def config_fingerprint(
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
 
 
+VAL_LOSS_BATCH_MEAN = "val_loss_batch_mean"
+
+
+class BatchMeanValLoss(Callbacks):
+    """The reference notebooks' validation loss: the mean of the per-batch mean losses.
+
+    The project's `val_loss` weights each batch by its target tokens; the notebooks
+    averaged the batch means, so a batch of a few long words weighs as much as a full
+    batch of short ones. Published figures use the notebooks' definition, so every
+    translator logs both (`val_loss_batch_mean` per epoch). The batch means are taken
+    from the loss calls `fit` makes while evaluating: no second pass over the data.
+    """
+
+    def __init__(self, loss_fn: Callable[[nn.Module, Any], tuple[torch.Tensor, int]]):
+        self.loss_fn = loss_fn
+        self.batch_means: list[float] = []
+
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        loss, tokens = self.loss_fn(model, batch)
+        if not model.training:  # fit evaluates in eval mode, trains in train mode
+            self.batch_means.append(loss.item())
+        return loss, tokens
+
+    def on_evaluate(self, record: EpochRecord) -> None:
+        record.extra[VAL_LOSS_BATCH_MEAN] = sum(self.batch_means) / max(len(self.batch_means), 1)
+        self.batch_means.clear()
+
+
 def train_translator(
     *,
     study: Study,
@@ -85,8 +115,7 @@ def train_translator(
         vocab.check_text(sentence.strip().lower(), f"evaluation sentence {i} against {data.folder / VOCAB_FILE}")
 
     seed_everything(shared.seed)
-    config = TransformerConfig(vocab_size=len(vocab), hidden_size=run.hidden_size, num_layers=run.num_layers)
-    model = architecture.model_class(config)
+    model = architecture.build(len(vocab), run)
     buckets = LengthBucketBatcher(train_pairs, vocab, run.batch_size, seed=shared.seed)
 
     def train_batches(epoch: int) -> list:
@@ -114,12 +143,13 @@ def train_translator(
                 file = data.folder / ("train.txt" if split == "train" else "val.txt")
                 tracker.log_dataset(frame, f"{data.name}-{split}", str(file), split)
 
-        callbacks: list[Callbacks] = [flop_counter] if flop_counter else []
+        reference_loss = BatchMeanValLoss(architecture.loss)
+        callbacks: list[Callbacks] = [reference_loss, *([flop_counter] if flop_counter else [])]
         result = fit(
             model,
             train_batches=train_batches,
             val_batches=val_batches,
-            loss_fn=architecture.loss,
+            loss_fn=reference_loss.loss,
             config=FitConfig(epochs=run.epochs, patience=run.patience, lr=run.lr, lr_decay=run.lr_decay),
             resume_path=tracked.resume_state,
             fingerprint=fingerprint,
@@ -138,11 +168,15 @@ def train_translator(
         )
         curve = pd.DataFrame([epoch_metrics(r) | {"epoch": r.epoch} for r in result.history])
         accounting = ["cumulative_flops", "cumulative_tokens"] if flop_counter else []
-        curve = curve[["epoch", "iterations", "tokens", *accounting, "train_loss", "val_loss", "lr", "epoch_seconds"]]
+        curve = curve[
+            ["epoch", "iterations", "tokens", *accounting, "train_loss", "val_loss", VAL_LOSS_BATCH_MEAN, "lr", "epoch_seconds"]
+        ]
         curve[accounting] = curve[accounting].astype("int64")  # exact counts, not 6 significant digits
         metrics = {
             "best_val_loss": result.best_val_loss,
             "best_epoch": result.best_epoch,
+            # The reference notebooks' figure: lowest per-epoch mean of per-batch mean losses.
+            f"best_{VAL_LOSS_BATCH_MEAN}": float(curve[VAL_LOSS_BATCH_MEAN].min()),
             "epochs_trained": len(result.history),
             "stopped_early": result.stopped_early,
             "final_train_loss": result.history[-1].train_loss,
