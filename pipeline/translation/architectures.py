@@ -49,6 +49,9 @@ class Architecture:
     loss: Callable[[nn.Module, Any], tuple[torch.Tensor, int]]  # (mean loss over counted tokens, count)
     translate_words: Callable[..., list[str]]  # (model, words, vocab, max_len, device) -> translations
     module: str  # the module that defines (and registers) it: load_model imports it
+    # For models with inspectable attention: (model, words, vocab, max_len, device) -> one row per
+    # (word, output step, source position) with the attention weight; see attention_maps.py.
+    attention_map: Callable[..., Any] | None = None
 
     def build(self, vocab_size: int, run: Any) -> nn.Module:
         return self.model_class(self.make_config(vocab_size, run))

@@ -35,3 +35,4 @@ class TranslationEval(Section):
     # Decoded sequences must fit the models' positional table (MAX_POSITIONS, with <SOS>).
     max_decode_len: int = Field(gt=0, lt=MAX_POSITIONS)
     sentences: list[str] = Field(min_length=1)  # translated by every run, shown side by side
+    attention_words: list[str] = Field(min_length=1)  # whose attention maps models with attention log

@@ -34,6 +34,7 @@ from pipeline.translation.architectures import (
     translate_sentence,
     word_accuracy,
 )
+from pipeline.translation.attention_maps import attention_figure
 from pipeline.translation.batching import LengthBucketBatcher
 from pipeline.translation.flops import FlopCounter
 from pipeline.translation.pairs import DATA_FILES, TranslatorData, read_pairs
@@ -113,6 +114,8 @@ def train_translator(
     evaluation_sentences = list(evaluation.sentences)
     for i, sentence in enumerate(evaluation_sentences):  # fail before training, not after it
         vocab.check_text(sentence.strip().lower(), f"evaluation sentence {i} against {data.folder / VOCAB_FILE}")
+    for i, word in enumerate(evaluation.attention_words):
+        vocab.check_text(word.strip().lower(), f"attention word {i} against {data.folder / VOCAB_FILE}")
 
     seed_everything(shared.seed)
     model = architecture.build(len(vocab), run)
@@ -209,6 +212,11 @@ def train_translator(
         tracked.log_summary(metrics, skip=epoch_metrics(result.history[-1]))
         tracked.log_figure(figures.loss_curve(curve, f"{name}: loss per epoch"), "figures/loss_curve.png")
         tracker.log_table(translations, "tables/sample_translations.json")
+        if architecture.attention_map is not None:
+            words = [word.strip().lower() for word in evaluation.attention_words]
+            attention = architecture.attention_map(model, words, vocab, max_len, device)
+            tracker.log_table(attention, "tables/attention_maps.json")
+            tracked.log_figure(attention_figure(attention, f"{name}: attention over the source"), "figures/attention_maps.png")
         tracker.log_table(
             pd.DataFrame(
                 {

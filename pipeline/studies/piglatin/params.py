@@ -14,9 +14,9 @@ from pipeline.translation.params import TranslationEval
 
 
 class PigLatinEval(TranslationEval):
-    @field_validator("sentences")
+    @field_validator("sentences", "attention_words")
     @classmethod
-    def _translatable(cls, sentences: list[str]) -> list[str]:
+    def _translatable(cls, sentences: list[str]) -> list[str]:  # sentences, or single words
         vocab = vocabulary()
         for i, sentence in enumerate(sentences):
             unknown = vocab.unknown_characters(sentence.lower())  # translation lowercases first

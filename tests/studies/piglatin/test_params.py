@@ -40,18 +40,22 @@ def test_unedited_copy_loads(tmp_path):
     [
         (
             lambda raw: _eval(raw)["sentences"].append("hello world!"),
-            "piglatin.eval.sentences.5: character(s) '!' not in the vocabulary, got 'hello world!'",
+            "piglatin.eval.sentences.10: character(s) '!' not in the vocabulary, got 'hello world!'",
         ),
         (
             lambda raw: _eval(raw)["sentences"].insert(0, "café 2"),
             "piglatin.eval.sentences.0: character(s) '2', 'é' not in the vocabulary, got 'café 2'",
         ),
         (lambda raw: _eval(raw).update(sentences=[]), "piglatin.eval.sentences: List should have at least 1 item"),
+        (
+            lambda raw: _eval(raw)["attention_words"].insert(1, "naïve"),
+            "piglatin.eval.attention_words.1: character(s) 'ï' not in the vocabulary, got 'naïve'",
+        ),
         (lambda raw: _eval(raw).update(max_decode_len=256), "piglatin.eval.max_decode_len: Input should be less than 256, got 256"),
         (lambda raw: _eval(raw).update(max_decode_len=0), "piglatin.eval.max_decode_len: Input should be greater than 0, got 0"),
         (lambda raw: _eval(raw).update(max_len=20), "piglatin.eval.max_len: unknown key (typo?)"),
     ],
-    ids=["sentence-bad-char", "sentence-two-bad-chars", "no-sentences", "decode-len-beyond-positions", "decode-len-zero", "typo"],
+    ids=["sentence-bad-char", "sentence-two-bad-chars", "no-sentences", "attention-word-bad-char", "decode-len-beyond-positions", "decode-len-zero", "typo"],
 )
 def test_bad_eval_names_the_key(tmp_path, edit, expected):
     assert expected in params_error(params.load, write_params(tmp_path, edit))
