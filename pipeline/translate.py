@@ -3,6 +3,7 @@
     python -m pipeline.translate --run h64-large "i went shopping"
     python -m pipeline.translate --study decoder_only --run h128-small "i went shopping"
     python -m pipeline.translate --study isoflop --run h64 "i went shopping"
+    python -m pipeline.translate --study recurrent --run additive-attention "i went shopping"
 
 Reads the weights and vocabulary DVC produced in outputs/<study>/<run>/ (run
 `dvc repro` or `dvc pull` first).
@@ -17,13 +18,14 @@ from pipeline.core.paths import RunPaths, project_root
 from pipeline.translation.models.limits import MAX_POSITIONS
 
 # The studies whose runs are translators (a folder of outputs/ each).
-TRANSLATOR_STUDIES = ("transformer", "decoder_only", "isoflop")
+TRANSLATOR_STUDIES = ("transformer", "decoder_only", "isoflop", "recurrent")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.translate", description=__doc__.splitlines()[0])
     parser.add_argument("--study", choices=TRANSLATOR_STUDIES, default="transformer",
-                        help="transformer (encoder-decoder, default), decoder_only, or isoflop (a grid member)")
+                        help="transformer (encoder-decoder, default), decoder_only, isoflop (a grid member), "
+                             "or recurrent (GRU/LSTM, additive attention, single-block attention)")
     parser.add_argument("--run", required=True, help="trained run name, e.g. h64-large, h128-small or h64")
     parser.add_argument(
         "--max-len", type=_decode_length, default=20, help=f"longest translation per word, 1-{MAX_POSITIONS - 1} characters"

@@ -117,6 +117,8 @@ def train_translator(
     for i, word in enumerate(evaluation.attention_words):
         vocab.check_text(word.strip().lower(), f"attention word {i} against {data.folder / VOCAB_FILE}")
 
+    if run.threads is not None:
+        torch.set_num_threads(run.threads)
     seed_everything(shared.seed)
     model = architecture.build(len(vocab), run)
     buckets = LengthBucketBatcher(train_pairs, vocab, run.batch_size, seed=shared.seed)

@@ -32,4 +32,4 @@ METRICS = STUDY.paths(RUN).metrics_file  # metrics/written/checks.json: every nu
 PLOTS = Path("plots") / STUDY.name  # jacobian.csv, conv.csv, maxpool.csv: the curves
 OUTPUTS = Path("outputs") / STUDY.name  # the figures
 CURVES = ("jacobian", "conv", "maxpool")  # the curves, plots/written/<name>.csv
-TABLE_NAMES = (*CURVES, "encoder_counts", "classifier_counts")  # every table, logged as tables/<name>.json
+TABLE_NAMES = (*CURVES, "encoder_counts", "classifier_counts", "attention_connections", "attention_timing")  # every table, logged as tables/<name>.json

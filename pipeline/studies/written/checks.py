@@ -23,6 +23,7 @@ from pipeline.core.run import TrackedRun
 from pipeline.core.tracking import flatten
 from pipeline.studies.written import CURVES, METRICS, OUTPUTS, PLOTS, RUN, STAGE, STUDY, TABLE_NAMES
 from pipeline.studies.written.figures import FILES, draw_figures
+from pipeline.studies.written.attention_questions import connection_counts, connection_failures, step_seconds
 from pipeline.studies.written.gradients import (
     relu_chain_check,
     relu_chain_failures,
@@ -52,9 +53,12 @@ def compute(config: WrittenParams) -> Results:
     classifiers, embedding = classifier_counts(
         config.vocab_size, config.embedding_dim, config.hidden_size, config.sequence_lengths, seed + 4
     )
+    connections = connection_counts(config.connection_lengths, config.timing_hidden, seed + 5)
+    timing = step_seconds(config.timing_hidden, max(config.connection_lengths), config.timing_batch, config.timing_repeats, seed + 6)
     counts = {
         "encoders_match": bool(
             (encoders["gru"] == encoders["gru_formula"]).all() and (encoders["lstm"] == encoders["lstm_formula"]).all()
+            and (encoders["gru_cell"] == encoders["gru_formula"]).all() and (encoders["lstm_cell"] == encoders["lstm_formula"]).all()
         ),
         "classifiers_match": bool(
             (classifiers["mlp"] == classifiers["mlp_formula"]).all() and (classifiers["rnn"] == classifiers["rnn_formula"]).all()
@@ -68,6 +72,7 @@ def compute(config: WrittenParams) -> Results:
         + conv_failures(conv)
         + maxpool_failures(pool)
         + counts_failures(encoders, classifiers)
+        + connection_failures(connections)
     )
     tables = {
         "jacobian": jacobian_table,
@@ -75,6 +80,8 @@ def compute(config: WrittenParams) -> Results:
         "maxpool": pool_table,
         "encoder_counts": encoders,
         "classifier_counts": classifiers,
+        "attention_connections": connections,
+        "attention_timing": timing,
     }
     metrics = {
         "relu_chain": relu,
@@ -82,6 +89,10 @@ def compute(config: WrittenParams) -> Results:
         "conv": conv,
         "maxpool": pool,
         "parameter_counts": counts,
+        "attention": {
+            "connections_match": not connection_failures(connections),
+            "step_seconds_ratio": float(timing["ratio_to_rnn"].iloc[-1]),
+        },
         "checks_failed": len(failures),
         "tables": {name: _records(frame) for name, frame in tables.items()},
     }

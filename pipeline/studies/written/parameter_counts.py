@@ -3,7 +3,8 @@
 Recurrent encoders without biases and without the embedding, input size D, state size H:
 a GRU has 3 gates (reset, update, candidate), each a D x H input and an H x H recurrent
 matrix: 3H(D + H); an LSTM has 4 (input, forget, cell, output): 4H(D + H). Checked on
-`nn.GRU`/`nn.LSTM(bias=False)`.
+`nn.GRU`/`nn.LSTM(bias=False)` and on the recurrent-translator study's own cells
+(`pipeline/studies/recurrent/cells.py`, biases left out of the count).
 
 The sister course's question: a V-token vocabulary embedded in E dimensions, sequences
 of L tokens, binary classification (one logit), the embedding not counted.
@@ -20,6 +21,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from pipeline.studies.recurrent.cells import GRUCell, LSTMCell, recurrent_weight_count
+
 
 def count(module: nn.Module) -> int:
     return sum(parameter.numel() for parameter in module.parameters())
@@ -34,8 +37,10 @@ def encoder_counts(sizes: list[list[int]]) -> pd.DataFrame:
             "H": h,
             "gru": count(nn.GRU(d, h, bias=False)),
             "gru_formula": 3 * h * (d + h),
+            "gru_cell": recurrent_weight_count(GRUCell(d, h)),
             "lstm": count(nn.LSTM(d, h, bias=False)),
             "lstm_formula": 4 * h * (d + h),
+            "lstm_cell": recurrent_weight_count(LSTMCell(d, h)),
         })
     return pd.DataFrame(rows)
 
@@ -92,8 +97,11 @@ def classifier_counts(vocab: int, embedding: int, hidden: int, lengths: list[int
 def counts_failures(encoders: pd.DataFrame, classifiers: pd.DataFrame) -> list[str]:
     failures = []
     for row in encoders.itertuples():
-        if (row.gru, row.lstm) != (row.gru_formula, row.lstm_formula):
-            failures.append(f"counts: D={row.D}, H={row.H}: GRU {row.gru} vs 3H(D+H) {row.gru_formula}, LSTM {row.lstm} vs 4H(D+H) {row.lstm_formula}")
+        if (row.gru, row.gru_cell, row.lstm, row.lstm_cell) != (row.gru_formula, row.gru_formula, row.lstm_formula, row.lstm_formula):
+            failures.append(
+                f"counts: D={row.D}, H={row.H}: GRU {row.gru} / GRUCell {row.gru_cell} vs 3H(D+H) {row.gru_formula}, "
+                f"LSTM {row.lstm} / LSTMCell {row.lstm_cell} vs 4H(D+H) {row.lstm_formula}"
+            )
     for row in classifiers.itertuples():
         if (row.mlp, row.rnn) != (row.mlp_formula, row.rnn_formula) or not row.output_shape_ok:
             failures.append(f"counts: L={row.L}: MLP {row.mlp} vs {row.mlp_formula}, RNN {row.rnn} vs {row.rnn_formula}")

@@ -37,6 +37,10 @@ class WrittenParams(Section):
     embedding_dim: PositiveInt
     hidden_size: PositiveInt  # both MLP hidden layers and the RNN state
     sequence_lengths: list[PositiveInt] = Field(min_length=1)
+    connection_lengths: list[PositiveInt] = Field(min_length=1)  # K: source = target steps of the connection count
+    timing_hidden: PositiveInt  # hidden size of both decoders in the with/without-attention timing
+    timing_batch: PositiveInt
+    timing_repeats: PositiveInt  # training steps timed per decoder (the median is reported)
 
     @field_validator("jacobian_steps")
     @classmethod

@@ -36,6 +36,7 @@ def render(ctx: ReportContext) -> list[str]:
         *_conv(m, p, tables["conv"]),
         *_maxpool(m, k, tables["maxpool"]),
         *_counts(m, p, tables["encoder_counts"], tables["classifier_counts"]),
+        *_attention(m, tables["attention_connections"], tables["attention_timing"]),
     ]
 
 
@@ -184,7 +185,10 @@ def _maxpool(m: dict, k: int, table: pd.DataFrame) -> list[str]:
 
 def _counts(m: dict, p: dict, encoders: pd.DataFrame, classifiers: pd.DataFrame) -> list[str]:
     v, e, h = int(p["vocab_size"]), int(p["embedding_dim"]), int(p["hidden_size"])
-    encoders = encoders.rename(columns={"gru": "nn.GRU", "gru_formula": "3H(D+H)", "lstm": "nn.LSTM", "lstm_formula": "4H(D+H)"})
+    encoders = encoders.rename(columns={
+        "gru": "nn.GRU", "gru_cell": "GRUCell (ours)", "gru_formula": "3H(D+H)",
+        "lstm": "nn.LSTM", "lstm_cell": "LSTMCell (ours)", "lstm_formula": "4H(D+H)",
+    })
     shown = pd.DataFrame({
         "L": classifiers["L"],
         "MLP (module)": classifiers["mlp"],
@@ -199,7 +203,8 @@ def _counts(m: dict, p: dict, encoders: pd.DataFrame, classifiers: pd.DataFrame)
         "",
         "**Recurrent encoders without biases and without the embedding** (input size D, state size H): a GRU has three",
         "gates, each a D x H and an H x H matrix, 3H(D+H); an LSTM has four, 4H(D+H). Counted on `nn.GRU` / `nn.LSTM`",
-        "with `bias=False`:",
+        "with `bias=False` and on the recurrent translators' own cells (`pipeline/studies/recurrent/cells.py`, biases",
+        "left out):",
         "",
         encoders.to_markdown(index=False),
         "",
@@ -214,6 +219,28 @@ def _counts(m: dict, p: dict, encoders: pd.DataFrame, classifiers: pd.DataFrame)
         f"Module counts against formulas: {match}. The MLP's first layer grows linearly with the sequence length; the RNN",
         "reuses the same weights at every step, so its count does not depend on L"
         + (" (checked: the same module read every length)." if m["parameter_counts.rnn_same_for_every_length"] else "."),
+        "",
+    ]
+
+
+def _attention(m: dict, connections: pd.DataFrame, timing: pd.DataFrame) -> list[str]:
+    attention, plain = (timing.set_index("decoder").loc[name] for name in ("attention", "rnn"))
+    return [
+        "### The attention decoder's connections, and its cost (2021/2022 handouts)",
+        "",
+        "Over K source and K target steps, an RNN decoder without attention reads the source once, through the",
+        "encoder's final state: no decoder step connects to an annotation directly. With additive attention every",
+        "decoder step reads every annotation: K x K connections. Counted with autograd on the recurrent study's own",
+        "models (a pair is connected when that step's logits have a non-zero gradient with respect to that annotation;",
+        "the final-state handoff is detached):",
+        "",
+        connections.rename(columns={"rnn": "RNN decoder", "attention": "attention decoder", "K_squared": "K^2"}).to_markdown(index=False),
+        "",
+        f"One training step (forward and backward) on the same batch ({int(plain['batch'])} words of K = {int(plain['K'])}",
+        f"characters), both at hidden size {int(plain['hidden'])}: {plain['seconds_per_step'] * 1000:.1f} ms without attention,",
+        f"{attention['seconds_per_step'] * 1000:.1f} ms with it ({m['attention.step_seconds_ratio']:.2f}x). At each decoder step",
+        "attention adds a score MLP over all K annotations, a softmax and a weighted sum, and the cell reads a 2H-wide",
+        "input; the per-word work grows as K x K instead of 2K. The recurrent section shows the same on the full runs.",
         "",
     ]
 

@@ -21,6 +21,9 @@ def for_mlflow(frame: pd.DataFrame) -> pd.DataFrame:
 def from_mlflow(frame: pd.DataFrame) -> pd.DataFrame:
     decoded = frame.copy()
     for column in frame.columns:
-        if pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object:  # only floats travel as text
-            decoded[column] = [float(value) for value in frame[column]]
+        if pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object:
+            try:  # floats travelled as text; real text columns (labels) stay text
+                decoded[column] = [float(value) for value in frame[column]]
+            except ValueError:
+                pass
     return decoded

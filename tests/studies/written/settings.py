@@ -20,6 +20,10 @@ BLOCK = {
     "embedding_dim": 100,
     "hidden_size": 256,
     "sequence_lengths": [10, 40],
+    "connection_lengths": [3, 5, 8],
+    "timing_hidden": 64,
+    "timing_batch": 64,
+    "timing_repeats": 20,
 }
 
 
@@ -29,5 +33,6 @@ def small() -> dict:
     block.update(
         samples=64, jacobian_steps=[2, 5], jacobian_dim=4, sequence_length=12, conv_channels=2,
         scales=[1, 10, 100], encoder_sizes=[[3, 2], [10, 7]], sequence_lengths=[10, 40],
+        connection_lengths=[2, 4], timing_hidden=8, timing_batch=4, timing_repeats=2,
     )
     return block

@@ -1,0 +1,57 @@
+"""The `recurrent` section of params.yaml: one entry per run, the published losses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.core.params import (
+    PARAMS_FILE,
+    Range,
+    Section,
+    SharedParams,
+    load_section,
+    load_shared,
+    section_checks,
+)
+from pipeline.studies.piglatin.params import PigLatinParams
+from pipeline.studies.piglatin.params import load as load_piglatin
+from pipeline.studies.recurrent import STUDY
+from pipeline.translation.params import TranslatorRun
+
+
+class RecurrentRun(TranslatorRun):
+    """A translator run of this study; `model` picks the architecture, `cell` the recurrent cell."""
+
+    model: Literal["rnn", "rnn-additive-attention", "single-block-attention"]
+    cell: Literal["gru", "lstm"] = "gru"  # ignored by single-block-attention
+    num_layers: Literal[1] = 1  # the handouts' models have one layer (one block)
+
+
+class RecurrentParams(Section):
+    runs: dict[str, RecurrentRun] = Field(min_length=1)
+    # Lowest validation losses of published runs of the 2021/2022 assignment, as the
+    # notebooks computed them: the mean of per-batch mean losses (our val_loss_batch_mean).
+    published_best_val_loss: dict[str, Range]
+
+
+@dataclass(frozen=True)
+class Setup:
+    shared: SharedParams
+    piglatin: PigLatinParams
+    recurrent: RecurrentParams
+
+
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    setup = Setup(load_shared(path), load_piglatin(path), load_section(STUDY.name, RecurrentParams, path))
+    key = STUDY.name
+    with section_checks(path):
+        for name, run in setup.recurrent.runs.items():
+            setup.piglatin.check_dataset(run.dataset, f"{key}.runs.{name}.dataset")
+        for name in setup.recurrent.published_best_val_loss:
+            if name not in setup.recurrent.runs:
+                raise ValueError(f"{key}.published_best_val_loss.{name}: no such run (known: {', '.join(setup.recurrent.runs)})")
+    return setup

@@ -1,0 +1,29 @@
+"""The `recurrent` section: bad values fail with one line naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.studies.recurrent import params
+from tests.params_helpers import params_error, write_params
+
+
+def test_the_shipped_params_load():
+    runs = params.load().recurrent.runs
+    assert {run.model for run in runs.values()} == {"rnn", "rnn-additive-attention", "single-block-attention"}
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(cell="rnn"), "recurrent.runs.gru-small.cell: Input should be 'gru' or 'lstm'"),
+        (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(hidden_size=0), "recurrent.runs.gru-small.hidden_size: Input should be greater than 0"),
+        (lambda raw: raw["recurrent"]["runs"]["additive-attention"].update(model="rnn-dot-attention"), "recurrent.runs.additive-attention.model: Input should be 'rnn', 'rnn-additive-attention' or 'single-block-attention'"),
+        (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(num_layers=2), "recurrent.runs.gru-small.num_layers: Input should be 1"),
+        (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(dataset="huge"), "recurrent.runs.gru-small.dataset"),
+        (lambda raw: raw["recurrent"]["published_best_val_loss"].update(gru_tiny=[1, 2]), "recurrent.published_best_val_loss.gru_tiny: no such run"),
+    ],
+    ids=["unknown-cell", "hidden-zero", "unknown-attention", "two-layers", "unknown-dataset", "published-typo"],
+)
+def test_bad_values_name_the_key(tmp_path, edit, expected):
+    assert expected in params_error(params.load, write_params(tmp_path, edit))
