@@ -17,24 +17,32 @@ from pipeline.core.lineage import mark_current
 from pipeline.core.params import check_top_level, read_params
 from pipeline.core.paths import main_workspace, project_root
 from pipeline.reporting import FIGURES, REPORT, TABLES, ReportContext, Section
+from pipeline.studies.add2digits import report as add2digits
 from pipeline.studies.arithmetic import report as arithmetic
 from pipeline.studies.bert import report as bert
 from pipeline.studies.clip import report as clip
 from pipeline.studies.decoder_only import report as decoder_only
+from pipeline.studies.gpt import report as gpt
 from pipeline.studies.isoflop import report as isoflop
 from pipeline.studies.piglatin import report as piglatin
+from pipeline.studies.recurrent import report as recurrent
 from pipeline.studies.transformer import report as transformer
+from pipeline.studies.turkish import report as turkish
 from pipeline.studies.written import report as written
 
 SECTIONS: list[Section] = [
     piglatin.SECTION,
     transformer.SECTION,
     decoder_only.SECTION,
+    recurrent.SECTION,
     isoflop.SECTION,
     arithmetic.SECTION,
     bert.SECTION,
+    gpt.SECTION,
     clip.SECTION,
     written.SECTION,
+    add2digits.SECTION,
+    turkish.SECTION,
 ]
 
 HEADER = [

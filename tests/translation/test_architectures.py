@@ -120,7 +120,8 @@ def test_architecture_is_found_from_the_model():
     assert architecture_of(_model()) is ENCODER_DECODER
     decoder_only = DecoderOnlyTransformer(TransformerConfig(vocab_size=len(VOCAB), hidden_size=8, num_layers=1))
     assert architecture_of(decoder_only) is DECODER_ONLY
-    assert set(ARCHITECTURES) == {"transformer-encoder-decoder", "transformer-decoder-only"}
+    # Studies register their own (the recurrent study's, when a test has imported it).
+    assert {"transformer-encoder-decoder", "transformer-decoder-only"} <= set(ARCHITECTURES)
     with pytest.raises(TypeError, match="not a translator model: Linear"):
         architecture_of(torch.nn.Linear(2, 2))
 

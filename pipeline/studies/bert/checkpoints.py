@@ -16,10 +16,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.classification.checkpoints import PACKAGE_PREFIX, cached_hub_folder
 from pipeline.core.errors import PipelineError
 from pipeline.studies.bert.params import BertCheckpoint
 
-PACKAGE_PREFIX = "pypi:"
 SWITCH_HINT = (
     "set bert.checkpoint_sets.<set>.main/second.source to a local folder, or with internet run "
     "`dvc exp run -S bert.checkpoint_set=assignment`"
@@ -30,7 +30,8 @@ SWITCH_HINT = (
 class ResolvedCheckpoint:
     source: str  # as written in params.yaml
     location: str  # a local folder, or a hub id that transformers may download
-    pretrained: bool
+    pretrained: bool  # false: only the architecture is used, the weights are randomly initialised
+    pretraining_data: str  # as written in params.yaml
 
     @property
     def description(self) -> str:
@@ -39,7 +40,7 @@ class ResolvedCheckpoint:
         return name if self.pretrained else f"{name}, same architecture, no pretraining (random init)"
 
 
-def resolve(checkpoint: BertCheckpoint, key: str, download: bool, root: Path) -> ResolvedCheckpoint:
+def resolve(checkpoint: BertCheckpoint, key: str, download: bool, root: Path, pretrained: bool = True) -> ResolvedCheckpoint:
     """Turn a checkpoint param into something loadable now; `key` names the param in errors."""
     if not download:
         os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported: no network calls at all
@@ -53,8 +54,8 @@ def resolve(checkpoint: BertCheckpoint, key: str, download: bool, root: Path) ->
         if not (location / "config.json").exists():
             raise PipelineError(f"params.yaml: {key}: folder {source!r} has no config.json (not a saved transformers model)")
     else:
-        location = cached_hub_folder(source, key, download)
-    return ResolvedCheckpoint(source, str(location), checkpoint.pretrained)
+        location = cached_hub_folder(source, key, download, SWITCH_HINT)
+    return ResolvedCheckpoint(source, str(location), pretrained, checkpoint.pretraining_data)
 
 
 def package_model_folder(package: str, key: str) -> Path:
@@ -69,22 +70,3 @@ def package_model_folder(package: str, key: str) -> Path:
             return folder
     raise PipelineError(f"params.yaml: {key}: package {package!r} ships no model folder with a config.json")
 
-
-def cached_hub_folder(repo_id: str, key: str, download: bool) -> str:
-    """The local snapshot of a hub checkpoint, or (downloads allowed) the id itself."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
-
-    try:
-        return snapshot_download(repo_id, local_files_only=True)
-    except HFValidationError:
-        raise PipelineError(
-            f"params.yaml: {key}: {repo_id!r} is neither a local folder nor a valid Hugging Face hub id; {SWITCH_HINT}"
-        ) from None
-    except LocalEntryNotFoundError:
-        if download:
-            return repo_id  # transformers downloads what it needs
-        raise PipelineError(
-            f"params.yaml: {key}: {repo_id!r} is neither a local folder nor in the local Hugging Face cache, "
-            f"and downloads are off in this checkpoint set; {SWITCH_HINT}"
-        ) from None

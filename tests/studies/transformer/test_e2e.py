@@ -80,6 +80,7 @@ def test_report_generated_from_the_runs(project: Path):
         assert run in report
         row = summary.loc[summary["run"] == run].iloc[0]
         assert row["lowest val loss"] == pytest.approx(metrics["best_val_loss"], abs=1e-4)
+        assert row["lowest val loss (reference)"] == pytest.approx(metrics["best_val_loss_batch_mean"], abs=1e-4)
         assert f"{row['lowest val loss']}" in report
     for figure in ("transformer_loss_by_hidden_size.png", "transformer_loss_by_dataset_size.png"):
         assert (project / "reports" / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

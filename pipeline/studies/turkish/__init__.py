@@ -1,0 +1,48 @@
+"""Turkish -> English translation with a recurrent encoder-decoder (MLflow experiment `turkish-english`).
+
+The sister course's homework: an RNN or LSTM encoder whose final state initialises a
+decoder that emits one token per step, trained with teacher forcing on 1,000 sentence
+pairs and scored with corpus BLEU and chrF (sacrebleu) on 100 held-out pairs.
+
+- Stage `prepare_turkish` (`python -m stages turkish prepare`) validates the shipped
+  Tatoeba pairs (or loads `wmt16` tr-en), splits them seeded into train/validation/test
+  with every English sentence in one split only, trains a WordPiece tokenizer per
+  language on the training split (or copies the hub tokenizers) and writes
+  `data/prepared/turkish/` and the statistics `metrics/turkish/data.json`.
+- Stage `train_turkish@<run>` (`python -m stages turkish train --run lstm`) trains one
+  entry of `turkish.runs` on the shared loop, evaluates it on the test split (BLEU, chrF,
+  a copy-the-source baseline) and writes `outputs/turkish/<run>/`,
+  `metrics/turkish/<run>.json` and `plots/turkish/<run>.csv`; one MLflow run each.
+- `python -m pipeline.studies.turkish.translate --run lstm "Merhaba."` translates with a trained run.
+
+Modules: `params` (the section's schema), `data` (reading, checking, splitting pairs),
+`tokenization` (WordPiece training, hub tokenizers), `model` (the encoder-decoder),
+`evaluation` (sacrebleu), `train` (one run end to end), `figures`, `stages`, `report`,
+`translate`. Kept free of heavy imports: the report and the stage entry point import it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.core.paths import Study
+
+STUDY = Study("turkish", experiment="turkish-english")
+PREPARE_STAGE = "prepare_turkish"
+PREPARED = Path("data/prepared/turkish")  # {train,val,test}.tsv and tokenizers/{turkish,english}/
+STATISTICS = Path("metrics/turkish/data.json")  # pairs, lengths, vocabulary, [UNK] and truncation rates
+SPLITS = ("train", "val", "test")
+LANGUAGES = ("turkish", "english")  # source, target
+
+
+def split_file(split: str) -> Path:
+    return PREPARED / f"{split}.tsv"
+
+
+def tokenizer_dir(language: str) -> Path:
+    return PREPARED / "tokenizers" / language
+
+
+def stage_name(run: str) -> str:
+    """The DVC stage that trains `run` (dvc.yaml: foreach over turkish.runs)."""
+    return f"train_turkish@{run}"

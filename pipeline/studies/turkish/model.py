@@ -1,0 +1,179 @@
+"""A recurrent encoder-decoder (the sister course's reference), nanoGPT-style: one file, top-down.
+
+The encoder (embedding, dropout, a 2-layer RNN or LSTM) reads the Turkish ids; its final
+state (h, and c for an LSTM) is the decoder's initial state. The decoder emits one token
+per step from the previous one: in training the previous *true* token with probability
+`teacher_forcing` per step (otherwise its own greedy guess), in evaluation always its own
+guess. Weights start U(-init_range, init_range). Cross-entropy ignores padding.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM}
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "model.json"
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    cell: str  # rnn | lstm
+    source_vocab: int
+    target_vocab: int
+    embedding_dim: int = 256
+    hidden_size: int = 128
+    num_layers: int = 2
+    dropout: float = 0.5
+    pad_id: int = 0  # source and target padding (BERT-style tokenizers: [PAD] = 0 in both)
+    start_id: int = 2  # target [CLS]: the decoder's first input
+    end_id: int = 3  # target [SEP]: decoding stops here
+    max_length: int = 10  # target tokens, [CLS] and [SEP] included
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {self.cell!r}")
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = Encoder(config)
+        self.decoder = Decoder(config)
+
+    def forward(self, source: torch.Tensor, source_lengths: torch.Tensor, target: torch.Tensor,
+                teacher_forcing: torch.Tensor) -> torch.Tensor:
+        """Logits for target[:, 1:]: (B, T-1, V). `teacher_forcing` (T-1,) bool: step t-1 reads target[:, t-1] when True."""
+        state = self.encoder(source, source_lengths)
+        token = target[:, 0]  # (B,) [CLS]
+        steps = []
+        for t in range(1, target.size(1)):
+            logits, state = self.decoder(token, state)  # (B, V)
+            steps.append(logits)
+            token = target[:, t] if teacher_forcing[t - 1] else logits.argmax(-1)
+        return torch.stack(steps, dim=1)  # (B, T-1, V)
+
+    @torch.no_grad()
+    def generate(self, source: torch.Tensor, source_lengths: torch.Tensor) -> list[list[int]]:
+        """Greedy decoding up to `max_length` tokens or [SEP]; the ids between [CLS] and [SEP]."""
+        state = self.encoder(source, source_lengths)
+        token = torch.full((source.size(0),), self.config.start_id, dtype=torch.long, device=source.device)
+        emitted, done = [], torch.zeros_like(token, dtype=torch.bool)
+        for _ in range(self.config.max_length - 1):  # [CLS] is the first of max_length tokens
+            logits, state = self.decoder(token, state)
+            token = logits.argmax(-1)  # (B,)
+            emitted.append(token)
+            done |= token == self.config.end_id
+            if done.all():
+                break
+        ids = torch.stack(emitted, dim=1).tolist()  # (B, steps)
+        return [row[: row.index(self.config.end_id)] if self.config.end_id in row else row for row in ids]
+
+
+class Encoder(nn.Module):
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        self.embedding = nn.Embedding(config.source_vocab, config.embedding_dim, padding_idx=config.pad_id)
+        self.dropout = nn.Dropout(config.dropout)
+        self.rnn = CELLS[config.cell](
+            config.embedding_dim, config.hidden_size, config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True,
+        )
+
+    def forward(self, source: torch.Tensor, lengths: torch.Tensor):
+        embedded = self.dropout(self.embedding(source))  # (B, S, E)
+        # Packed, so the final state is that of each sentence's last real token, not of padding.
+        packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, state = self.rnn(packed)  # h (L, B, H), and c (L, B, H) for an LSTM
+        return state
+
+
+class Decoder(nn.Module):
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        self.embedding = nn.Embedding(config.target_vocab, config.embedding_dim, padding_idx=config.pad_id)
+        self.dropout = nn.Dropout(config.dropout)
+        self.rnn = CELLS[config.cell](
+            config.embedding_dim, config.hidden_size, config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True,
+        )
+        self.head = nn.Linear(config.hidden_size, config.target_vocab)
+
+    def forward(self, token: torch.Tensor, state):
+        embedded = self.dropout(self.embedding(token)).unsqueeze(1)  # (B, 1, E)
+        output, state = self.rnn(embedded, state)  # (B, 1, H)
+        return self.head(output.squeeze(1)), state  # (B, V)
+
+
+def init_uniform(model: nn.Module, bound: float, generator: torch.Generator | None = None) -> None:
+    """Every weight and bias ~ U(-bound, bound), the reference's initialisation."""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.uniform_(-bound, bound, generator=generator)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# ----------------------------------------------------------------------------- batches
+
+
+@dataclass
+class PairBatch:
+    source: torch.Tensor  # (B, S) Turkish ids, padded
+    source_lengths: torch.Tensor  # (B,)
+    target: torch.Tensor  # (B, T) English ids, [CLS] ... [SEP], padded
+    teacher_forcing: torch.Tensor  # (T-1,) bool: which decoder steps read the true previous token
+
+    def to(self, device: torch.device) -> PairBatch:
+        return PairBatch(self.source.to(device), self.source_lengths, self.target.to(device), self.teacher_forcing)
+
+    def __len__(self) -> int:
+        return self.source.size(0)
+
+
+def pad(sequences: list[list[int]], pad_id: int) -> torch.Tensor:
+    width = max(len(s) for s in sequences)
+    return torch.tensor([s + [pad_id] * (width - len(s)) for s in sequences], dtype=torch.long)
+
+
+def make_batch(sources: list[list[int]], targets: list[list[int]], pad_id: int, teacher_forcing: torch.Tensor | None = None) -> PairBatch:
+    target = pad(targets, pad_id)
+    forcing = teacher_forcing if teacher_forcing is not None else torch.zeros(target.size(1) - 1, dtype=torch.bool)
+    return PairBatch(pad(sources, pad_id), torch.tensor([len(s) for s in sources]), target, forcing[: target.size(1) - 1])
+
+
+def sequence_loss(model: Seq2Seq, batch: PairBatch) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy over the batch's real target tokens (after [CLS]), and their number."""
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)  # (B, T-1, V)
+    gold = batch.target[:, 1:]  # (B, T-1)
+    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), gold.reshape(-1), ignore_index=model.config.pad_id)
+    return loss, int((gold != model.config.pad_id).sum())
+
+
+# ------------------------------------------------------------------------ save / load
+
+
+def save(folder: Path, model: Seq2Seq) -> None:
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(folder / WEIGHTS_FILE))
+    (folder / CONFIG_FILE).write_text(json.dumps(asdict(model.config), indent=2) + "\n")
+
+
+def load(folder: Path, device: torch.device | str = "cpu") -> Seq2Seq:
+    from safetensors.torch import load_file
+
+    model = Seq2Seq(Seq2SeqConfig(**json.loads((Path(folder) / CONFIG_FILE).read_text())))
+    model.load_state_dict(load_file(str(Path(folder) / WEIGHTS_FILE)))
+    return model.to(device).eval()

@@ -1,0 +1,150 @@
+"""The `turkish` section of params.yaml: data source, split, tokenizers, the recipe and the runs.
+
+`source` picks an entry of `sources` (like bert's checkpoint sets): `offline` reads the
+shipped Tatoeba pairs and trains WordPiece tokenizers on the training split; `reference`
+is the homework's set-up (`wmt16` tr-en through the `datasets` package and the hub
+tokenizers `dbmdz/bert-base-turkish-cased` / `bert-base-cased`). Each entry of `runs`
+is one DVC stage `train_turkish@<run>`: the shared `recipe` with the run's own changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from pipeline.core.params import (
+    PARAMS_FILE,
+    Float,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Seed,
+    SharedParams,
+    Slug,
+    load_section,
+    load_shared,
+)
+from pipeline.studies.turkish import STUDY
+
+WORDPIECE = "wordpiece"  # a tokenizer param meaning: train one on the training split
+Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
+
+
+class TurkishSource(Section):
+    data: Literal["tatoeba", "wmt16"]  # wmt16: the `tr-en` config of the hub data set, via `datasets`
+    file: str | None = None  # the Tatoeba TSV (English<TAB>Turkish), relative to the project root
+    # `wordpiece`, a Hugging Face hub id, or a local folder saved with `save_pretrained`.
+    turkish_tokenizer: str = Field(min_length=1)
+    english_tokenizer: str = Field(min_length=1)
+    download: bool  # may hub tokenizers and data missing from the local caches be downloaded?
+
+    @model_validator(mode="after")
+    def _file(self) -> TurkishSource:
+        if self.data == "tatoeba" and not self.file:
+            raise ValueError("file: the tatoeba data needs the path of its TSV file")
+        return self
+
+
+class SplitParams(Section):
+    # Pairs per split; each English sentence (with all its Turkish translations) lands in one split.
+    train_pairs: PositiveInt
+    val_pairs: PositiveInt
+    test_pairs: PositiveInt
+    seed: Seed
+
+
+class WordPieceParams(Section):
+    vocab_size: PositiveInt  # per language, special tokens included
+    min_frequency: PositiveInt  # a merge must occur this often in the training split
+
+
+class Recipe(Section):
+    cell: Literal["rnn", "lstm"]
+    embedding_dim: PositiveInt
+    hidden_size: PositiveInt
+    num_layers: PositiveInt
+    dropout: Float = Field(ge=0, lt=1)  # on embeddings and between recurrent layers
+    teacher_forcing: Probability  # chance, per decoder step, of feeding the true token in training
+    grad_clip: PositiveFloat  # max global gradient norm
+    init_range: PositiveFloat  # every weight ~ U(-init_range, init_range)
+    lr: PositiveFloat  # Adam
+    batch_size: PositiveInt
+    epochs: PositiveInt
+    patience: PositiveInt  # epochs without a lower validation loss before stopping
+    train_pairs: PositiveInt | None = None  # train on the first n pairs of the training split (null: all)
+
+
+class RunParams(Section):
+    """A run: the recipe with some settings changed (unset: the recipe's value)."""
+
+    cell: Literal["rnn", "lstm"] | None = None
+    embedding_dim: PositiveInt | None = None
+    hidden_size: PositiveInt | None = None
+    num_layers: PositiveInt | None = None
+    dropout: Float | None = Field(default=None, ge=0, lt=1)
+    teacher_forcing: Probability | None = None
+    grad_clip: PositiveFloat | None = None
+    init_range: PositiveFloat | None = None
+    lr: PositiveFloat | None = None
+    batch_size: PositiveInt | None = None
+    epochs: PositiveInt | None = None
+    patience: PositiveInt | None = None
+    train_pairs: PositiveInt | None = None
+
+
+class TurkishParams(Section):
+    source: str  # the entry of `sources` in use
+    sources: dict[str, TurkishSource] = Field(min_length=1)
+    split: SplitParams
+    wordpiece: WordPieceParams  # used when a tokenizer param is `wordpiece`
+    max_length: Annotated[int, Field(ge=3)]  # tokens per sentence, [CLS] and [SEP] included; also the decoding limit
+    recipe: Recipe
+    runs: dict[Slug, RunParams] = Field(min_length=1)
+    samples: PositiveInt  # test sentences shown in the sample-translation table
+    # The homework's reference model: its vocabulary sizes (hub tokenizers) and parameter count.
+    reference_vocab_sizes: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]  # [turkish, english]
+    published_parameters: PositiveInt
+    # The homework's parameter-count question, answered by the sister course with a two-logit head.
+    published_parameter_counts: dict[str, PositiveInt]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TurkishParams:
+        if self.source not in self.sources:
+            raise ValueError(f"source: must be one of {sorted(self.sources)}, got {self.source!r}")
+        for name, run in self.runs.items():
+            train_pairs = run.train_pairs or self.recipe.train_pairs
+            if train_pairs is not None and train_pairs > self.split.train_pairs:
+                raise ValueError(
+                    f"runs.{name}.train_pairs: at most split.train_pairs ({self.split.train_pairs}), got {train_pairs}"
+                )
+        return self
+
+    @property
+    def active(self) -> TurkishSource:
+        return self.sources[self.source]
+
+    def source_key(self, field: str) -> str:
+        """The params.yaml key of a field of the active source (named in errors)."""
+        return f"{STUDY.name}.sources.{self.source}.{field}"
+
+    def recipe_for(self, run: str) -> Recipe:
+        """The recipe with the run's own settings."""
+        return self.recipe.model_copy(update=self.runs[run].model_dump(exclude_none=True))
+
+    def changes(self, run: str) -> dict[str, object]:
+        """The settings `run` sets to something else than the recipe."""
+        recipe = self.recipe.model_dump()
+        return {k: v for k, v in self.runs[run].model_dump(exclude_none=True).items() if recipe[k] != v}
+
+
+@dataclass(frozen=True)
+class TurkishStudyParams:
+    shared: SharedParams  # profile, seed, device
+    turkish: TurkishParams
+
+
+def load(path: str | Path = PARAMS_FILE) -> TurkishStudyParams:
+    return TurkishStudyParams(shared=load_shared(path), turkish=load_section(STUDY.name, TurkishParams, path))

@@ -1,0 +1,222 @@
+"""One run of `turkish.runs`, end to end: encode the prepared splits, train, evaluate, write, track.
+
+The shared `fit()` loop trains with Adam, gradient clipping and early stopping on the
+validation loss, keeping the best weights (the reference saved its lowest-validation-loss
+model). The validation loss is measured free running (teacher forcing 0), as the
+reference evaluated; the training loss with the run's teacher-forcing ratio. Batches and
+each step's teacher-forcing draw depend only on (seed, epoch), so a killed run resumes
+exactly. After training: greedy translations of the test split scored with BLEU and
+chrF, the same scores for copying the Turkish source, and a sample table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from pipeline.core.callbacks import EpochRecord
+from pipeline.core.errors import PipelineError
+from pipeline.core.io import file_sha256, write_json
+from pipeline.core.lineage import code_fingerprint
+from pipeline.core.run import TrackedRun
+from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.training import FitConfig, evaluate_loss, fit
+from pipeline.studies.turkish import LANGUAGES, SPLITS, STUDY, split_file, stage_name, tokenizer_dir
+from pipeline.studies.turkish.data import Pair, read_pairs
+from pipeline.studies.turkish.evaluation import corpus_scores
+from pipeline.studies.turkish.figures import loss_curves
+from pipeline.studies.turkish.model import (
+    PairBatch,
+    Seq2Seq,
+    Seq2SeqConfig,
+    count_parameters,
+    init_uniform,
+    make_batch,
+    save,
+    sequence_loss,
+)
+from pipeline.studies.turkish.params import Recipe, TurkishStudyParams
+from pipeline.studies.turkish.tokenization import detokenize, encode, load, special_ids
+
+CURVE_COLUMNS = ["epoch", "iterations", "train_loss", "val_loss", "epoch_seconds"]
+DATASET = "tatoeba-eng-tur"
+
+
+class TrainBatches:
+    """Shuffled mini-batches with each decoder step's teacher-forcing draw; both depend only on (seed, epoch)."""
+
+    def __init__(self, sources: list[list[int]], targets: list[list[int]], recipe: Recipe, pad_id: int, seed: int):
+        self.sources, self.targets = sources, targets
+        self.recipe, self.pad_id, self.seed = recipe, pad_id, seed
+        self.steps = max(len(t) for t in targets) - 1
+
+    def __call__(self, epoch: int) -> list[PairBatch]:
+        generator = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+        order = torch.randperm(len(self.sources), generator=generator).tolist()
+        batches = []
+        for start in range(0, len(order), self.recipe.batch_size):
+            rows = order[start : start + self.recipe.batch_size]
+            forcing = torch.rand(self.steps, generator=generator) < self.recipe.teacher_forcing
+            batches.append(make_batch([self.sources[i] for i in rows], [self.targets[i] for i in rows], self.pad_id, forcing))
+        return batches
+
+
+def in_order(sources: list[list[int]], targets: list[list[int]], pad_id: int, size: int) -> list[PairBatch]:
+    """Evaluation batches: no teacher forcing (the decoder reads its own guesses)."""
+    return [make_batch(sources[i : i + size], targets[i : i + size], pad_id) for i in range(0, len(sources), size)]
+
+
+def translate(model: Seq2Seq, tokenizer, sources: list[list[int]], pad_id: int, size: int = 256) -> list[str]:
+    """Greedy translations of encoded sentences, detokenized."""
+    device = next(model.parameters()).device
+    model.eval()
+    texts = []
+    for start in range(0, len(sources), size):
+        chunk = sources[start : start + size]
+        batch = make_batch(chunk, [[0, 0]] * len(chunk), pad_id).to(device)
+        decoded = tokenizer.batch_decode(
+            model.generate(batch.source, batch.source_lengths), skip_special_tokens=True, clean_up_tokenization_spaces=True
+        )
+        texts += [detokenize(text) for text in decoded]
+    return texts
+
+
+def curve_frame(history: list[EpochRecord]) -> pd.DataFrame:
+    rows = [
+        {"epoch": r.epoch, "iterations": r.iterations, "train_loss": r.train_loss, "val_loss": r.val_loss, "epoch_seconds": r.seconds}
+        for r in history
+    ]
+    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+
+
+def reference_parameters(recipe: Recipe, vocab_sizes: list[int]) -> int:
+    """The same architecture at the hub tokenizers' vocabulary sizes (built for real: ~80 MB for a moment;
+    torch's meta device would avoid that but its first use costs seconds of imports)."""
+    return count_parameters(Seq2Seq(model_config(recipe, vocab_sizes[0], vocab_sizes[1], (0, 2, 3), 10)))
+
+
+def model_config(recipe: Recipe, source_vocab: int, target_vocab: int, ids: tuple[int, int, int], max_length: int) -> Seq2SeqConfig:
+    pad_id, start_id, end_id = ids
+    return Seq2SeqConfig(
+        cell=recipe.cell, source_vocab=source_vocab, target_vocab=target_vocab, embedding_dim=recipe.embedding_dim,
+        hidden_size=recipe.hidden_size, num_layers=recipe.num_layers, dropout=recipe.dropout,
+        pad_id=pad_id, start_id=start_id, end_id=end_id, max_length=max_length,
+    )
+
+
+def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
+    started = time.perf_counter()
+    config = loaded.turkish
+    recipe = config.recipe_for(name)
+    device = select_device(loaded.shared.device)
+    splits: dict[str, list[Pair]] = {split: read_pairs(root / split_file(split)) for split in SPLITS}
+    splits["train"] = splits["train"][: recipe.train_pairs]  # the split is in seeded random order already
+    tokenizers = {language: load(root / tokenizer_dir(language)) for language in LANGUAGES}
+    pad_id, start_id, end_id = special_ids(tokenizers["english"])
+    source_pad = special_ids(tokenizers["turkish"])[0]
+    if source_pad != pad_id:  # one padding id for both sides keeps the batches simple
+        raise PipelineError(f"{tokenizer_dir('turkish')}: pads with id {source_pad}, the English tokenizer with {pad_id}; both must use one id")
+    encoded = {
+        split: (encode(tokenizers["turkish"], [p.turkish for p in pairs], config.max_length),
+                encode(tokenizers["english"], [p.english for p in pairs], config.max_length))
+        for split, pairs in splits.items()
+    }
+
+    seed_everything(loaded.shared.seed)
+    model_settings = model_config(recipe, len(tokenizers["turkish"]), len(tokenizers["english"]), (pad_id, start_id, end_id), config.max_length)
+    model = Seq2Seq(model_settings)
+    init_uniform(model, recipe.init_range, torch.Generator().manual_seed(loaded.shared.seed))
+    parameters = count_parameters(model)
+    train_batches = TrainBatches(*encoded["train"], recipe, pad_id, loaded.shared.seed)
+    val_batches = in_order(*encoded["val"], pad_id, 256)
+    fingerprint = hashlib.sha256(json.dumps({
+        "recipe": recipe.model_dump(), "max_length": config.max_length, "seed": loaded.shared.seed, "device": loaded.shared.device,
+        "data": file_sha256(*(root / split_file(s) for s in SPLITS), *(root / tokenizer_dir(l) / "tokenizer.json" for l in LANGUAGES)),
+        "code": code_fingerprint(["stages.__main__", "pipeline.studies.turkish.stages"], root),
+    }, sort_keys=True).encode()).hexdigest()
+
+    dataset = DATASET if config.active.data == "tatoeba" else "wmt16-tr-en"
+    with TrackedRun(STUDY, name, stage=stage_name(name), shared=loaded.shared, dataset=dataset,
+                    model=f"{recipe.cell}-encoder-decoder", fingerprint=fingerprint, extra_tags={"source": config.source}) as run:
+        run.tracker.log_params({
+            "recipe": recipe.model_dump(), "changes": config.changes(name) or "none", "max_length": config.max_length,
+            "source": config.active.model_dump(), "seed": loaded.shared.seed, "device": str(device),
+            "vocab_sizes": {language: len(tok) for language, tok in tokenizers.items()}, "parameters": parameters,
+        })
+        for split, pairs in splits.items():
+            frame = pd.DataFrame({"english": [p.english for p in pairs], "turkish": [p.turkish for p in pairs]})
+            run.tracker.log_dataset(frame, f"{dataset}-{split}", str(root / split_file(split)), split)
+
+        result = fit(
+            model,
+            train_batches=train_batches,
+            val_batches=val_batches,
+            loss_fn=sequence_loss,
+            config=FitConfig(epochs=recipe.epochs, patience=recipe.patience, lr=recipe.lr, grad_clip=recipe.grad_clip),
+            resume_path=run.resume_state,
+            fingerprint=fingerprint,
+            callbacks=run.epoch_logger(),
+            device=device,
+            description=f"turkish {name}",
+        )
+
+        references = [p.english for p in splits["test"]]
+        hypotheses = translate(model, tokenizers["english"], encoded["test"][0], pad_id)
+        scores = corpus_scores(hypotheses, references)
+        copy = corpus_scores([p.turkish for p in splits["test"]], references)
+        train_sample = splits["train"][: len(references)]  # how well it reproduces pairs it trained on
+        train_scores = corpus_scores(translate(model, tokenizers["english"], encoded["train"][0][: len(references)], pad_id),
+                                     [p.english for p in train_sample])
+        curve = curve_frame(result.history)
+        metrics = {
+            "bleu": round(scores["bleu"], 4),
+            "chrf": round(scores["chrf"], 4),
+            "copy_bleu": round(copy["bleu"], 4),
+            "copy_chrf": round(copy["chrf"], 4),
+            "train_bleu": round(train_scores["bleu"], 4),
+            "test_sentences": len(references),
+            "test_loss": evaluate_loss(model, in_order(*encoded["test"], pad_id, 256), sequence_loss, device),
+            "best_val_loss": result.best_val_loss,
+            "best_epoch": result.best_epoch,
+            "final_train_loss": result.history[-1].train_loss,
+            "final_val_loss": result.history[-1].val_loss,
+            "train_loss_at_best": result.history[result.best_epoch - 1].train_loss,
+            "epochs_trained": len(result.history),
+            "stopped_early": result.stopped_early,
+            "train_pairs": len(splits["train"]),
+            "parameters": parameters,
+            "reference_parameters": reference_parameters(recipe, config.reference_vocab_sizes),
+            "train_seconds": round(result.train_seconds, 2),
+            "seconds_per_epoch": round(result.train_seconds / len(result.history), 3),
+        }
+        samples = pd.DataFrame({
+            "turkish": [p.turkish for p in splits["test"]], "reference": references, "translation": hypotheses,
+        })
+
+        with run.outputs() as out:
+            folder = out.path(run.paths.output_dir)
+            save(folder, model)
+            for language, tokenizer in tokenizers.items():  # the run translates without the prepared data
+                tokenizer.save_pretrained(folder / "tokenizers" / language)
+            write_json(out.path(run.paths.metrics_file), metrics)
+            curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
+
+        run.log_summary(metrics, step=len(result.history), skip=CURVE_COLUMNS)
+        run.tracker.set_tags({"bleu_signature": scores["bleu_signature"], "chrf_signature": scores["chrf_signature"]})
+        run.log_figure(loss_curves({name: curve}, f"{name}: loss per epoch"), "figures/loss_curve.png")
+        run.tracker.log_table(samples.head(config.samples), "tables/sample_translations.json")
+        run.tracker.log_table(samples, "tables/test_translations.json")
+
+    print(
+        f"{name}: best val loss {result.best_val_loss:.4f} at epoch {result.best_epoch}/{len(result.history)}; "
+        f"test BLEU {metrics['bleu']:.2f} chrF {metrics['chrf']:.2f} on {len(references)} sentences "
+        f"(copy baseline {metrics['copy_bleu']:.2f} / {metrics['copy_chrf']:.2f}); "
+        f"{metrics['seconds_per_epoch']:.2f}s per epoch, whole stage {time.perf_counter() - started:.1f}s after imports",
+        file=sys.stderr,
+    )

@@ -1,0 +1,250 @@
+"""The stages and the report section, run in a minimal copy of the project at tiny sizes
+with a temporary MLflow store; the report's tables and conclusions also on a made-up run set."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.core.io import file_sha256, staged_outputs
+from pipeline.core.lineage import OUTPUTS_TAG
+from pipeline.reporting import ReportContext
+from pipeline.studies.add2digits import PREPARED, STATISTICS, STUDY, params, report, stages
+from pipeline.studies.add2digits.data import read_sequences
+from tests.params_helpers import PARAMS
+
+ROOT = Path(__file__).resolve().parents[3]
+LENGTHS = ["L4"]
+SEEDS = [0, 1]
+
+
+def small(raw: dict) -> dict:
+    """The real section at tiny sizes: 2 cells at one length, 1 + 2 runs each of a few epochs."""
+    section = raw["add2digits"]
+    section["matrix"] = {"cell": ["rnn", "lstm"], "length": LENGTHS}
+    section["model"] = {"hidden_size": 8, "num_layers": 1}
+    section["reference"].update(examples=60, train_examples=40, epochs=3)
+    section["extended"]["presets"]["default"].update(
+        examples=80, val_examples=20, test_examples=20, batch_size=20, epochs=3, patience=1, seeds=SEEDS
+    )
+    return raw
+
+
+def _project(root: Path, patch: pytest.MonkeyPatch, store: str) -> Path:
+    patch.setenv("MLFLOW_TRACKING_URI", store)
+    for name in ("DVC_ROOT", "DVC_STAGE"):
+        patch.delenv(name, raising=False)
+    raw = small(yaml.safe_load(PARAMS.read_text(encoding="utf-8")))
+    (root / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    patch.chdir(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory) -> Path:
+    """prepare, then every matrix entry, in its own project and MLflow store."""
+    root = tmp_path_factory.mktemp("add2digits")
+    store = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    previous = __import__("torch").get_num_threads()
+    __import__("torch").set_num_threads(1)
+    with pytest.MonkeyPatch.context() as patch:
+        _project(root, patch, store)
+        stages.prepare()
+        for cell in ("rnn", "lstm"):
+            for length in LENGTHS:
+                stages.train(run=f"{cell}-{length}")
+        yield root
+    __import__("torch").set_num_threads(previous)
+
+
+def _runs() -> dict:
+    from pipeline.core import tracking
+
+    client = tracking.client()
+    experiment = client.get_experiment_by_name(STUDY.experiment)
+    return {run.info.run_name: run for run in client.search_runs([experiment.experiment_id])}
+
+
+def test_prepare_writes_a_data_set_per_length_and_seed_with_its_statistics(ran: Path):
+    stats = json.loads((ran / STATISTICS).read_text())
+    assert stats["label_distribution_majority"] == pytest.approx(0.10)
+    for length in LENGTHS:
+        assert sorted(p.name for p in (ran / PREPARED / length).iterdir()) == ["extended-s0.csv", "extended-s1.csv", "reference.csv"]
+        frame = pd.read_csv(ran / PREPARED / length / "reference.csv")
+        assert len(frame) == 60 and all(len(s.split()) == int(length[1:]) for s in frame["sequence"])
+        train, test = frame["label"][:40], frame["label"][40:]
+        entry = stats[f"{length}/reference"]
+        assert entry["train"]["rows"] == 40 and entry["test"]["rows"] == 20
+        assert entry["train"]["class_histogram"] == np.bincount(train, minlength=19).tolist()
+        majority = train.value_counts().sort_index().idxmax()  # the smallest of the commonest classes, like argmax
+        assert entry["majority_class"] == majority
+        assert entry["test"]["majority_accuracy"] == pytest.approx(round((test == majority).mean(), 4))
+        extended = stats[f"{length}/extended-s1"]
+        assert [extended[s]["rows"] for s in ("train", "val", "test")] == [40, 20, 20]
+    # Seeds draw different data; the reference set is not a prefix of an extended one.
+    first, second = (read_sequences(ran / PREPARED / "L4" / f"extended-s{s}.csv") for s in SEEDS)
+    assert not np.array_equal(first.digits, second.digits)
+    assert not np.array_equal(read_sequences(ran / PREPARED / "L4" / "reference.csv").digits[:20], first.digits[:20])
+
+
+def test_training_writes_every_run_and_its_curve(ran: Path):
+    for cell in ("rnn", "lstm"):
+        for length in LENGTHS:
+            name = f"{cell}-{length}"
+            metrics = json.loads((ran / "metrics" / "add2digits" / f"{name}.json").read_text())
+            curve = pd.read_csv(ran / "plots" / "add2digits" / f"{name}.csv")
+            assert curve["epoch"].tolist() == [1, 2, 3] and curve["iterations"].tolist() == [1, 2, 3]  # full batch
+            assert metrics["final_test_accuracy"] == pytest.approx(curve["test_accuracy"].iloc[-1])
+            assert metrics["best_test_accuracy"] == pytest.approx(curve["test_accuracy"].max())
+            assert (metrics["train_examples"], metrics["test_examples"], metrics["epochs_trained"]) == (40, 20, 3)
+            assert (ran / "outputs" / "add2digits" / name / "model.safetensors").exists()
+            for seed in SEEDS:
+                extended = json.loads((ran / "metrics" / "add2digits" / f"{name}-extended" / f"s{seed}.json").read_text())
+                seed_curve = pd.read_csv(ran / "plots" / "add2digits" / f"{name}-extended" / f"s{seed}.csv")
+                assert list(seed_curve.columns)[-2:] == ["train_accuracy", "val_accuracy"]
+                assert seed_curve["iterations"].iloc[0] == 2  # 40 training rows in batches of 20
+                assert extended["best_epoch"] == seed_curve.loc[seed_curve["val_loss"].idxmin(), "epoch"]
+                assert extended["replicate"] == seed and 0 <= extended["test_accuracy"] <= 1
+                assert (ran / "outputs" / "add2digits" / f"{name}-extended" / f"s{seed}" / "model.safetensors").exists()
+
+
+def test_one_finished_mlflow_run_per_run_tagged_with_its_files(ran: Path):
+    runs = _runs()
+    expected = {f"{c}-{l}{suffix}" for c in ("rnn", "lstm") for l in LENGTHS for suffix in ("", "-extended-s0", "-extended-s1")}
+    assert set(runs) == expected
+    for name, run in runs.items():
+        assert run.info.status == "FINISHED"
+        files = name.replace("-extended-", "-extended/")
+        lineage = [ran / "metrics" / "add2digits" / f"{files}.json", ran / "plots" / "add2digits" / f"{files}.csv"]
+        assert run.data.tags[OUTPUTS_TAG] == file_sha256(*lineage)
+        assert run.data.tags["dvc_stage"] == f"train_add2digits@{name.split('-extended')[0]}"
+        assert run.data.tags["grid"] == ("extended" if "extended" in name else "reference")
+    from pipeline.core import tracking
+
+    reference = runs["lstm-L4"]
+    history = tracking.client().get_metric_history(reference.info.run_id, "test_accuracy")
+    curve = pd.read_csv(ran / "plots" / "add2digits" / "lstm-L4.csv")
+    assert [m.step for m in history] == [1, 2, 3]
+    assert [m.value for m in sorted(history, key=lambda m: m.step)] == pytest.approx(curve["test_accuracy"].tolist())
+    assert reference.data.params["protocol.batch_size"] == "full" and reference.data.params["cell"] == "lstm"
+
+
+def test_report_section_comes_from_the_runs(ran: Path):
+    assert report.SECTION.key == "add2digits"
+    with staged_outputs(ran) as out:
+        lines = report.render(ReportContext(ran, out))
+    text = "\n".join(lines)
+    assert lines[0] == "## Add2Digits: RNN vs LSTM over sequence length (MLflow experiment `add2digits`)"
+    assert "![loss and accuracy per step](figures/add2digits_reference.png)" in text
+    assert (ran / "reports" / "figures" / "add2digits_reference.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(ran / "reports" / "tables" / "add2digits_reference.csv")
+    for row in table.itertuples():
+        metrics = json.loads((ran / "metrics" / "add2digits" / f"{row.cell.lower()}-L{row.length}.json").read_text())
+        assert row._3 == pytest.approx(round(metrics["final_test_accuracy"], 3))  # final test accuracy
+    extended = pd.read_csv(ran / "reports" / "tables" / "add2digits_extended.csv")
+    for row in extended.itertuples():
+        values = [
+            json.loads((ran / "metrics" / "add2digits" / f"{row.cell.lower()}-L{row.length}-extended" / f"s{s}.json").read_text())["test_accuracy"]
+            for s in SEEDS
+        ]
+        assert row._3 == f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+    assert "In the reference protocol" in text and "majority-class baseline" in text
+
+
+def _fake(config, reference_accuracy, extended_accuracy) -> report.Results:
+    """A made-up run set: every reference run and every seed's test accuracy as given."""
+    keys = [(c, l) for c in config.matrix.cell for l in config.matrix.length]
+    reference = {
+        key: {"final_test_accuracy": reference_accuracy[key], "best_test_accuracy": reference_accuracy[key] + 0.01,
+              "best_test_epoch": 7, "final_train_accuracy": 1.0, "first_epoch_train_accuracy_1": 50, "seconds_per_epoch": 0.1}
+        for key in keys
+    }
+    extended = {
+        key: [{"test_accuracy": a, "kept_train_accuracy": 1.0, "kept_val_accuracy": a, "best_epoch": 4, "epochs_trained": 6,
+               "seconds_per_epoch": 0.5} for a in extended_accuracy[key]]
+        for key in keys
+    }
+    return report.Results(reference, {}, extended)
+
+
+def test_conclusions_and_tables_on_a_made_up_run_set():
+    _, config = params.load(PARAMS)
+    reference = {(c, l): 0.3 if l == "L5" else 0.1 for c in ("rnn", "lstm") for l in ("L5", "L10", "L30")}
+    extended = {
+        ("lstm", "L5"): [1.0, 1.0, 0.99], ("rnn", "L5"): [0.6, 0.62, 0.58],
+        ("lstm", "L10"): [0.97, 0.98, 0.91], ("rnn", "L10"): [0.12, 0.14, 0.12],
+        ("lstm", "L30"): [0.11, 0.51, 0.09], ("rnn", "L30"): [0.10, 0.12, 0.10],
+    }
+    results = _fake(config, reference, extended)
+    baselines = {"L5/reference": 0.09, "L10/reference": 0.12}
+    text = report.conclusions(config, results, baselines)
+    assert "the LSTM's advantage is real at length 5 (+0.40), 10 (+0.83):" in text
+    assert "At length 30 (+0.13) it is not established" in text
+    assert "The RNN fails (mean test accuracy below 0.5) from length 10 on." in text
+    assert "The LSTM fails (mean test accuracy below 0.5) from length 30 on." in text
+    assert "6 of 6 runs reach training accuracy 1.0 while their final test accuracy is 0.10-0.30" in text
+    assert "majority-class baseline of 0.09-0.12" in text
+
+    table = report.extended_table(config, results)
+    lstm10 = table[(table["length"] == 10) & (table["cell"] == "LSTM")].iloc[0]
+    assert lstm10["test accuracy"] == f"{np.mean([0.97, 0.98, 0.91]):.3f} ± {np.std([0.97, 0.98, 0.91], ddof=1):.3f}"
+    rnn30 = table[(table["length"] == 30) & (table["cell"] == "RNN")].iloc[0]
+    assert rnn30["published (5,000 train)"] == "0.16"
+    reference_table = report.reference_table(config, results, {**baselines, "L30/reference": 0.1})
+    assert reference_table["published"].tolist()[:2] == ["best ≈0.32, final ≈0.29, train 1.0 by epoch ≈90", "n/a"]
+    assert reference_table.loc[2, "published"] == "≈0.13"  # rnn at length 10
+
+
+def test_when_the_rnn_learns_every_length_nothing_fails():
+    _, config = params.load(PARAMS)
+    everything = {(c, l): [0.99, 1.0, 1.0] for c in ("rnn", "lstm") for l in ("L5", "L10", "L30")}
+    text = report.conclusions(config, _fake(config, {k: 0.2 for k in everything}, everything), {"L5/reference": 0.1})
+    assert "not established" in text and "real at" not in text
+    assert "The RNN does not fail at any length tried" in text and "The LSTM does not fail" in text
+
+
+# ---- the stage's errors, as a user sees them -------------------------------------------
+
+
+def _stage(folder: Path, *args: str, edit=None) -> subprocess.CompletedProcess:
+    raw = small(yaml.safe_load(PARAMS.read_text(encoding="utf-8")))
+    if edit:
+        edit(raw["add2digits"])
+    (folder / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    (folder / "dvc.yaml").write_text("stages: {}\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
+    return subprocess.run([sys.executable, "-m", "stages", "add2digits", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_too_short_length_fails_in_one_line_and_writes_nothing(tmp_path):
+    result = _stage(tmp_path, "prepare", edit=lambda s: s["matrix"].update(length=["L5", "L2"]))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: params.yaml: add2digits.matrix.length.1: sequence length must be at least 3 (the marker, the digit "
+        "after it and a different last digit), got 'L2'"
+    ]
+    assert not (tmp_path / "data").exists() and not (tmp_path / "metrics").exists()
+
+
+def test_an_unknown_run_or_missing_data_fails_in_one_line(tmp_path):
+    result = _stage(tmp_path, "train", "--run", "gru-L3")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: params.yaml: add2digits.matrix: no run 'gru-L3' (known: rnn-L4, lstm-L4)"
+    ]
+    result = _stage(tmp_path, "train", "--run", "rnn-L4")
+    assert result.returncode == 2
+    missing = tmp_path.resolve() / "data/prepared/add2digits/L4/reference.csv"
+    assert result.stderr.strip().splitlines() == [f"error: {missing}: missing; run `dvc repro prepare_add2digits` first"]
+    assert not (tmp_path / "mlflow.db").exists() and not (tmp_path / "metrics").exists()

@@ -1,0 +1,160 @@
+"""The encoder-decoder: shapes, teacher forcing, padding, initialisation, parameter count, batches."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pipeline.studies.turkish.model import (
+    Seq2Seq,
+    Seq2SeqConfig,
+    count_parameters,
+    init_uniform,
+    load,
+    make_batch,
+    save,
+    sequence_loss,
+)
+from pipeline.studies.turkish.params import Recipe
+from pipeline.studies.turkish.train import TrainBatches, reference_parameters
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def _model(cell: str, dropout: float = 0.0, **sizes) -> Seq2Seq:
+    torch.manual_seed(0)
+    config = Seq2SeqConfig(cell, source_vocab=30, target_vocab=25, embedding_dim=12, hidden_size=8, num_layers=2,
+                           dropout=dropout, max_length=7, **sizes)
+    model = Seq2Seq(config)
+    init_uniform(model, 0.5, torch.Generator().manual_seed(1))
+    return model.eval()
+
+
+def _batch(forcing: bool | list[bool]):
+    sources = [[2, 5, 6, 7, 3], [2, 9, 3]]
+    targets = [[2, 10, 11, 12, 13, 3], [2, 14, 3]]
+    steps = 5
+    flags = torch.tensor([forcing] * steps if isinstance(forcing, bool) else forcing)
+    return make_batch(sources, targets, 0, flags)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_shapes(cell):
+    model, batch = _model(cell), _batch(True)
+    assert batch.source.shape == (2, 5) and batch.target.shape == (2, 6) and batch.source_lengths.tolist() == [5, 3]
+    assert model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing).shape == (2, 5, 25)
+    out = model.generate(batch.source, batch.source_lengths)
+    assert len(out) == 2 and all(len(row) <= 6 and 3 not in row for row in out)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_full_teacher_forcing_reads_the_true_previous_tokens(cell):
+    model, batch = _model(cell), _batch(True)
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    # Independently: run the decoder by hand on the true tokens.
+    state = model.encoder(batch.source, batch.source_lengths)
+    for t in range(5):
+        step, state = model.decoder(batch.target[:, t], state)
+        torch.testing.assert_close(logits[:, t], step)
+    # Changing a later true token changes only the steps after it.
+    changed = batch.target.clone()
+    changed[:, 2] = 20
+    other = model(batch.source, batch.source_lengths, changed, batch.teacher_forcing)
+    torch.testing.assert_close(other[:, :2], logits[:, :2])
+    assert not torch.allclose(other[:, 2], logits[:, 2])
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_no_teacher_forcing_ignores_the_targets_and_matches_greedy_decoding(cell):
+    model, batch = _model(cell), _batch(False)
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    scrambled = batch.target.clone()
+    scrambled[:, 1:] = 17
+    torch.testing.assert_close(model(batch.source, batch.source_lengths, scrambled, batch.teacher_forcing), logits)
+    greedy = logits.argmax(-1).tolist()
+    for row, decoded in zip(greedy, model.generate(batch.source, batch.source_lengths)):
+        expected = row[: row.index(3)] if 3 in row[:6] else row
+        assert decoded[: len(expected)] == expected[: len(decoded)]
+
+
+def test_mixed_forcing_switches_per_step():
+    model = _model("lstm")
+    batch = _batch([True, False, True, True, True])
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    state = model.encoder(batch.source, batch.source_lengths)
+    step0, state = model.decoder(batch.target[:, 0], state)
+    step1, state = model.decoder(batch.target[:, 1], state)  # step 0 forced: reads the true token
+    step2, _ = model.decoder(step1.argmax(-1), state)  # step 1 not forced: reads its own guess
+    torch.testing.assert_close(logits[:, :3], torch.stack([step0, step1, step2], 1))
+
+
+def test_the_encoder_state_ignores_padding():
+    model = _model("lstm")
+    batch = make_batch([[2, 9, 3], [2, 5, 6, 7, 3]], [[2, 3], [2, 3]], 0)
+    h, c = model.encoder(batch.source, batch.source_lengths)
+    alone_h, alone_c = model.encoder(torch.tensor([[2, 9, 3]]), torch.tensor([3]))
+    torch.testing.assert_close(h[:, :1], alone_h)
+    torch.testing.assert_close(c[:, :1], alone_c)
+
+
+def test_loss_ignores_padding():
+    model, batch = _model("rnn"), _batch(True)
+    loss, tokens = sequence_loss(model, batch)
+    gold = batch.target[:, 1:]
+    assert tokens == 5 + 2
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    mask = gold != 0
+    expected = F.cross_entropy(logits[mask], gold[mask])
+    torch.testing.assert_close(loss, expected)
+
+
+def test_uniform_initialisation_covers_every_weight():
+    model = Seq2Seq(Seq2SeqConfig("lstm", 30, 25, 12, 8, 2))
+    init_uniform(model, 0.08, torch.Generator().manual_seed(0))
+    values = torch.cat([p.detach().flatten() for p in model.parameters()])
+    assert values.abs().max() <= 0.08 and values.min() < -0.07 and values.max() > 0.07
+    assert abs(values.mean().item()) < 0.005  # U(-a, a): mean 0
+
+
+def test_reference_parameter_count_by_formula():
+    """Embeddings, two 2-layer cells (torch keeps two bias vectors per gate) and the output layer."""
+    recipe = Recipe(cell="lstm", embedding_dim=256, hidden_size=128, num_layers=2, dropout=0.5, teacher_forcing=0.5,
+                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=32, epochs=1, patience=1)
+    v_tr, v_en, e, h = 32000, 28996, 256, 128
+
+    def cell(gates: int) -> int:
+        return gates * h * (e + h) + gates * 2 * h + gates * h * (h + h) + gates * 2 * h
+
+    expected = v_tr * e + v_en * e + 2 * cell(4) + h * v_en + v_en
+    assert reference_parameters(recipe, [v_tr, v_en]) == expected == 20_014_916
+    rnn = recipe.model_copy(update={"cell": "rnn"})
+    assert reference_parameters(rnn, [v_tr, v_en]) == v_tr * e + v_en * e + 2 * cell(1) + h * v_en + v_en
+
+
+def test_save_and_load_round_trip(tmp_path):
+    model, batch = _model("lstm"), _batch(False)
+    save(tmp_path, model)
+    again = load(tmp_path)
+    assert again.config == model.config and count_parameters(again) == count_parameters(model)
+    assert again.generate(batch.source, batch.source_lengths) == model.generate(batch.source, batch.source_lengths)
+
+
+def test_unknown_cell_is_refused():
+    with pytest.raises(ValueError, match="cell must be one of \\['lstm', 'rnn'\\], got 'gru'"):
+        Seq2SeqConfig("gru", 10, 10)
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.5, 1.0])
+def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(ratio):
+    recipe = Recipe(cell="rnn", embedding_dim=4, hidden_size=4, num_layers=1, dropout=0.0, teacher_forcing=ratio,
+                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=4, epochs=1, patience=1)
+    sources = [[2, i, 3] for i in range(5, 45)]
+    targets = [[2] + [i] * (1 + i % 5) + [3] for i in range(5, 45)]
+    batches = TrainBatches(sources, targets, recipe, 0, seed=7)
+    first, again, other = batches(1), batches(1), batches(2)
+    assert [b.source.tolist() for b in first] == [b.source.tolist() for b in again]
+    assert [b.source.tolist() for b in first] != [b.source.tolist() for b in other]
+    assert sorted(row[1] for b in first for row in b.source.tolist()) == list(range(5, 45))  # every pair once
+    draws = torch.cat([b.teacher_forcing for e in range(1, 30) for b in batches(e)]).float()
+    assert draws.mean().item() == pytest.approx(ratio, abs=0.05)

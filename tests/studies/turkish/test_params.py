@@ -1,0 +1,57 @@
+"""The `turkish` section of params.yaml: every bad edit fails with one line naming the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.studies.turkish import params
+from tests.params_helpers import PARAMS, params_error, write_params
+
+
+def test_real_params_load():
+    config = params.load(PARAMS).turkish
+    assert config.source == "offline" and config.active.data == "tatoeba"
+    assert (config.split.train_pairs, config.split.test_pairs) == (1000, 100)
+    assert {config.recipe_for(run).cell for run in config.runs} == {"rnn", "lstm"}
+    assert config.max_length == 10 and config.published_parameters == 20_014_916
+
+
+def test_a_run_changes_only_what_it_sets():
+    config = params.load(PARAMS).turkish
+    assert config.changes("lstm") == {}
+    assert config.changes("lstm_no_dropout") == {"dropout": 0.0}
+    assert config.recipe_for("lstm_no_dropout").model_dump(exclude={"dropout"}) == config.recipe.model_dump(exclude={"dropout"})
+    assert config.recipe_for("rnn").cell == "rnn"
+    assert config.source_key("turkish_tokenizer") == "turkish.sources.offline.turkish_tokenizer"
+
+
+def _t(raw: dict) -> dict:
+    return raw["turkish"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (lambda raw: _t(raw)["runs"]["rnn"].update(cell="gru"), ["turkish.runs.rnn.cell: Input should be 'rnn' or 'lstm', got 'gru'"]),
+        (lambda raw: _t(raw)["recipe"].update(cell="transformer"), ["turkish.recipe.cell", "'transformer'"]),
+        (lambda raw: _t(raw)["wordpiece"].update(vocab_size=0), ["turkish.wordpiece.vocab_size: Input should be greater than 0, got 0"]),
+        (lambda raw: _t(raw)["wordpiece"].update(vocab_size=-5), ["turkish.wordpiece.vocab_size", "-5"]),
+        (lambda raw: _t(raw).update(source="online"), ["turkish.source: must be one of ['offline', 'reference'], got 'online'"]),
+        (lambda raw: _t(raw)["sources"]["offline"].update(data="europarl"), ["turkish.sources.offline.data", "'europarl'"]),
+        (lambda raw: _t(raw)["sources"]["offline"].pop("file"), ["turkish.sources.offline.file: the tatoeba data needs"]),
+        (lambda raw: _t(raw)["runs"]["lstm"].update(train_pairs=5000),
+         ["turkish.runs.lstm.train_pairs: at most split.train_pairs (1000), got 5000"]),
+        (lambda raw: _t(raw)["runs"]["lstm"].update(dropout=1.0), ["turkish.runs.lstm.dropout", "1.0"]),
+        (lambda raw: _t(raw)["recipe"].update(teacher_forcing=1.5), ["turkish.recipe.teacher_forcing", "1.5"]),
+        (lambda raw: _t(raw).update(max_length=2), ["turkish.max_length", "2"]),
+        (lambda raw: _t(raw)["split"].update(test_pairs=0), ["turkish.split.test_pairs", "0"]),
+        (lambda raw: _t(raw)["runs"].update({"LSTM-2": {"cell": "lstm"}}), ["turkish.runs.LSTM-2", "pattern"]),
+        (lambda raw: _t(raw)["recipe"].update(epoch=3), ["turkish.recipe.epoch: unknown key"]),
+    ],
+    ids=["unknown-cell", "unknown-recipe-cell", "vocab-0", "vocab-negative", "unknown-source", "unknown-data", "no-file",
+         "run-train-pairs", "dropout-1", "teacher-forcing", "max-length", "test-pairs", "run-name", "typo"],
+)
+def test_bad_edit_names_the_key(tmp_path, edit, fragments):
+    message = params_error(params.load, write_params(tmp_path, edit))
+    for fragment in fragments:
+        assert fragment in message, message

@@ -1,0 +1,64 @@
+"""The report's tables and homework sentences on made-up runs: the numbers they quote and the claims they choose."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from pipeline.studies.turkish import params, report
+from tests.params_helpers import PARAMS
+
+
+def _run(name: str, cell: str, changes: dict, **metrics) -> report.TurkishRun:
+    base = {"train_loss_at_best": 4.0, "final_train_loss": 3.5, "best_val_loss": 4.4, "final_val_loss": 4.6, "best_epoch": 5,
+            "epochs_trained": 11, "stopped_early": 1.0, "bleu": 0.3, "train_bleu": 2.0, "train_pairs": 1000, "copy_bleu": 0.9,
+            "copy_chrf": 9.1, "chrf": 4.0, "test_loss": 4.5, "parameters": 1000, "seconds_per_epoch": 2.0, "test_sentences": 100}
+    curve = pd.DataFrame({"epoch": [1, 2], "train_loss": [5.0, 4.0], "val_loss": [4.8, 4.4]})
+    samples = pd.DataFrame({"turkish": ["Merhaba."], "reference": ["Hello."], "translation": [f"hi from {name}"]})
+    return report.TurkishRun(name, cell, changes, base | metrics, curve, samples)
+
+
+@pytest.fixture()
+def runs():
+    return {
+        "rnn": _run("rnn", "rnn", {"cell": "rnn"}, best_val_loss=4.5),
+        "lstm": _run("lstm", "lstm", {}),
+        "lstm_no_dropout": _run("lstm_no_dropout", "lstm", {"dropout": 0.0}, best_val_loss=4.45, final_train_loss=3.2, best_epoch=4),  # +0.05: clear
+        "lstm_250_pairs": _run("lstm_250_pairs", "lstm", {"train_pairs": 250}, best_val_loss=4.9, train_pairs=250),
+    }
+
+
+def test_effects_are_differences_against_the_base_run(runs):
+    config = params.load(PARAMS).turkish
+    effects = report.effects_table(config, [runs["rnn"], runs["lstm"]], [runs["lstm_no_dropout"], runs["lstm_250_pairs"]])
+    assert effects["change"].tolist() == ["cell: rnn -> lstm", "dropout: 0.5 -> 0.0", "train_pairs: 1000 -> 250"]
+    assert effects["Δ best val loss"].tolist() == [pytest.approx(-0.1), pytest.approx(0.05), pytest.approx(0.5)]
+    assert effects["Δ final train loss"].tolist() == [0.0, pytest.approx(-0.3), 0.0]
+    assert effects["Δ best epoch"].tolist() == [0, -1, 0]
+    sentences = report.effect_sentences(effects)
+    assert "lowered the final training loss (-0.300) and raised the best validation loss (+0.050)" in sentences[1]
+
+
+def test_fitting_sentences_follow_the_numbers(runs):
+    lines = report.fitting_sentences(list(runs.values()), [runs["rnn"], runs["lstm"]], [runs["lstm_no_dropout"], runs["lstm_250_pairs"]])
+    text = "\n".join(lines)
+    assert "`lstm`: overfitting after epoch 5: the training loss fell by a further 0.500 while the validation loss rose by 0.200" in text
+    assert "dropout held overfitting back" in text
+    assert "with 250 instead of 1000 training pairs (`lstm_250_pairs`) the best validation loss is +0.500" in text
+    assert "neither fits the training set" in text
+    runs["lstm"].metrics.update(final_val_loss=4.4, best_epoch=11)
+    assert "`lstm`: no sign of overfitting yet" in "\n".join(report.fitting_sentences([runs["lstm"]], [runs["lstm"]], []))
+
+
+def test_scores_and_samples_tables(runs):
+    scores = report.scores_table(list(runs.values()))
+    assert scores["run"].tolist()[-1] == "copy source" and scores["BLEU"].tolist()[-1] == 0.9
+    assert scores.loc[scores["run"] == "lstm_250_pairs", "changes"].item() == "train_pairs=250"
+    samples = report.samples_table([runs["rnn"], runs["lstm"]])
+    assert samples.columns.tolist() == ["turkish", "reference", "rnn", "lstm"] and samples["lstm"].item() == "hi from lstm"
+
+
+def test_a_small_dropout_effect_is_not_credited(runs):
+    runs["lstm_no_dropout"].metrics["best_val_loss"] = 4.41
+    text = "\n".join(report.fitting_sentences(list(runs.values()), [runs["rnn"], runs["lstm"]], [runs["lstm_no_dropout"]]))
+    assert "too small to credit dropout" in text and "held overfitting back" not in text

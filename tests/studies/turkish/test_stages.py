@@ -1,0 +1,142 @@
+"""The prepare and train stages and the translate CLI, run in a minimal copy of the project at tiny sizes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline.core.errors import PipelineError
+from pipeline.studies.turkish import PREPARED, SPLITS, STATISTICS, split_file, stages, tokenizer_dir, translate
+from pipeline.studies.turkish.data import read_pairs
+from pipeline.studies.turkish.tokenization import load, train_wordpiece
+
+ROOT = Path(__file__).resolve().parents[3]
+RAW = "data/raw/tatoeba_eng_tur.tsv"
+TINY = {
+    "split": {"train_pairs": 60, "val_pairs": 10, "test_pairs": 10, "seed": 0},
+    "wordpiece": {"vocab_size": 150, "min_frequency": 1},
+    "recipe": {"cell": "lstm", "embedding_dim": 8, "hidden_size": 8, "num_layers": 2, "dropout": 0.5, "teacher_forcing": 0.5,
+               "grad_clip": 1.0, "init_range": 0.08, "lr": 0.01, "batch_size": 16, "epochs": 2, "patience": 2},
+    "runs": {"rnn": {"cell": "rnn"}},
+    "samples": 3,
+}
+
+
+def _edit(project: Path, change) -> None:
+    raw = yaml.safe_load((project / "params.yaml").read_text())
+    change(raw["turkish"])
+    (project / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch) -> Path:
+    """params.yaml (tiny sizes), dvc.yaml and every 20th line of the shipped pairs."""
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    _edit(tmp_path, lambda t: t.update(TINY))
+    (tmp_path / RAW).parent.mkdir(parents=True)
+    lines = (ROOT / RAW).read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / RAW).write_text("".join(lines[::20]), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _nothing_written(project: Path) -> bool:
+    return not (project / PREPARED).exists() and not (project / STATISTICS).exists()
+
+
+def test_prepare_writes_splits_tokenizers_and_statistics(project):
+    stages.prepare()
+    splits = {split: read_pairs(project / split_file(split)) for split in SPLITS}
+    assert {k: len(v) for k, v in splits.items()} == {"train": 60, "val": 10, "test": 10}
+    english = [{p.english for p in pairs} for pairs in splits.values()]
+    assert sum(map(len, english)) == len(set().union(*english))
+    stats = json.loads((project / STATISTICS).read_text())
+    assert stats["english_sentences_in_two_splits"] == 0
+    assert stats["raw"]["pairs"] == len((project / RAW).read_text(encoding="utf-8").splitlines())
+    for split, pairs in splits.items():
+        assert stats["splits"][split]["pairs"] == len(pairs)
+        assert stats["splits"][split]["english_sentences"] == len({p.english for p in pairs})
+    for language in ("turkish", "english"):
+        tokenizer = load(project / tokenizer_dir(language))
+        assert stats["tokenizers"][language]["vocab_size"] == len(tokenizer) <= 150
+        # Trained on the training split only: its own sentences have no [UNK].
+        train_ids = tokenizer([getattr(p, language) for p in splits["train"]])["input_ids"]
+        assert all(tokenizer.unk_token_id not in row for row in train_ids)
+
+
+def test_a_malformed_corpus_line_writes_nothing(project):
+    path = project / RAW
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[6] = lines[6].replace("\t", " ")
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(PipelineError, match=rf"^{path}:7: expected 2 tab-separated fields"):
+        stages.prepare()
+    assert _nothing_written(project)
+
+
+def test_a_local_tokenizer_folder_takes_the_hub_path(project):
+    saved = train_wordpiece(["Tom eve gitti.", "Ben buradayım."] * 5, vocab_size=80, min_frequency=1)
+    saved.save_pretrained(str(project / "my-tokenizer"))
+    _edit(project, lambda t: t["sources"]["offline"].update(turkish_tokenizer="my-tokenizer"))
+    stages.prepare()
+    copied = load(project / tokenizer_dir("turkish"))
+    texts = [p.turkish for p in read_pairs(project / split_file("test"))]
+    assert copied(texts)["input_ids"] == saved(texts)["input_ids"]
+    assert json.loads((project / STATISTICS).read_text())["tokenizers"]["turkish"]["kind"] == "my-tokenizer"
+
+
+def test_an_uncached_hub_tokenizer_fails_before_any_work(project):
+    _edit(project, lambda t: t["sources"]["offline"].update(english_tokenizer="turkish-tests/not-cached"))
+    (project / RAW).write_text("broken line\n")  # never read: the tokenizer check comes first
+    with pytest.raises(PipelineError, match=r"turkish.sources.offline.english_tokenizer: 'turkish-tests/not-cached' is not in"):
+        stages.prepare()
+    assert _nothing_written(project)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("datasets") is not None, reason="`datasets` installed: would try the hub")
+def test_wmt16_without_datasets_says_how_to_add_it(project):
+    _edit(project, lambda t: t["sources"]["offline"].update(data="wmt16", file=None))
+    with pytest.raises(PipelineError) as caught:
+        stages.prepare()
+    message = str(caught.value)
+    assert message.startswith("params.yaml: turkish.sources.offline.data: 'wmt16' needs the `datasets` package")
+    assert "`uv add datasets`" in message and "\n" not in message
+    assert _nothing_written(project)
+
+
+def test_train_an_unknown_run_or_before_prepare(project):
+    with pytest.raises(PipelineError, match=r"turkish.runs.gru: no such run \(known: rnn\)"):
+        stages.train(run="gru")
+    with pytest.raises(PipelineError, match="run `dvc repro prepare_turkish` first"):
+        stages.train(run="rnn")
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_train_writes_a_run_and_translate_uses_it(project, capsys):
+    stages.prepare()
+    stages.train(run="rnn")
+    metrics = json.loads((project / "metrics/turkish/rnn.json").read_text())
+    curve = pd.read_csv(project / "plots/turkish/rnn.csv")
+    assert len(curve) == metrics["epochs_trained"] == 2 and metrics["test_sentences"] == 10
+    assert metrics["best_val_loss"] == pytest.approx(curve["val_loss"].min(), rel=1e-5)
+    assert 0 <= metrics["bleu"] <= 100 and 0 <= metrics["copy_bleu"] <= 100 and metrics["train_pairs"] == 60
+    assert curve["iterations"].tolist() == [4, 8]  # 60 pairs in batches of 16
+    folder = project / "outputs/turkish/rnn"
+    assert (folder / "model.safetensors").exists() and (folder / "tokenizers/english/tokenizer.json").exists()
+
+    capsys.readouterr()
+    translate.main(["--run", "rnn", "Tom eve gitti.", "ЖЖЖ ЖЖ"])
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("Tom eve gitti. -> ") and lines[1].startswith("ЖЖЖ ЖЖ -> ")
+    assert "warning: 'ЖЖЖ ЖЖ': the Turkish tokenizer maps 100% of it to [UNK]; characters not in its vocabulary: Ж" in captured.err
+    assert "Tom eve" not in captured.err
+    with pytest.raises(PipelineError, match="turkish.runs.lstm: no such run"):
+        translate.main(["--run", "lstm", "Merhaba."])
