@@ -55,4 +55,4 @@ def test_predict_cli_matches_the_reported_probes_and_refuses_other_sentences(pro
     for line, sentence, reported in zip(result.stdout.strip().splitlines(), probes["sentence"], probes["finetune"]):
         assert line.startswith(f"{sentence} -> {reported.split(' ')[0]} (negative ")
     bad = sh(project, str(BIN / "python"), "-m", "pipeline.studies.gpt.predict", "three minus", check=False)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: sentence 'three minus': expected")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: sentence 1: expected") and "'three minus'" in bad.stderr
