@@ -77,6 +77,8 @@ class CellRates(Section):
 class ReferenceProtocol(Section):
     """The reference experiment: a fresh data set per length, split in order, full-batch Adam."""
 
+    # The matrix lengths that run the protocol (the others train the extended grid only).
+    lengths: list[str] = Field(min_length=1)
     examples: PositiveInt  # per length
     train_examples: PositiveInt  # the first ones train, the rest test (the reference has no validation set)
     epochs: PositiveInt  # every epoch trained (no early stopping), one full-batch step each
@@ -171,12 +173,23 @@ class Add2DigitsParams(Section):
     reference: ReferenceProtocol
     extended: Extended
     published: Published
+    threads: PositiveInt | None = None  # torch CPU threads per stage (None: torch's default)
     # The report calls a cell failed at a length when its mean extended test accuracy is
     # below this (solving the task scores ~1; always answering the commonest class ~0.10).
     fails_below: Float = Field(gt=0, le=1)
 
+    @model_validator(mode="after")
+    def _reference_lengths(self) -> Add2DigitsParams:
+        for i, length in enumerate(self.reference.lengths):
+            if length not in self.matrix.length:
+                raise ValueError(f"reference.lengths.{i}: {length!r} is not a matrix length (matrix.length: {self.matrix.length})")
+        return self
+
     def lengths(self) -> dict[str, int]:
         return {name: length_value(name) for name in self.matrix.length}
+
+    def runs_reference(self, length: str) -> bool:
+        return length in self.reference.lengths
 
     def check_run(self, run: str) -> tuple[str, str]:
         """(cell, length) of a matrix entry; anything else is a one-line error naming the key."""

@@ -38,9 +38,10 @@ def load_results(ctx: ReportContext, config: Add2DigitsParams) -> Results:
     for cell in config.matrix.cell:
         for length in config.matrix.length:
             stage = stage_name(cell, length)
-            run = ctx.run_for(STUDY, run_name(cell, length), stage)
-            results.reference[(cell, length)] = dict(run.data.metrics)
-            results.curves[(cell, length)] = metric_curve(ctx.client, run.info.run_id, CURVE_KEYS)
+            if config.runs_reference(length):
+                run = ctx.run_for(STUDY, run_name(cell, length), stage)
+                results.reference[(cell, length)] = dict(run.data.metrics)
+                results.curves[(cell, length)] = metric_curve(ctx.client, run.info.run_id, CURVE_KEYS)
             results.extended[(cell, length)] = [
                 dict(ctx.run_for(STUDY, extended_run(cell, length, seed), stage).data.metrics)
                 for seed in config.extended.active.seeds
@@ -62,7 +63,7 @@ def render(ctx: ReportContext) -> list[str]:
     reference.to_csv(ctx.out.path(TABLES / "add2digits_reference.csv"), index=False)
     extended.to_csv(ctx.out.path(TABLES / "add2digits_extended.csv"), index=False)
     per_seed.to_csv(ctx.out.path(TABLES / "add2digits_extended_runs.csv"), index=False)
-    figure = reference_figure(results.curves, config.matrix.cell, config.matrix.length, stats["label_distribution_majority"])
+    figure = reference_figure(results.curves, config.matrix.cell, reference_lengths(config), stats["label_distribution_majority"])
     figures.save(figure, ctx.out.path(FIGURES / "add2digits_reference.png"))
 
     protocol = config.reference
@@ -90,6 +91,7 @@ def render(ctx: ReportContext) -> list[str]:
         "",
         "`published`: the reference's figures (approximate, from its text and plots). The train accuracy of an epoch is "
         "measured on its full batch before that epoch's step, like its loss.",
+        *not_run_lines(config),
         "",
         f"### Beyond the reference: {grid.train_examples:,} training examples, {len(grid.seeds)} seeds (preset `{config.extended.preset}`)",
         "",
@@ -106,9 +108,30 @@ def render(ctx: ReportContext) -> list[str]:
     ]
 
 
+def reference_lengths(config: Add2DigitsParams) -> list[str]:
+    """The matrix lengths that ran the reference protocol, in matrix order."""
+    return [length for length in config.matrix.length if config.runs_reference(length)]
+
+
+def not_run_lines(config: Add2DigitsParams) -> list[str]:
+    skipped = [length for length in config.matrix.length if not config.runs_reference(length)]
+    if not skipped:
+        return []
+    every = ",".join(config.matrix.length)
+    return [
+        "",
+        f"The protocol is not run at length {', '.join(l.removeprefix('L') for l in skipped)} by default "
+        f"(`{STUDY.name}.reference.lengths`): its 300 full-batch epochs there would take this study's `dvc repro` past "
+        "its time budget. The reference reports no figure for that length "
+        f"with {config.reference.train_examples} training examples (its length-30 figures use "
+        f"{config.published.more_data.train_examples:,}; compare the extended grid below). "
+        f"To run it: `dvc exp run -S '{STUDY.name}.reference.lengths=[{every}]'`.",
+    ]
+
+
 def majority_baselines(stats: dict, config: Add2DigitsParams) -> dict[str, float]:
     """Test-split accuracy of always answering the training split's commonest class, per data set."""
-    keys = [f"{length}/reference" for length in config.matrix.length]
+    keys = [f"{length}/reference" for length in reference_lengths(config)]
     keys += [f"{length}/extended-s{seed}" for length in config.matrix.length for seed in config.extended.active.seeds]
     return {key: stats[key]["test"]["majority_accuracy"] for key in keys}
 
@@ -135,7 +158,7 @@ def published_text(run: PublishedRun | None) -> str:
 
 def reference_table(config: Add2DigitsParams, results: Results, baselines: dict[str, float]) -> pd.DataFrame:
     rows = []
-    for length in config.matrix.length:
+    for length in reference_lengths(config):
         for cell in config.matrix.cell:
             m = results.reference[(cell, length)]
             first_perfect = m.get("first_epoch_train_accuracy_1")

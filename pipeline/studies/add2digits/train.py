@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
-from pipeline.core.io import write_json
+from pipeline.core.io import staged_outputs, write_json
 from pipeline.core.params import SharedParams
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
@@ -97,18 +97,20 @@ def curve_frame(history: list[EpochRecord], held_out: str) -> pd.DataFrame:
 
 
 def run_specs(cell: str, length: str, config: Add2DigitsParams, root: Path) -> list[RunSpec]:
-    """The reference run of (cell, length), then one extended run per seed."""
+    """The reference run of (cell, length) if `reference.lengths` holds the length, then one extended run per seed."""
     reference = config.reference
-    data_file = dataset_file(length, "reference")
-    data = read_sequences(root / data_file)
-    specs = [
-        RunSpec(
-            name=run_name(cell, length), label=run_name(cell, length), grid="reference", cell=cell, length=length,
-            replicate=0, lr=getattr(reference.lr, cell), epochs=reference.epochs, patience=reference.epochs,
-            batch_size=None, data_file=data_file,
-            splits={"train": data.take(0, reference.train_examples), "test": data.take(reference.train_examples, len(data))},
+    specs = []
+    if config.runs_reference(length):
+        data_file = dataset_file(length, "reference")
+        data = read_sequences(root / data_file)
+        specs.append(
+            RunSpec(
+                name=run_name(cell, length), label=run_name(cell, length), grid="reference", cell=cell, length=length,
+                replicate=0, lr=getattr(reference.lr, cell), epochs=reference.epochs, patience=reference.epochs,
+                batch_size=None, data_file=data_file,
+                splits={"train": data.take(0, reference.train_examples), "test": data.take(reference.train_examples, len(data))},
+            )
         )
-    ]
     grid = config.extended.active
     for seed in grid.seeds:
         data_file = dataset_file(length, f"extended-s{seed}")
@@ -128,8 +130,28 @@ def run_specs(cell: str, length: str, config: Add2DigitsParams, root: Path) -> l
 def train_entry(cell: str, length: str, shared: SharedParams, config: Add2DigitsParams, root: Path) -> None:
     """Stage train_add2digits@<cell>-<length>: every run of the entry, one after the other."""
     device = select_device(shared.device)
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    if not config.runs_reference(length):
+        write_reference_not_run(cell, length, config, root)
     for spec in run_specs(cell, length, config, root):
         train_run(spec, shared, config, device, root)
+
+
+def write_reference_not_run(cell: str, length: str, config: Add2DigitsParams, root: Path) -> None:
+    """The reference files of an entry whose length `reference.lengths` leaves out: they say so.
+
+    DVC declares one set of outputs for every matrix entry, so the files exist either way;
+    the metrics file states why there is no run, and the curve has its columns but no epochs.
+    """
+    paths = STUDY.paths(run_name(cell, length))
+    reason = f"not run: {STUDY.name}.reference.lengths is {config.reference.lengths}"
+    with staged_outputs(root, clear=[root / paths.output_dir, root / paths.metrics_file, root / paths.curve_file]) as out:
+        out.path(paths.output_dir).mkdir(parents=True)
+        (out.path(paths.output_dir) / "NOT_RUN.txt").write_text(f"The reference protocol at {length}: {reason}.\n")
+        write_json(out.path(paths.metrics_file), {"reference_protocol": reason})
+        pd.DataFrame(columns=curve_columns("test")).to_csv(out.path(paths.curve_file), index=False)
+    print(f"{run_name(cell, length)}: reference protocol {reason}", file=sys.stderr)
 
 
 def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, device: torch.device, root: Path) -> dict:

@@ -37,11 +37,12 @@ def greedy_decode(
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Generated ids (B, T) and, with attention, the weights of every step (B, T, S)."""
     annotations, state = model.encoder(source)  # (B, S, H), the final state
+    memory = model.decoder.memory(annotations)  # once per batch, not once per step
     token = torch.full((source.size(0),), vocab.sos, device=source.device)  # (B,)
     finished = torch.zeros(source.size(0), dtype=torch.bool, device=source.device)
     generated, attention = [], []
     for _ in range(max_len):
-        logits, state, weights = model.decoder.step(token, annotations, state)  # (B, V), state, (B, S) | None
+        logits, state, weights = model.decoder.step(token, memory, state)  # (B, V), state, (B, S) | None
         token = logits.argmax(dim=-1)
         generated.append(token)
         if weights is not None:
@@ -85,7 +86,7 @@ def attention_map(model: AttentionRNNTranslator, words: list[str], vocab: Vocabu
 
 
 def _recurrent_config(vocab_size: int, run) -> RecurrentConfig:
-    return RecurrentConfig(vocab_size=vocab_size, hidden_size=run.hidden_size, cell=run.cell)
+    return RecurrentConfig(vocab_size=vocab_size, hidden_size=run.hidden_size, cell=run.cell, forget_bias=run.forget_bias)
 
 
 def _single_block_config(vocab_size: int, run) -> SingleBlockConfig:

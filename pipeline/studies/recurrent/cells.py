@@ -23,9 +23,20 @@ LSTM, the same as `torch.nn.LSTMCell` (gate order i, f, g, o):
 
     i, f, o = sigmoid(W_i. x + W_h. h + b_.),  g = tanh(W_ig x + W_hg h + b_g)
     c' = f * c + i * g,  h' = o * tanh(c')
+
+Initialisation as torch's cells, U(-1/sqrt(H), 1/sqrt(H)), with one exception: the LSTM's
+forget-gate bias starts at `forget_bias` (1 by default, Gers et al. 2000; Jozefowicz et al.
+2015), so the cell keeps its memory from the first step instead of halving it. Without it both
+LSTM runs of this study ended above their published ranges (per-batch validation loss 0.842
+and 0.934), still improving at their last epoch; the report shows the runs with it.
+
+The hidden-state weights are stored as (H, gates*H) and applied as `h @ W`: a step then needs
+no transposed view, which matters when a step is a handful of small ops.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -33,13 +44,19 @@ from torch import nn
 State = tuple[torch.Tensor, ...]
 
 
+def _recurrent_weight(hidden_size: int, columns: int) -> nn.Parameter:
+    """A (H, columns) hidden-state weight, initialised like torch's RNN cells."""
+    bound = 1 / math.sqrt(hidden_size)
+    return nn.Parameter(torch.empty(hidden_size, columns).uniform_(-bound, bound))
+
+
 class GRUCell(nn.Module):
     def __init__(self, input_size: int, hidden_size: int):
         super().__init__()
         self.hidden_size = hidden_size
         self.input = nn.Linear(input_size, 3 * hidden_size)  # [z | r | n] rows; holds every bias
-        self.hidden_gates = nn.Linear(hidden_size, 2 * hidden_size, bias=False)  # [z | r] from h
-        self.hidden_candidate = nn.Linear(hidden_size, hidden_size, bias=False)  # W_hn, applied to r * h
+        self.hidden_gates = _recurrent_weight(hidden_size, 2 * hidden_size)  # (H, 2H): [z | r] from h
+        self.hidden_candidate = _recurrent_weight(hidden_size, hidden_size)  # (H, H): W_hn^T, applied to r * h
 
     def initial_state(self, batch_size: int, device: torch.device) -> State:
         return (torch.zeros(batch_size, self.hidden_size, device=device),)
@@ -52,8 +69,8 @@ class GRUCell(nn.Module):
         # fused with its add (addmm) and one sigmoid serves both gates.
         (h,) = state  # (B, H)
         x_zr, x_n = projected.split((2 * self.hidden_size, self.hidden_size), dim=-1)  # (B, 2H), (B, H)
-        z, r = torch.sigmoid(torch.addmm(x_zr, h, self.hidden_gates.weight.t())).chunk(2, dim=-1)  # (B, H) each
-        candidate = torch.tanh(torch.addmm(x_n, r * h, self.hidden_candidate.weight.t()))  # W_hn (r * h)
+        z, r = torch.sigmoid(torch.addmm(x_zr, h, self.hidden_gates)).chunk(2, dim=-1)  # (B, H) each
+        candidate = torch.tanh(torch.addmm(x_n, r * h, self.hidden_candidate))  # W_hn (r * h)
         return (torch.lerp(h, candidate, z),)  # (1 - z) * h + z * candidate
 
     def forward(self, x: torch.Tensor, state: State) -> State:
@@ -61,11 +78,13 @@ class GRUCell(nn.Module):
 
 
 class LSTMCell(nn.Module):
-    def __init__(self, input_size: int, hidden_size: int):
+    def __init__(self, input_size: int, hidden_size: int, forget_bias: float = 1.0):
         super().__init__()
         self.hidden_size = hidden_size
         self.input = nn.Linear(input_size, 4 * hidden_size)  # [i | f | g | o] rows; holds every bias
-        self.hidden = nn.Linear(hidden_size, 4 * hidden_size, bias=False)
+        self.hidden = _recurrent_weight(hidden_size, 4 * hidden_size)  # (H, 4H)
+        with torch.no_grad():
+            self.input.bias[hidden_size : 2 * hidden_size].fill_(forget_bias)
 
     def initial_state(self, batch_size: int, device: torch.device) -> State:
         zeros = torch.zeros(batch_size, self.hidden_size, device=device)
@@ -76,7 +95,7 @@ class LSTMCell(nn.Module):
 
     def step(self, projected: torch.Tensor, state: State) -> State:
         h, c = state  # (B, H) each
-        gates = torch.addmm(projected, h, self.hidden.weight.t())  # (B, 4H)
+        gates = torch.addmm(projected, h, self.hidden)  # (B, 4H)
         i, f, g, o = gates.chunk(4, dim=-1)
         c = torch.addcmul(torch.sigmoid(f) * c, torch.sigmoid(i), torch.tanh(g))  # f * c + i * g
         h = torch.sigmoid(o) * torch.tanh(c)

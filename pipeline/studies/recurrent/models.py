@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.studies.recurrent.cells import CELLS, State
+from pipeline.studies.recurrent.cells import CELLS, LSTMCell, State
 from pipeline.translation.models.limits import MAX_POSITIONS
 from pipeline.translation.models.transformer import DecoderLayer, EncoderLayer
 
@@ -37,16 +37,23 @@ class RecurrentConfig:
     vocab_size: int
     hidden_size: int
     cell: str  # a key of CELLS: gru | lstm
+    forget_bias: float = 1.0  # the LSTM's initial forget-gate bias (cells.py says why)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def make_cell(config: RecurrentConfig, input_size: int) -> nn.Module:
+    if config.cell == "lstm":
+        return LSTMCell(input_size, config.hidden_size, forget_bias=config.forget_bias)
+    return CELLS[config.cell](input_size, config.hidden_size)
 
 
 class RNNEncoder(nn.Module):
     def __init__(self, config: RecurrentConfig):
         super().__init__()
         self.embedding = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.cell = CELLS[config.cell](config.hidden_size, config.hidden_size)
+        self.cell = make_cell(config, config.hidden_size)
 
     def forward(self, source: torch.Tensor) -> tuple[torch.Tensor, State]:
         """source (B, S) ids -> annotations (B, S, H) and the final state."""
@@ -63,7 +70,7 @@ class RNNDecoder(nn.Module):
     def __init__(self, config: RecurrentConfig):
         super().__init__()
         self.embedding = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.cell = CELLS[config.cell](config.hidden_size, config.hidden_size)
+        self.cell = make_cell(config, config.hidden_size)
         self.out = nn.Linear(config.hidden_size, config.vocab_size)
 
     def forward(self, decoder_input: torch.Tensor, annotations: torch.Tensor, state: State) -> torch.Tensor:
@@ -75,7 +82,11 @@ class RNNDecoder(nn.Module):
             outputs.append(state[0])
         return self.out(torch.stack(outputs, dim=1))  # (B, T, V): one projection for all steps
 
-    def step(self, token: torch.Tensor, annotations: torch.Tensor, state: State) -> tuple[torch.Tensor, State, None]:
+    def memory(self, annotations: torch.Tensor) -> None:
+        """What `step` reads of the source, computed once per batch: nothing, here."""
+        return None
+
+    def step(self, token: torch.Tensor, memory: None, state: State) -> tuple[torch.Tensor, State, None]:
         """One greedy-decoding step: token (B,) -> logits (B, V), new state, no attention weights."""
         state = self.cell(self.embedding(token), state)
         return self.out(state[0]), state, None
@@ -112,7 +123,7 @@ class AttentionRNNDecoder(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(config.vocab_size, config.hidden_size)
         self.attention = AdditiveAttention(config.hidden_size)
-        self.cell = CELLS[config.cell](2 * config.hidden_size, config.hidden_size)  # reads [embedding; context]
+        self.cell = make_cell(config, 2 * config.hidden_size)  # reads [embedding; context]
         self.out = nn.Linear(config.hidden_size, config.vocab_size)
 
     def forward(self, decoder_input: torch.Tensor, annotations: torch.Tensor, state: State) -> torch.Tensor:
@@ -129,9 +140,15 @@ class AttentionRNNDecoder(nn.Module):
             outputs.append(state[0])
         return self.out(torch.stack(outputs, dim=1))  # (B, T, V)
 
-    def step(self, token: torch.Tensor, annotations: torch.Tensor, state: State) -> tuple[torch.Tensor, State, torch.Tensor]:
+    def memory(self, annotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """What `step` reads of the source, computed once per batch: the attention keys and values."""
+        return self.attention.keys(annotations), annotations  # (B, S, H) each
+
+    def step(
+        self, token: torch.Tensor, memory: tuple[torch.Tensor, torch.Tensor], state: State
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
         """One greedy-decoding step: token (B,) -> logits (B, V), new state, attention weights (B, S)."""
-        context, weights = self.attention(state[0], self.attention.keys(annotations), annotations)
+        context, weights = self.attention(state[0], *memory)
         state = self.cell(torch.cat([self.embedding(token), context], dim=-1), state)
         return self.out(state[0]), state, weights
 

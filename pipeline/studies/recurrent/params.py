@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.core.params import (
     PARAMS_FILE,
@@ -29,6 +29,13 @@ class RecurrentRun(TranslatorRun):
     model: Literal["rnn", "rnn-additive-attention", "single-block-attention"]
     cell: Literal["gru", "lstm"] = "gru"  # ignored by single-block-attention
     num_layers: Literal[1] = 1  # the handouts' models have one layer (one block)
+    forget_bias: float = 1.0  # an lstm cell's initial forget-gate bias (cells.py says why)
+
+    @model_validator(mode="after")
+    def _forget_bias_needs_an_lstm(self) -> RecurrentRun:
+        if "forget_bias" in self.model_fields_set and (self.cell != "lstm" or self.model == "single-block-attention"):
+            raise ValueError("forget_bias: only an lstm cell has a forget gate")
+        return self
 
 
 class RecurrentParams(Section):

@@ -97,20 +97,44 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
+    """One step at a time, so a stack of `nn.LSTMCell`/`nn.RNNCell` rather than one `nn.LSTM`/`nn.RNN`.
+
+    The arithmetic is the same as the multi-layer module's (the same weights, dropout between
+    layers but not after the last); a test checks it step by step against `nn.LSTM`/`nn.RNN`. On
+    CPU a one-step call of the multi-layer module goes through oneDNN's sequence kernel, whose
+    fixed cost weighs at this size. Measured here on one thread, a training step of the default
+    model (64 pairs, 2-layer LSTM, 9 decoder steps): 141 ms with `nn.LSTM` steps, 123 ms with cells.
+    """
+
     def __init__(self, config: Seq2SeqConfig):
         super().__init__()
+        self.is_lstm = config.cell == "lstm"
         self.embedding = nn.Embedding(config.target_vocab, config.embedding_dim, padding_idx=config.pad_id)
         self.dropout = nn.Dropout(config.dropout)
-        self.rnn = CELLS[config.cell](
-            config.embedding_dim, config.hidden_size, config.num_layers,
-            dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True,
+        self.between_layers = nn.Dropout(config.dropout if config.num_layers > 1 else 0.0)
+        cell = nn.LSTMCell if self.is_lstm else nn.RNNCell
+        self.cells = nn.ModuleList(
+            cell(config.embedding_dim if layer == 0 else config.hidden_size, config.hidden_size) for layer in range(config.num_layers)
         )
         self.head = nn.Linear(config.hidden_size, config.target_vocab)
 
     def forward(self, token: torch.Tensor, state):
-        embedded = self.dropout(self.embedding(token)).unsqueeze(1)  # (B, 1, E)
-        output, state = self.rnn(embedded, state)  # (B, 1, H)
-        return self.head(output.squeeze(1)), state  # (B, V)
+        """token (B,), state as the encoder returns it (h (L, B, H), and c for an LSTM) -> logits (B, V), new state."""
+        x = self.dropout(self.embedding(token))  # (B, E)
+        h_in, c_in = state if self.is_lstm else (state, None)
+        h_out, c_out = [], []
+        for layer, cell in enumerate(self.cells):
+            if layer > 0:
+                x = self.between_layers(x)
+            if self.is_lstm:
+                h, c = cell(x, (h_in[layer], c_in[layer]))  # (B, H) each
+                c_out.append(c)
+            else:
+                h = cell(x, h_in[layer])  # (B, H)
+            h_out.append(h)
+            x = h
+        new_state = (torch.stack(h_out), torch.stack(c_out)) if self.is_lstm else torch.stack(h_out)  # (L, B, H)
+        return self.head(x), new_state  # (B, V)
 
 
 def init_uniform(model: nn.Module, bound: float, generator: torch.Generator | None = None) -> None:

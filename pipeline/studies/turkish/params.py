@@ -73,7 +73,11 @@ class Recipe(Section):
     lr: PositiveFloat  # Adam
     batch_size: PositiveInt
     epochs: PositiveInt
-    patience: PositiveInt  # epochs without a lower validation loss before stopping
+    # What picks the kept epoch and ends training after `patience` epochs without a better value:
+    # val_chrf (chrF of greedy translations of the validation split) or val_loss (the reference's
+    # free-running validation loss).
+    select_by: Literal["val_chrf", "val_loss"]
+    patience: PositiveInt
     train_pairs: PositiveInt | None = None  # train on the first n pairs of the training split (null: all)
 
 
@@ -91,6 +95,7 @@ class RunParams(Section):
     lr: PositiveFloat | None = None
     batch_size: PositiveInt | None = None
     epochs: PositiveInt | None = None
+    select_by: Literal["val_chrf", "val_loss"] | None = None
     patience: PositiveInt | None = None
     train_pairs: PositiveInt | None = None
 

@@ -149,11 +149,21 @@ def model_lines(config: TurkishParams, runs: list[TurkishRun]) -> list[str]:
         f"Model (the homework's): embedding {recipe.embedding_dim}, hidden {recipe.hidden_size}, {recipe.num_layers} layers, "
         f"dropout {recipe.dropout:g}; the encoder's final state initialises the decoder; teacher forcing {recipe.teacher_forcing:g} "
         f"in training, 0 in evaluation; clipping {recipe.grad_clip:g}; init U(-{recipe.init_range:g}, {recipe.init_range:g}); "
-        f"Adam lr {recipe.lr:g}, batch {recipe.batch_size}; at most {recipe.epochs} epochs, early stopping after {recipe.patience} "
-        f"without a lower validation loss (best weights kept); greedy decoding up to {config.max_length} tokens or [SEP].",
+        f"Adam lr {recipe.lr:g}, batch {recipe.batch_size}; at most {recipe.epochs} epochs; {SELECTION[recipe.select_by].format(patience=recipe.patience)}; "
+        f"greedy decoding up to {config.max_length} tokens or [SEP].",
         *count,
         "",
     ]
+
+
+SELECTION = {
+    "val_chrf": (
+        "the kept weights are those of the epoch with the highest validation chrF (greedy translations of the validation "
+        "split), and training stops after {patience} epochs without a higher one (the reference kept its lowest-validation-loss "
+        "epoch instead: here that loss bottoms out while every translation is still the same few tokens)"
+    ),
+    "val_loss": "early stopping after {patience} epochs without a lower validation loss, the lowest-loss weights kept (the reference's rule)",
+}
 
 
 def scores_table(runs: list[TurkishRun]) -> pd.DataFrame:
@@ -166,9 +176,10 @@ def scores_table(runs: list[TurkishRun]) -> pd.DataFrame:
             "changes": ", ".join(f"{k}={v}" for k, v in run.changes.items() if k != "cell") or "-",
             "parameters": f"{int(m['parameters']):,}",
             "train pairs": int(m["train_pairs"]),
-            "epochs (best)": f"{int(m['epochs_trained'])} ({int(m['best_epoch'])})",
-            "train loss at best": round(m["train_loss_at_best"], 3),
-            "best val loss": round(m["best_val_loss"], 3),
+            "epochs (kept)": f"{int(m['epochs_trained'])} ({int(m['best_epoch'])})",
+            "val chrF at kept": round(m["val_chrf_at_best"], 2),
+            "lowest val loss (epoch)": f"{m['best_val_loss']:.3f} ({int(m['best_val_loss_epoch'])})",
+            "val loss at kept": round(m["val_loss_at_best"], 3),
             "test loss": round(m["test_loss"], 3),
             "BLEU": round(m["bleu"], 2),
             "chrF": round(m["chrf"], 2),
@@ -210,7 +221,8 @@ def effects_table(config: TurkishParams, cells: list[TurkishRun], ablations: lis
             "Δ train loss at best": round(o["train_loss_at_best"] - b["train_loss_at_best"], 3),
             "Δ final train loss": round(o["final_train_loss"] - b["final_train_loss"], 3),
             "Δ best val loss": round(o["best_val_loss"] - b["best_val_loss"], 3),
-            "Δ best epoch": int(o["best_epoch"] - b["best_epoch"]),
+            "Δ val chrF at kept": round(o["val_chrf_at_best"] - b["val_chrf_at_best"], 2),
+            "Δ kept epoch": int(o["best_epoch"] - b["best_epoch"]),
             "Δ BLEU": round(o["bleu"] - b["bleu"], 2),
             "Δ train BLEU": round(o["train_bleu"] - b["train_bleu"], 2),
         })
@@ -230,7 +242,8 @@ def effect_sentences(effects: pd.DataFrame) -> list[str]:
         lines.append(
             f"- **{row['change']}** ({row['run']} vs {row['base']}): {_direction(row['Δ final train loss'])} the final training loss "
             f"({row['Δ final train loss']:+.3f}) and {_direction(row['Δ best val loss'])} the best validation loss "
-            f"({row['Δ best val loss']:+.3f}); test BLEU {row['Δ BLEU']:+.2f}, train BLEU {row['Δ train BLEU']:+.2f}."
+            f"({row['Δ best val loss']:+.3f}); validation chrF {row['Δ val chrF at kept']:+.2f}, test BLEU {row['Δ BLEU']:+.2f}, "
+            f"train BLEU {row['Δ train BLEU']:+.2f}."
         )
     return lines
 
@@ -239,44 +252,52 @@ def fitting_sentences(runs: list[TurkishRun], cells: list[TurkishRun], ablations
     lines = []
     for run in runs:
         m = run.metrics
+        lowest, kept, last = int(m["best_val_loss_epoch"]), int(m["best_epoch"]), int(m["epochs_trained"])
         rise = m["final_val_loss"] - m["best_val_loss"]
         drop = m["train_loss_at_best"] - m["final_train_loss"]
-        stopped = "early stopping ended it" if m["stopped_early"] else "it ran every epoch"
-        if m["best_epoch"] < m["epochs_trained"] and rise > 0 and drop > 0:
-            verdict = (f"overfitting after epoch {int(m['best_epoch'])}: the training loss fell by a further {drop:.3f} while the "
-                       f"validation loss rose by {rise:.3f}; {stopped} and the epoch-{int(m['best_epoch'])} weights were kept")
+        if lowest < last and rise > 0:
+            loss = (f"the validation loss was lowest at epoch {lowest} ({m['best_val_loss']:.3f}) and ended {rise:+.3f} higher at epoch "
+                    f"{last}, while the training loss kept falling (overfitting, as the loss sees it)")
         else:
-            verdict = f"no sign of overfitting yet (best validation loss at the last epochs); {stopped}"
-        lines.append(f"- `{run.name}`: {verdict}. Train BLEU {m['train_bleu']:.1f} vs test BLEU {m['bleu']:.1f}.")
+            loss = f"the validation loss was still falling at the last epoch ({last}): no overfitting by the loss"
+        chrf = m["val_chrf_at_best"]
+        after = (f"after which the training loss changed by {-drop:+.3f} in {last - kept} more epochs" if kept < last
+                 else "the last epoch trained")
+        lines.append(
+            f"- `{run.name}`: {loss}; the epoch-{kept} weights were kept (validation chrF {chrf:.1f}, validation loss "
+            f"{m['val_loss_at_best']:.3f}), {after}. Train BLEU {m['train_bleu']:.1f} vs test BLEU {m['bleu']:.1f}."
+        )
     by_name = {run.name: run for run in runs}
     for ablation in ablations:
         base = next((c for c in cells if c.cell == ablation.cell), None)
         if base is None:
             continue
         d_val = ablation.metrics["best_val_loss"] - base.metrics["best_val_loss"]
+        d_chrf = ablation.metrics["val_chrf_at_best"] - base.metrics["val_chrf_at_best"]
         if "dropout" in ablation.changes:
             lines.append(
-                f"- Dropout: without it (`{ablation.name}`) the best validation loss is {d_val:+.3f} against `{base.name}` and it is "
-                f"reached at epoch {int(ablation.metrics['best_epoch'])} instead of {int(base.metrics['best_epoch'])}; "
+                f"- Dropout: without it (`{ablation.name}`) the lowest validation loss is {d_val:+.3f} against `{base.name}` and it is "
+                f"reached at epoch {int(ablation.metrics['best_val_loss_epoch'])} instead of {int(base.metrics['best_val_loss_epoch'])}; "
+                f"the kept epoch's validation chrF is {d_chrf:+.2f}; "
                 + ("dropout held overfitting back." if d_val > CLEAR else
                    f"a difference below {CLEAR} nats, too small to credit dropout with preventing overfitting in runs this short.")
             )
         if "train_pairs" in ablation.changes:
             lines.append(
                 f"- Data: with {int(ablation.metrics['train_pairs'])} instead of {int(base.metrics['train_pairs'])} training pairs "
-                f"(`{ablation.name}`) the best validation loss is {d_val:+.3f}; "
+                f"(`{ablation.name}`) the lowest validation loss is {d_val:+.3f} and the kept epoch's validation chrF {d_chrf:+.2f}; "
                 + ("more data is what counters overfitting most directly." if d_val > CLEAR else "the smaller set did not validate clearly worse here.")
             )
     if "rnn" in by_name and "lstm" in by_name:
         rnn, lstm = by_name["rnn"].metrics, by_name["lstm"].metrics
         fitted = max(rnn["train_bleu"], lstm["train_bleu"]) >= 50
         lines.append(
-            f"- Underfitting: the training loss went from {rnn['train_loss_at_best']:.3f} at the best epoch to "
+            f"- Underfitting: the training loss went from {rnn['train_loss_at_best']:.3f} at the kept epoch to "
             f"{rnn['final_train_loss']:.3f} at the last (RNN), {lstm['train_loss_at_best']:.3f} to {lstm['final_train_loss']:.3f} "
             f"(LSTM), and the models reproduce their own training pairs at BLEU {rnn['train_bleu']:.1f} / {lstm['train_bleu']:.1f}: "
             + ("they fit the training set." if fitted else
-               "neither fits the training set in this budget (the reference needed ~500 epochs). What ends training is early "
-               "stopping on the free-running validation loss, which stopped improving long before the training set was fitted.")
+               "neither fits the training set in this budget (the reference needed ~500 epochs). Stopping on the free-running "
+               "validation loss would end training long before that; the validation translations go on improving after it.")
         )
     return lines
 

@@ -55,10 +55,13 @@ def _a2d(raw: dict) -> dict:
         (lambda raw: _a2d(raw).update(fails_below=0), ["add2digits.fails_below", "0"]),
         (lambda raw: _a2d(raw)["reference"].update(epoch=3), ["add2digits.reference.epoch: unknown key"]),
         (lambda raw: _a2d(raw).pop("matrix"), ["add2digits.matrix: required key is missing"]),
+        (lambda raw: _a2d(raw)["reference"].update(lengths=["L5", "L7"]),
+         ["add2digits.reference.lengths.1: 'L7' is not a matrix length (matrix.length: ['L5', 'L10', 'L30'])"]),
     ],
     ids=[
         "length-2", "length-int", "length-twice", "unknown-cell", "no-test-set", "lr-0", "hidden", "preset",
         "extended-split", "seeds-twice", "published-name", "published-range", "fails-below", "typo", "no-matrix",
+        "reference-length",
     ],
 )
 def test_bad_edit_names_the_key(tmp_path, edit, fragments):

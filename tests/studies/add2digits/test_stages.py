@@ -32,7 +32,7 @@ def small(raw: dict) -> dict:
     section = raw["add2digits"]
     section["matrix"] = {"cell": ["rnn", "lstm"], "length": LENGTHS}
     section["model"] = {"hidden_size": 8, "num_layers": 1}
-    section["reference"].update(examples=60, train_examples=40, epochs=3)
+    section["reference"].update(lengths=LENGTHS, examples=60, train_examples=40, epochs=3)
     section["extended"]["presets"]["default"].update(
         examples=80, val_examples=20, test_examples=20, batch_size=20, epochs=3, patience=1, seeds=SEEDS
     )
@@ -203,6 +203,28 @@ def test_conclusions_and_tables_on_a_made_up_run_set():
     reference_table = report.reference_table(config, results, {**baselines, "L30/reference": 0.1})
     assert reference_table["published"].tolist()[:2] == ["best ≈0.32, final ≈0.29, train 1.0 by epoch ≈90", "n/a"]
     assert reference_table.loc[2, "published"] == "≈0.13"  # rnn at length 10
+
+
+def test_a_length_without_the_reference_protocol_trains_only_the_extended_grid(ran: Path, tmp_path):
+    from pipeline.studies.add2digits.train import run_specs, write_reference_not_run
+
+    _, config = params.load(ran / "params.yaml")
+    skipping = config.model_copy(update={"reference": config.reference.model_copy(update={"lengths": ["L9"]})})
+    assert [spec.grid for spec in run_specs("rnn", "L4", skipping, ran)] == ["extended", "extended"]
+    assert [spec.grid for spec in run_specs("rnn", "L4", config, ran)] == ["reference", "extended", "extended"]
+    write_reference_not_run("rnn", "L4", skipping, tmp_path)  # DVC's declared outputs exist and say why
+    metrics = json.loads((tmp_path / "metrics/add2digits/rnn-L4.json").read_text())
+    assert metrics == {"reference_protocol": "not run: add2digits.reference.lengths is ['L9']"}
+    assert pd.read_csv(tmp_path / "plots/add2digits/rnn-L4.csv").empty
+    assert "not run" in (tmp_path / "outputs/add2digits/rnn-L4/NOT_RUN.txt").read_text()
+
+
+def test_the_shipped_default_leaves_the_reference_at_length_30_one_override_away():
+    _, config = params.load(PARAMS)
+    assert report.reference_lengths(config) == ["L5", "L10"]
+    text = " ".join(report.not_run_lines(config))
+    assert "not run at length 30 by default (`add2digits.reference.lengths`)" in text
+    assert "`dvc exp run -S 'add2digits.reference.lengths=[L5,L10,L30]'`" in text
 
 
 def test_when_the_rnn_learns_every_length_nothing_fails():

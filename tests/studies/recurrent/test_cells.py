@@ -44,8 +44,8 @@ def _mapped_gru(reference: torch.nn.GRUCell) -> GRUCell:
         # Our z is torch's 1 - z = sigmoid(-(...)): negate the z rows and biases.
         cell.input.weight.copy_(torch.cat([-w_iz, w_ir, w_in]))
         cell.input.bias.copy_(torch.cat([-(b_iz + b_hz), b_ir + b_hr, b_in]))
-        cell.hidden_gates.weight.copy_(torch.cat([-w_hz, w_hr]))
-        cell.hidden_candidate.weight.copy_(w_hn)
+        cell.hidden_gates.copy_(torch.cat([-w_hz, w_hr]).T)  # ours multiply h @ W
+        cell.hidden_candidate.copy_(w_hn.T)
     return cell
 
 
@@ -57,7 +57,7 @@ def test_gru_matches_torch_where_the_conventions_coincide():
     theirs = reference(x, h)
     torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
     # Gradients of the inputs, and of W_hn against torch's n-block of weight_hh.
-    *ours_inputs, ours_w_hn = _gradients(ours, x, h, cell.hidden_candidate.weight)
+    *ours_inputs, ours_w_hn = _gradients(ours, x, h, cell.hidden_candidate)
     *theirs_inputs, theirs_w_hh = _gradients(theirs, x, h, reference.weight_hh)
     for g_ours, g_theirs in zip(ours_inputs, theirs_inputs):
         torch.testing.assert_close(g_ours, g_theirs, rtol=1e-5, atol=1e-6)
@@ -94,7 +94,7 @@ def test_lstm_matches_torch():
     with torch.no_grad():  # same gate order [i | f | g | o]; torch's two biases add up
         cell.input.weight.copy_(reference.weight_ih)
         cell.input.bias.copy_(reference.bias_ih + reference.bias_hh)
-        cell.hidden.weight.copy_(reference.weight_hh)
+        cell.hidden.copy_(reference.weight_hh.T)
     x, h = _inputs(5)
     c = torch.randn(B, H, requires_grad=True)
     ours_h, ours_c = cell(x, (h, c))
@@ -116,3 +116,18 @@ def test_project_then_step_equals_forward():
     x, h = _inputs(6)
     c = torch.zeros(B, H)
     torch.testing.assert_close(cell.step(cell.project_input(x), (h, c))[0], cell(x, (h, c))[0])
+
+
+def test_lstm_forget_gate_starts_at_forget_bias():
+    cell = LSTMCell(D, H, forget_bias=1.5)
+    with torch.no_grad():  # leave only the biases: i = o = sigmoid(b), g = tanh(b), f = sigmoid(1.5)
+        cell.input.weight.zero_()
+        cell.hidden.zero_()
+        cell.input.bias[: H].zero_()
+        cell.input.bias[2 * H :].zero_()
+    x, h = _inputs(7)
+    c = torch.randn(B, H)
+    _, new_c = cell(x, (h, c))
+    # f * c + i * g with g = tanh(0) = 0: the cell carries sigmoid(1.5) of its memory.
+    torch.testing.assert_close(new_c, torch.sigmoid(torch.tensor(1.5)) * c)
+    assert torch.equal(LSTMCell(D, H).input.bias[H : 2 * H], torch.ones(H))  # the default: 1

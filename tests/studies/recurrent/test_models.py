@@ -56,7 +56,7 @@ def test_teacher_forced_forward_equals_stepping_the_decoder(model_class, cell):
     annotations, state = model.encoder(source)
     stepped = []
     for t in range(decoder_input.size(1)):
-        step_logits, state, _ = model.decoder.step(decoder_input[:, t], annotations, state)
+        step_logits, state, _ = model.decoder.step(decoder_input[:, t], model.decoder.memory(annotations), state)
         stepped.append(step_logits)
     torch.testing.assert_close(logits, torch.stack(stepped, dim=1), rtol=1e-5, atol=1e-6)
 
@@ -100,7 +100,7 @@ def test_single_block_model_has_no_positional_information_in_the_encoder():
 @pytest.mark.parametrize("model", sorted(BY_MODEL))
 def test_checkpoints_round_trip_through_load_model(tmp_path, model):
     architecture = BY_MODEL[model]
-    run = type("Run", (), {"hidden_size": H, "cell": "lstm"})()
+    run = type("Run", (), {"hidden_size": H, "cell": "lstm", "forget_bias": 1.0})()
     built = architecture.build(len(VOCAB), run).eval()
     save_model(tmp_path, built, built.state_dict(), VOCAB, {"run": model})
     loaded, vocab, config = load_model(tmp_path)

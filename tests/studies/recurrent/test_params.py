@@ -22,8 +22,18 @@ def test_the_shipped_params_load():
         (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(num_layers=2), "recurrent.runs.gru-small.num_layers: Input should be 1"),
         (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(dataset="huge"), "recurrent.runs.gru-small.dataset"),
         (lambda raw: raw["recurrent"]["published_best_val_loss"].update(gru_tiny=[1, 2]), "recurrent.published_best_val_loss.gru_tiny: no such run"),
+        (lambda raw: raw["recurrent"]["runs"]["gru-small"].update(forget_bias=1.0), "recurrent.runs.gru-small.forget_bias: only an lstm cell has a forget gate"),
     ],
-    ids=["unknown-cell", "hidden-zero", "unknown-attention", "two-layers", "unknown-dataset", "published-typo"],
+    ids=["unknown-cell", "hidden-zero", "unknown-attention", "two-layers", "unknown-dataset", "published-typo", "forget-bias-on-gru"],
 )
 def test_bad_values_name_the_key(tmp_path, edit, expected):
     assert expected in params_error(params.load, write_params(tmp_path, edit))
+
+
+def test_forget_bias_reaches_the_lstm_cells():
+    from pipeline.studies.recurrent.architectures import BY_MODEL
+
+    run = params.load().recurrent.runs["lstm-small"].model_copy(update={"forget_bias": 2.0})
+    model = BY_MODEL[run.model].build(30, run)
+    for cell in (model.encoder.cell, model.decoder.cell):
+        assert cell.input.bias[run.hidden_size : 2 * run.hidden_size].eq(2.0).all()

@@ -89,6 +89,34 @@ def test_mixed_forcing_switches_per_step():
     torch.testing.assert_close(logits[:, :3], torch.stack([step0, step1, step2], 1))
 
 
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_the_decoder_steps_like_torchs_multi_layer_module(cell):
+    """The stacked cells with the weights of a 2-layer nn.LSTM/nn.RNN: the same outputs, states and gradients."""
+    decoder = _model(cell).decoder
+    reference = (torch.nn.LSTM if cell == "lstm" else torch.nn.RNN)(12, 8, num_layers=2, batch_first=True)
+    with torch.no_grad():
+        for layer, step_cell in enumerate(decoder.cells):
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(reference, f"{name}_l{layer}").copy_(getattr(step_cell, name))
+    generator = torch.Generator().manual_seed(3)
+    tokens = torch.randint(4, 25, (3, 4), generator=generator)  # (B, T)
+    h = torch.randn(2, 3, 8, generator=generator, requires_grad=True)  # (L, B, H)
+    state = (h, torch.randn(2, 3, 8, generator=generator)) if cell == "lstm" else h
+    theirs_state, ours_state, ours_outputs = state, state, []
+    embedded = decoder.embedding(tokens)  # (B, T, E): eval mode, no dropout
+    theirs_outputs, theirs_state = reference(embedded, theirs_state)  # (B, T, H)
+    for t in range(tokens.size(1)):
+        logits, ours_state = decoder(tokens[:, t], ours_state)
+        ours_outputs.append(logits)
+    torch.testing.assert_close(torch.stack(ours_outputs, dim=1), decoder.head(theirs_outputs), rtol=1e-5, atol=1e-6)
+    for ours, theirs in zip(ours_state if cell == "lstm" else [ours_state], theirs_state if cell == "lstm" else [theirs_state]):
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    weights = torch.linspace(-1, 1, 3 * 4 * 25).reshape(3, 4, 25)
+    (ours_grad,) = torch.autograd.grad((torch.stack(ours_outputs, dim=1) * weights).sum(), h)
+    (theirs_grad,) = torch.autograd.grad((decoder.head(reference(embedded, state)[0]) * weights).sum(), h)
+    torch.testing.assert_close(ours_grad, theirs_grad, rtol=1e-5, atol=1e-6)
+
+
 def test_the_encoder_state_ignores_padding():
     model = _model("lstm")
     batch = make_batch([[2, 9, 3], [2, 5, 6, 7, 3]], [[2, 3], [2, 3]], 0)
@@ -120,7 +148,7 @@ def test_uniform_initialisation_covers_every_weight():
 def test_reference_parameter_count_by_formula():
     """Embeddings, two 2-layer cells (torch keeps two bias vectors per gate) and the output layer."""
     recipe = Recipe(cell="lstm", embedding_dim=256, hidden_size=128, num_layers=2, dropout=0.5, teacher_forcing=0.5,
-                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=32, epochs=1, patience=1)
+                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=32, epochs=1, select_by="val_chrf", patience=1)
     v_tr, v_en, e, h = 32000, 28996, 256, 128
 
     def cell(gates: int) -> int:
@@ -148,7 +176,7 @@ def test_unknown_cell_is_refused():
 @pytest.mark.parametrize("ratio", [0.0, 0.5, 1.0])
 def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(ratio):
     recipe = Recipe(cell="rnn", embedding_dim=4, hidden_size=4, num_layers=1, dropout=0.0, teacher_forcing=ratio,
-                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=4, epochs=1, patience=1)
+                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=4, epochs=1, select_by="val_chrf", patience=1)
     sources = [[2, i, 3] for i in range(5, 45)]
     targets = [[2] + [i] * (1 + i % 5) + [3] for i in range(5, 45)]
     batches = TrainBatches(sources, targets, recipe, 0, seed=7)

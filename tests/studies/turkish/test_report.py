@@ -10,7 +10,8 @@ from tests.params_helpers import PARAMS
 
 
 def _run(name: str, cell: str, changes: dict, **metrics) -> report.TurkishRun:
-    base = {"train_loss_at_best": 4.0, "final_train_loss": 3.5, "best_val_loss": 4.4, "final_val_loss": 4.6, "best_epoch": 5,
+    base = {"train_loss_at_best": 4.0, "final_train_loss": 3.5, "best_val_loss": 4.4, "final_val_loss": 4.6, "best_epoch": 9,
+            "best_val_loss_epoch": 5, "val_chrf_at_best": 10.0, "val_bleu_at_best": 1.0, "val_loss_at_best": 4.5,
             "epochs_trained": 11, "stopped_early": 1.0, "bleu": 0.3, "train_bleu": 2.0, "train_pairs": 1000, "copy_bleu": 0.9,
             "copy_chrf": 9.1, "chrf": 4.0, "test_loss": 4.5, "parameters": 1000, "seconds_per_epoch": 2.0, "test_sentences": 100}
     curve = pd.DataFrame({"epoch": [1, 2], "train_loss": [5.0, 4.0], "val_loss": [4.8, 4.4]})
@@ -23,7 +24,8 @@ def runs():
     return {
         "rnn": _run("rnn", "rnn", {"cell": "rnn"}, best_val_loss=4.5),
         "lstm": _run("lstm", "lstm", {}),
-        "lstm_no_dropout": _run("lstm_no_dropout", "lstm", {"dropout": 0.0}, best_val_loss=4.45, final_train_loss=3.2, best_epoch=4),  # +0.05: clear
+        "lstm_no_dropout": _run("lstm_no_dropout", "lstm", {"dropout": 0.0}, best_val_loss=4.45, final_train_loss=3.2, best_epoch=8,
+                                   best_val_loss_epoch=4, val_chrf_at_best=8.5),  # +0.05: clear
         "lstm_250_pairs": _run("lstm_250_pairs", "lstm", {"train_pairs": 250}, best_val_loss=4.9, train_pairs=250),
     }
 
@@ -34,20 +36,27 @@ def test_effects_are_differences_against_the_base_run(runs):
     assert effects["change"].tolist() == ["cell: rnn -> lstm", "dropout: 0.5 -> 0.0", "train_pairs: 1000 -> 250"]
     assert effects["Δ best val loss"].tolist() == [pytest.approx(-0.1), pytest.approx(0.05), pytest.approx(0.5)]
     assert effects["Δ final train loss"].tolist() == [0.0, pytest.approx(-0.3), 0.0]
-    assert effects["Δ best epoch"].tolist() == [0, -1, 0]
+    assert effects["Δ kept epoch"].tolist() == [0, -1, 0]
+    assert effects["Δ val chrF at kept"].tolist() == [0.0, -1.5, 0.0]
     sentences = report.effect_sentences(effects)
-    assert "lowered the final training loss (-0.300) and raised the best validation loss (+0.050)" in sentences[1]
+    assert "lowered the final training loss (-0.300) and raised the best validation loss (+0.050); validation chrF -1.50" in sentences[1]
 
 
 def test_fitting_sentences_follow_the_numbers(runs):
     lines = report.fitting_sentences(list(runs.values()), [runs["rnn"], runs["lstm"]], [runs["lstm_no_dropout"], runs["lstm_250_pairs"]])
     text = "\n".join(lines)
-    assert "`lstm`: overfitting after epoch 5: the training loss fell by a further 0.500 while the validation loss rose by 0.200" in text
-    assert "dropout held overfitting back" in text
-    assert "with 250 instead of 1000 training pairs (`lstm_250_pairs`) the best validation loss is +0.500" in text
+    assert (
+        "`lstm`: the validation loss was lowest at epoch 5 (4.400) and ended +0.200 higher at epoch 11, while the training loss "
+        "kept falling (overfitting, as the loss sees it); the epoch-9 weights were kept (validation chrF 10.0, validation loss 4.500), "
+        "after which the training loss changed by -0.500 in 2 more epochs"
+    ) in text
+    assert "reached at epoch 4 instead of 5; the kept epoch's validation chrF is -1.50; dropout held overfitting back" in text
+    assert "with 250 instead of 1000 training pairs (`lstm_250_pairs`) the lowest validation loss is +0.500" in text
     assert "neither fits the training set" in text
-    runs["lstm"].metrics.update(final_val_loss=4.4, best_epoch=11)
-    assert "`lstm`: no sign of overfitting yet" in "\n".join(report.fitting_sentences([runs["lstm"]], [runs["lstm"]], []))
+    runs["lstm"].metrics.update(final_val_loss=4.4, best_val_loss_epoch=11)
+    assert "`lstm`: the validation loss was still falling at the last epoch (11)" in "\n".join(
+        report.fitting_sentences([runs["lstm"]], [runs["lstm"]], [])
+    )
 
 
 def test_scores_and_samples_tables(runs):

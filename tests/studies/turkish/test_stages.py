@@ -22,7 +22,7 @@ TINY = {
     "split": {"train_pairs": 60, "val_pairs": 10, "test_pairs": 10, "seed": 0},
     "wordpiece": {"vocab_size": 150, "min_frequency": 1},
     "recipe": {"cell": "lstm", "embedding_dim": 8, "hidden_size": 8, "num_layers": 2, "dropout": 0.5, "teacher_forcing": 0.5,
-               "grad_clip": 1.0, "init_range": 0.08, "lr": 0.01, "batch_size": 16, "epochs": 2, "patience": 2},
+               "grad_clip": 1.0, "init_range": 0.08, "lr": 0.01, "batch_size": 16, "epochs": 2, "select_by": "val_chrf", "patience": 2},
     "runs": {"rnn": {"cell": "rnn"}},
     "samples": 3,
 }
@@ -126,6 +126,9 @@ def test_train_writes_a_run_and_translate_uses_it(project, capsys):
     curve = pd.read_csv(project / "plots/turkish/rnn.csv")
     assert len(curve) == metrics["epochs_trained"] == 2 and metrics["test_sentences"] == 10
     assert metrics["best_val_loss"] == pytest.approx(curve["val_loss"].min(), rel=1e-5)
+    # Kept: the first epoch of highest validation chrF.
+    assert metrics["best_epoch"] == curve["epoch"][curve["val_chrf"].idxmax()]
+    assert metrics["val_chrf_at_best"] == pytest.approx(curve["val_chrf"].max(), rel=1e-5)
     assert 0 <= metrics["bleu"] <= 100 and 0 <= metrics["copy_bleu"] <= 100 and metrics["train_pairs"] == 60
     assert curve["iterations"].tolist() == [4, 8]  # 60 pairs in batches of 16
     folder = project / "outputs/turkish/rnn"
