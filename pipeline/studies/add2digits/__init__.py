@@ -7,8 +7,9 @@ reference experiment and one per (length, seed) for the extended grid, into
 `data/prepared/add2digits/L<length>/`, with their class histograms and majority-class
 baselines in `metrics/add2digits/data.json`. Each entry of the matrix (cell x length) is
 one DVC stage `train_add2digits@<cell>-L<length>`: the reference run (full-batch Adam, every
-epoch trained; `outputs|metrics|plots/add2digits/<cell>-L<length>`) and the extended grid's
-seeds (more data, mini-batches, early stopping on a validation split;
+epoch trained; `outputs|metrics|plots/add2digits/<cell>-L<length>`) when `reference.lengths`
+holds the length (otherwise those files say it was not run), and the extended grid's seeds
+(more data, mini-batches, early stopping on a validation split;
 `.../<cell>-L<length>-extended/s<seed>`), each one MLflow run in experiment `add2digits`.
 
 Modules: `params` (the section's schema), `data` (the generator, the files), `model`,
