@@ -13,10 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.core import figures
 from pipeline.core.io import require_inputs
 from pipeline.reporting import (
-    FIGURES,
     TABLES,
     ReportContext,
     Section,
@@ -26,7 +24,7 @@ from pipeline.reporting import (
 from pipeline.studies.arithmetic import PREPARE_STAGE, STATISTICS
 from pipeline.studies.arithmetic.data import LABELS
 from pipeline.studies.bert import STUDY, params, stage_name
-from pipeline.classification.figures import confusion_figure, training_figure
+from pipeline.classification.report import write_run_outputs
 from pipeline.studies.bert.params import BertParams
 
 
@@ -78,20 +76,8 @@ def render(ctx: ReportContext) -> list[str]:
     require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
     splits = json.loads((ctx.root / STATISTICS).read_text())
     summary = summary_table(config, runs, splits)
-    per_epoch = pd.DataFrame({run.name: run.curve.set_index("epoch")["val_accuracy"].round(4) for run in runs})
-    per_epoch.index.name = "epoch"
-    per_epoch = per_epoch.astype(object).where(per_epoch.notna(), "")  # variants may train different epochs
-    probes = probes_table(runs)
-
     summary.to_csv(out.path(TABLES / "bert_summary.csv"), index=False)
-    per_epoch.to_csv(out.path(TABLES / "bert_val_accuracy_per_epoch.csv"))
-    probes.to_csv(out.path(TABLES / "bert_probe_predictions.csv"), index=False)
-    for run in runs:
-        pd.DataFrame(run.confusion_test, index=LABELS, columns=LABELS).rename_axis("true \\ predicted").to_csv(
-            out.path(TABLES / f"bert_confusion_test_{run.name}.csv")
-        )
-    figures.save(training_figure({run.name: run.curve for run in runs}), out.path(FIGURES / "bert_training.png"))
-    figures.save(confusion_figure({run.name: run.confusion_test for run in runs}), out.path(FIGURES / "bert_confusion_test.png"))
+    per_epoch, probes = write_run_outputs(out, "bert", runs)  # variants may train different epochs
 
     recipe = config.recipe
     split_line = ", ".join(f"{v['rows']} {k}" for k, v in splits.items())
@@ -234,14 +220,6 @@ def pretraining_section(config: BertParams, runs: list[VariantRun]) -> list[str]
 def test_rows(runs: list[VariantRun]) -> int:
     """Test-set size, from a run's confusion matrix (every run is tested on the same sentences)."""
     return int(runs[0].confusion_test.sum())
-
-
-def probes_table(runs: list[VariantRun]) -> pd.DataFrame:
-    table = runs[0].probes[["sentence", "truth"]].copy()
-    for run in runs:
-        probes = run.probes.set_index("sentence").loc[table["sentence"]]
-        table[run.name] = [f"{p} ({q:.2f})" for p, q in zip(probes["prediction"], probes["probability"])]
-    return table
 
 
 SECTION = Section(STUDY.name, render)

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.core import figures
 from pipeline.core.params import load_section
-from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, artifact_table, metric_curve, versus
+from pipeline.reporting import TABLES, ReportContext, Section, artifact_table, metric_curve, versus
 from pipeline.studies.arithmetic.data import LABELS
 from pipeline.studies.bert import STUDY as BERT
 from pipeline.studies.bert import stage_name as bert_stage_name
 from pipeline.studies.bert.params import BertParams
 from pipeline.studies.gpt import STUDY, params, stage_name
-from pipeline.classification.figures import confusion_figure, training_figure
+from pipeline.classification.report import write_run_outputs
 from pipeline.studies.gpt.params import GptParams
 
 
@@ -89,21 +88,10 @@ def render(ctx: ReportContext) -> list[str]:
     gpt_runs = load_gpt_runs(ctx, config)
     bert_runs = load_bert_runs(ctx)
     side_by_side = comparison_table(config, gpt_runs + bert_runs)
-    per_epoch = pd.DataFrame({run.name: run.curve.set_index("epoch")["val_accuracy"].round(4) for run in gpt_runs})
-    per_epoch.index.name = "epoch"
-    per_epoch = per_epoch.astype(object).where(per_epoch.notna(), "")
-    probes = probes_table(gpt_runs)
     splits = gpt_runs[0].split_labels
 
     side_by_side.to_csv(out.path(TABLES / "gpt_vs_bert.csv"), index=False)
-    per_epoch.to_csv(out.path(TABLES / "gpt_val_accuracy_per_epoch.csv"))
-    probes.to_csv(out.path(TABLES / "gpt_probe_predictions.csv"), index=False)
-    for run in gpt_runs:
-        pd.DataFrame(run.confusion_test, index=LABELS, columns=LABELS).rename_axis("true \\ predicted").to_csv(
-            out.path(TABLES / f"gpt_confusion_test_{run.name}.csv")
-        )
-    figures.save(training_figure({run.name: run.curve for run in gpt_runs}), out.path(FIGURES / "gpt_training.png"))
-    figures.save(confusion_figure({run.name: run.confusion_test for run in gpt_runs}), out.path(FIGURES / "gpt_confusion_test.png"))
+    per_epoch, probes = write_run_outputs(out, "gpt", gpt_runs)
 
     recipe, split = config.recipe, config.split
     split_line = ", ".join(f"{int(row['negative'] + row['zero'] + row['positive'])} {row['split']}" for _, row in splits.iterrows())
@@ -245,14 +233,6 @@ def answer(gpt_runs: list[ClassifierRun], bert_runs: list[ClassifierRun], splits
             "at the one position each model pools."
         )
     return lines
-
-
-def probes_table(runs: list[ClassifierRun]) -> pd.DataFrame:
-    table = runs[0].probes[["sentence", "truth"]].copy()
-    for run in runs:
-        probes = run.probes.set_index("sentence").loc[table["sentence"]]
-        table[run.name] = [f"{p} ({q:.2f})" for p, q in zip(probes["prediction"], probes["probability"])]
-    return table
 
 
 SECTION = Section(STUDY.name, render)
