@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,25 +12,21 @@ from pipeline.core.errors import PipelineError
 from pipeline.studies.gpt import predict
 from pipeline.studies.gpt.checkpoints import resolve
 from pipeline.studies.gpt.model import load_pretrained, predict_proba, save_classifier
+from tests.classification.predict_cli import run_cli, untrained_project
 from tests.studies.gpt.tiny import write_tiny_gguf
 
-ROOT = Path(__file__).resolve().parents[3]
 SHAPE = "expected '<number> plus|minus <number>' with numbers zero..nineteen"
 
 
 @pytest.fixture()
 def project(tmp_path, monkeypatch) -> Path:
     """params.yaml and dvc.yaml, no trained variant."""
-    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return untrained_project(tmp_path)
 
 
 def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "pipeline.studies.gpt.predict", *args]
-    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+    return run_cli("pipeline.studies.gpt.predict", folder, *args)
 
 
 @pytest.mark.parametrize(
