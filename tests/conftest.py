@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.e2e import SOURCE, sh, shrink_params, shrink_raw_data
+from tests.e2e import SOURCE, all_runs, sh, shrink_params, shrink_raw_data
 
 
 @pytest.fixture(scope="session")
 def project(tmp_path_factory) -> Path:
-    """A shrunken copy of the project after one real `dvc repro`, committed."""
+    """A shrunken copy of the project after one real run of the pipeline (two stages at a time), committed."""
     root = tmp_path_factory.mktemp("project")
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
@@ -31,8 +31,13 @@ def project(tmp_path_factory) -> Path:
     sh(root, "git", "init", "-q")
     sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
     sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "shrunk project")
-    first = sh(root, "dvc", "repro")
+    first = sh(root, "python", "-m", "pipeline.repro", "--jobs", "2")  # the README's main command, two stages at once
     (root / "first_repro.log").write_text(first.stdout + first.stderr)
+    # What the parallel run left, read before any test changes the project (tests/test_repro.py).
+    (root / "status_after_first.log").write_text(sh(root, "dvc", "status").stdout)
+    second = sh(root, "python", "-m", "pipeline.repro", "--jobs", "2")
+    (root / "second_repro.log").write_text(second.stdout + second.stderr)
+    (root / "runs_after_first.csv").write_text(all_runs(root).to_csv(index=False))
     sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
     sh(root, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "results")
     return root

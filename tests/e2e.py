@@ -70,3 +70,16 @@ def mlflow_runs(root: Path, experiment: str) -> pd.DataFrame:
 
     mlflow.set_tracking_uri(f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")
     return mlflow.search_runs(experiment_names=[experiment], output_format="pandas")
+
+
+def all_runs(root: Path) -> pd.DataFrame:
+    """Every run of every experiment in the project's store: name, experiment, status."""
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")
+    rows = [
+        {"experiment": experiment.name, "run": run.info.run_name, "status": run.info.status}
+        for experiment in client.search_experiments()
+        for run in client.search_runs([experiment.experiment_id], max_results=10_000)
+    ]
+    return pd.DataFrame(rows, columns=["experiment", "run", "status"])

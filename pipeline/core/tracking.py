@@ -66,7 +66,26 @@ def client():
     with _store_lock():
         mlflow_client = MlflowClient(tracking_uri=tracking_uri())
         mlflow_client.search_experiments(max_results=1)  # forces schema creation under the lock
+        if _uses_default_store():
+            _write_ahead_log(store_dir() / "mlflow.db")
     return mlflow_client
+
+
+def _write_ahead_log(database: Path) -> None:
+    """Put the SQLite store in write-ahead-log mode (kept in the file: once is enough).
+
+    Stages run side by side (`python -m pipeline.repro`) and each logs every epoch; with
+    SQLite's default rollback journal a reader blocks a writer, while in WAL mode readers never
+    block and writers queue behind MLflow's 20 s busy timeout (plus `RunTracker`'s retries).
+    """
+    import sqlite3
+
+    connection = sqlite3.connect(database, timeout=60)
+    try:
+        if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            connection.execute("PRAGMA journal_mode=WAL")
+    finally:
+        connection.close()
 
 
 def experiment_id(mlflow_client, name: str) -> str:
@@ -153,6 +172,24 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
 
 
 PARENT_RUN_TAG = "mlflow.parentRunId"
+LOCKED_RETRIES = (1, 2, 4, 8, 15)  # seconds between tries, after MLflow's own 20 s busy wait
+
+
+def _retry_while_locked(action):
+    """`action()`, tried again while another process holds SQLite's write lock.
+
+    MLflow already waits 20 s for the lock; a stage logging beside another busy one can
+    still see "database is locked", which only means "later".
+    """
+    import time
+
+    for pause in (*LOCKED_RETRIES, None):
+        try:
+            return action()
+        except Exception as error:  # noqa: BLE001 - MLflow wraps sqlite3.OperationalError in its own types
+            if pause is None or "database is locked" not in str(error):
+                raise
+            time.sleep(pause)
 
 
 def parent_run(experiment: str, run_name: str, key: str, tags: dict[str, str]) -> str:
@@ -314,7 +351,7 @@ class RunTracker:
             self.failures.append(f"skipped: {what}")
             return
         try:
-            action()
+            _retry_while_locked(action)
         except Exception as error:  # noqa: BLE001 - tracking must not kill a finished training
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             self.failures.append(f"{what}: {message}")

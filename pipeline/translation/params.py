@@ -19,8 +19,9 @@ class TranslatorRun(Section):
     batch_size: PositiveInt
     lr: PositiveFloat
     lr_decay: Float = Field(gt=0, le=1)
-    # torch's intra-op threads for this run; None keeps torch's default (one per core). Models
-    # whose matrices are tiny (the recurrent translators' 32-wide steps) run faster on one.
+    # At most this many torch intra-op threads for this run (None: as many as the stage was
+    # given, see `python -m pipeline.repro`). Models whose matrices are tiny (the recurrent
+    # translators' 32-wide steps) run faster on one.
     threads: PositiveInt | None = None
 
     @field_validator("hidden_size")

@@ -118,7 +118,7 @@ def train_translator(
         vocab.check_text(word.strip().lower(), f"attention word {i} against {data.folder / VOCAB_FILE}")
 
     if run.threads is not None:
-        torch.set_num_threads(run.threads)
+        torch.set_num_threads(min(run.threads, torch.get_num_threads()))
     seed_everything(shared.seed)
     model = architecture.build(len(vocab), run)
     buckets = LengthBucketBatcher(train_pairs, vocab, run.batch_size, seed=shared.seed)

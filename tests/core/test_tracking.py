@@ -50,6 +50,49 @@ def test_default_store_lives_in_the_workspace(store):
     assert experiment.artifact_location == (store / ".mlflow" / "artifacts" / "unit-store").as_uri()
 
 
+def test_default_store_is_in_write_ahead_log_mode(store):
+    """Stages logging side by side (`python -m pipeline.repro`): readers must not block writers."""
+    import sqlite3
+
+    tracking.client()
+    connection = sqlite3.connect(store / ".mlflow" / "mlflow.db")
+    try:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        connection.close()
+
+
+def test_a_locked_store_is_tried_again_and_other_errors_are_not(monkeypatch):
+    monkeypatch.setattr(tracking, "LOCKED_RETRIES", (0, 0, 0))
+    calls = []
+
+    def locked_twice():
+        calls.append(1)
+        if len(calls) <= 2:
+            raise RuntimeError("(sqlite3.OperationalError) database is locked")
+        return "logged"
+
+    assert tracking._retry_while_locked(locked_twice) == "logged" and len(calls) == 3
+
+    def always_locked():
+        calls.append(1)
+        raise RuntimeError("database is locked")
+
+    calls.clear()
+    with pytest.raises(RuntimeError, match="locked"):
+        tracking._retry_while_locked(always_locked)
+    assert len(calls) == 4  # the first try and the three retries
+
+    def broken():
+        calls.append(1)
+        raise ValueError("no such table: runs")
+
+    calls.clear()
+    with pytest.raises(ValueError):
+        tracking._retry_while_locked(broken)
+    assert len(calls) == 1
+
+
 def test_run_ends_finished_failed_or_killed(store):
     with RunTracker("unit", "ok", {"t": "1"}) as ok:
         ok.log_metrics({"loss": 1.5}, step=3)

@@ -173,7 +173,6 @@ class Add2DigitsParams(Section):
     reference: ReferenceProtocol
     extended: Extended
     published: Published
-    threads: PositiveInt | None = None  # torch CPU threads per stage (None: torch's default)
     # The report calls a cell failed at a length when its mean extended test accuracy is
     # below this (solving the task scores ~1; always answering the commonest class ~0.10).
     fails_below: Float = Field(gt=0, le=1)

@@ -130,8 +130,6 @@ def run_specs(cell: str, length: str, config: Add2DigitsParams, root: Path) -> l
 def train_entry(cell: str, length: str, shared: SharedParams, config: Add2DigitsParams, root: Path) -> None:
     """Stage train_add2digits@<cell>-<length>: every run of the entry, one after the other."""
     device = select_device(shared.device)
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
     if not config.runs_reference(length):
         write_reference_not_run(cell, length, config, root)
     for spec in run_specs(cell, length, config, root):

@@ -1,0 +1,181 @@
+"""`dvc repro` with independent stages running side by side, scheduled by GNU make.
+
+    python -m pipeline.repro                 # every out-of-date stage, one job per core
+    python -m pipeline.repro -j 1            # one stage at a time, like `dvc repro`
+    python -m pipeline.repro report          # only what `report` needs, like `dvc repro report`
+    python -m pipeline.repro --dry-run       # print the plan (a makefile) and run nothing
+
+DVC itself runs one stage at a time. This command asks DVC which stages are out of date,
+adds every stage downstream of them (they go stale once their inputs change; `dvc repro -s`
+on one whose inputs came out identical is a no-op), and hands that graph to GNU make. Each
+make target runs `dvc --wait-for-lock repro -s <stage>`; make starts a stage once every
+upstream stage has succeeded, runs `--jobs` of them at once and, with `-k`, lets the
+independent branches finish when one stage fails. DVC releases its repository lock while a
+stage's command runs and takes it only to check a stage and to record it in `dvc.lock`, so
+the stages really do run at once and `dvc.lock` ends as a serial `dvc repro` leaves it.
+
+Each stage gets `cores // jobs` threads (OMP_NUM_THREADS and friends), so two stages on a
+two-core machine do not fight over one core. The thread count is not a param: it changes
+no stage's hash, and plain `dvc repro` remains a valid way to run the same pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.core.errors import PipelineError, run_cli
+from pipeline.core.paths import project_root
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+MAKE_SAFE = re.compile(r"^[A-Za-z0-9_@.+\-]+$")
+
+
+def available_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The stages to run, in the order make should prefer, each with its upstream stages to wait for."""
+
+    upstream: dict[str, list[str]]
+
+    @property
+    def stages(self) -> list[str]:
+        return list(self.upstream)
+
+    def makefile(self, dvc: list[str], force: bool) -> str:
+        """One phony target per stage; the recipe is DVC's own single-stage repro."""
+        command = " ".join([*dvc, "--wait-for-lock", "repro", *(["-f"] if force else []), "-s"])
+        lines = [
+            "# Written by `python -m pipeline.repro`; make schedules, DVC runs and records each stage.",
+            ".PHONY: all " + " ".join(self.stages),
+            "all: " + " ".join(self.stages),
+            "",
+        ]
+        for stage, waits_for in self.upstream.items():
+            lines += [f"{stage}: {' '.join(waits_for)}".rstrip(), f"\t{command} {stage}", ""]
+        return "\n".join(lines)
+
+
+def plan(root: Path, targets: list[str], force: bool) -> Plan:
+    """What a serial `dvc repro [targets]` would run, as a graph make can schedule.
+
+    Selected: the targets and everything upstream of them (every stage when no target is
+    given), like `dvc repro`. Of those, a stage runs if DVC reports it changed, or if
+    anything upstream of it runs. With `force`, every selected stage runs.
+    """
+    from dvc.repo import Repo
+    from dvc.stage import PipelineStage
+
+    with contextlib.chdir(root), Repo(str(root)) as repo:  # stage names are relative to the working folder
+        graph = repo.index.graph  # an edge goes from a stage to a stage it depends on
+        stages = {stage.addressing: stage for stage in graph.nodes if isinstance(stage, PipelineStage)}
+        upstream = {name: [d.addressing for d in graph.successors(stage) if d.addressing in stages] for name, stage in stages.items()}
+        unknown = [target for target in targets if target not in stages]
+        if unknown:
+            raise PipelineError(f"dvc.yaml: no stage named {unknown[0]!r} (stages: `dvc stage list`)")
+        selected = _closure(targets, upstream) if targets else set(stages)
+        # One status of the whole pipeline: asking per target re-reads dvc.yaml for each.
+        changed = set(selected) if force else set(repo.status()) & selected
+
+    downstream: dict[str, list[str]] = {name: [] for name in stages}
+    for name, waits_for in upstream.items():
+        for dependency in waits_for:
+            downstream[dependency].append(name)
+    to_run = _closure(sorted(changed), downstream) & selected
+    for name in to_run:
+        if not MAKE_SAFE.match(name):
+            raise PipelineError(f"dvc.yaml: stage name {name!r} has characters make cannot take as a target")
+    order = [name for name in _topological(upstream) if name in to_run]
+    return Plan({name: [d for d in upstream[name] if d in to_run] for name in order})
+
+
+def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(edges[name])
+    return seen
+
+
+def _topological(upstream: dict[str, list[str]]) -> list[str]:
+    """dvc.yaml's order, each stage after its upstream: the order make prefers among ready stages."""
+    done: list[str] = []
+
+    def visit(name: str) -> None:
+        if name not in done:
+            for dependency in upstream[name]:
+                visit(dependency)
+            done.append(name)
+
+    for name in upstream:
+        visit(name)
+    return done
+
+
+def thread_environment(jobs: int, cores: int) -> dict[str, str]:
+    threads = str(max(1, cores // jobs))
+    return {name: threads for name in THREAD_VARIABLES}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.repro", description=__doc__.splitlines()[0])
+    parser.add_argument("targets", nargs="*", help="stages to bring up to date with what they need (default: all)")
+    parser.add_argument("-j", "--jobs", type=int, default=available_cores(), help="stages at once (default: the cores, %(default)s)")
+    parser.add_argument("-f", "--force", action="store_true", help="rerun the selected stages even if up to date")
+    parser.add_argument("--dry-run", action="store_true", help="print the makefile and run nothing")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        raise PipelineError(f"--jobs: must be at least 1, got {args.jobs}")
+
+    root = project_root()
+    work = plan(root, args.targets, args.force)
+    dvc = [sys.executable, "-m", "dvc"]
+    makefile = work.makefile(dvc, args.force)
+    if args.dry_run:
+        print(makefile)
+        return 0
+    if not work.stages:
+        print("Data and pipelines are up to date.")
+        return 0
+    make = shutil.which("make")
+    if make is None:
+        raise PipelineError("GNU make is not installed (apt-get install make), or run the stages one at a time with `dvc repro`")
+
+    cores = available_cores()
+    environment = os.environ | thread_environment(args.jobs, cores)
+    print(
+        f"{len(work.stages)} stage(s) to run, {args.jobs} at a time, "
+        f"{environment[THREAD_VARIABLES[0]]} thread(s) each: {' '.join(work.stages)}",
+        flush=True,
+    )
+    (root / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", prefix="repro-", suffix=".mk", dir=root / ".dvc" / "tmp", delete=False) as handle:
+        handle.write(makefile)
+    try:
+        # make's own messages ("Entering directory", the jobserver's) add nothing here.
+        result = subprocess.run(
+            [make, "--no-print-directory", "-k", f"-j{args.jobs}", "-f", handle.name, "all"], cwd=root, env=environment
+        )
+    finally:
+        os.unlink(handle.name)
+    if result.returncode != 0:
+        print("error: some stages failed (their `ERROR:` lines above); the stages that finished are recorded in dvc.lock", file=sys.stderr)
+    return result.returncode
+
+
+if __name__ == "__main__":
+    run_cli(lambda: sys.exit(main()))

@@ -1,0 +1,163 @@
+"""The parallel runner (`python -m pipeline.repro`) on a toy DVC pipeline written here.
+
+    a ─┬─> slow_b ──> d
+       └─> slow_c ──┘        e (independent, fails when asked to)
+
+Checked against what DVC itself says: the plan holds exactly the stages `dvc status` calls
+stale plus everything downstream of them; two independent stages overlap in time; a failing
+stage leaves the other branches finished and recorded; `dvc.lock` ends as a serial `dvc repro`
+leaves it (`dvc status` clean, a second run does nothing).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.repro import Plan, plan, thread_environment
+from tests.e2e import BIN, _env
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Each stage appends "<name> <start> <end>" (seconds) to log/<name>, so the test can see overlap.
+STAGE = "python -c \"import os,sys,time; t=time.time(); time.sleep({sleep}); fail=os.path.exists('fail_{name}'); " \
+    "open('{out}','w').write(' '.join(sys.argv[1:])); open('log/{name}','a').write(f'{{t}} {{time.time()}} ' + os.environ.get('OMP_NUM_THREADS','-') + chr(10)); sys.exit(3 if fail else 0)\" {inputs}"
+
+
+def _stage(name: str, deps: list[str], sleep: float = 0.0) -> dict:
+    out = f"out/{name}.txt"
+    return {"cmd": STAGE.format(name=name, sleep=sleep, out=out, inputs=" ".join(deps)), "deps": deps or ["input.txt"], "outs": [out]}
+
+
+def toy_pipeline(root: Path) -> None:
+    stages = {
+        "a": _stage("a", ["input.txt"]),
+        "slow_b": _stage("slow_b", ["out/a.txt"], sleep=2),
+        "slow_c": _stage("slow_c", ["out/a.txt"], sleep=2),
+        "d": _stage("d", ["out/slow_b.txt", "out/slow_c.txt"]),
+        "e": _stage("e", ["input.txt"]),
+    }
+    (root / "dvc.yaml").write_text(yaml.safe_dump({"stages": stages}, sort_keys=False))
+    (root / "input.txt").write_text("1\n")
+    (root / "out").mkdir()
+    (root / "log").mkdir()
+    for command in (["git", "init", "-q"], [str(BIN / "dvc"), "init", "-q"]):
+        subprocess.run(command, cwd=root, check=True, env=_env(root))
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = _env(root) | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "pipeline.repro", *args], cwd=root, env=env, capture_output=True, text=True)
+
+
+def dvc_status(root: Path) -> str:
+    return subprocess.run([str(BIN / "dvc"), "status"], cwd=root, env=_env(root), capture_output=True, text=True, check=True).stdout
+
+
+def spans(root: Path, name: str) -> list[tuple[float, float, str]]:
+    rows = (root / "log" / name).read_text().split("\n")
+    return [(float(start), float(end), threads) for start, end, threads in (row.split() for row in rows if row)]
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch) -> Path:
+    toy_pipeline(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_plan_of_a_fresh_pipeline_is_every_stage_after_its_upstream(toy: Path):
+    work = plan(toy, [], force=False)
+    assert set(work.stages) == {"a", "slow_b", "slow_c", "d", "e"}
+    assert work.upstream["d"] == ["slow_b", "slow_c"] and work.upstream["a"] == []
+    for stage, waits_for in work.upstream.items():
+        assert all(work.stages.index(w) < work.stages.index(stage) for w in waits_for)
+    assert set(plan(toy, ["slow_b"], force=False).stages) == {"a", "slow_b"}  # a target and what it needs
+
+
+def test_stages_run_side_by_side_and_dvc_lock_ends_as_a_serial_repro_leaves_it(toy: Path):
+    result = run(toy, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    (b_start, b_end, b_threads), = spans(toy, "slow_b")
+    (c_start, c_end, _), = spans(toy, "slow_c")
+    assert max(b_start, c_start) < min(b_end, c_end), "the two independent 2 s stages did not overlap"
+    assert spans(toy, "d")[0][0] >= max(b_end, c_end)  # d waited for both
+    assert b_threads == thread_environment(2, len(__import__("os").sched_getaffinity(0)))["OMP_NUM_THREADS"]
+    assert "up to date" in dvc_status(toy)
+    assert set(yaml.safe_load((toy / "dvc.lock").read_text())["stages"]) == {"a", "slow_b", "slow_c", "d", "e"}
+
+    again = run(toy)
+    assert again.returncode == 0 and "Data and pipelines are up to date." in again.stdout
+    assert len(spans(toy, "a")) == 1  # nothing ran twice
+
+
+def test_a_changed_input_reruns_it_and_what_is_downstream_only(toy: Path):
+    assert run(toy, "--jobs", "2").returncode == 0
+    (toy / "log" / "e").unlink()
+    stages_yaml = yaml.safe_load((toy / "dvc.yaml").read_text())
+    stages_yaml["stages"]["slow_c"]["cmd"] += " changed"
+    (toy / "dvc.yaml").write_text(yaml.safe_dump(stages_yaml, sort_keys=False))
+    assert plan(toy, [], force=False).stages == ["slow_c", "d"]
+    assert run(toy, "--jobs", "2").returncode == 0
+    assert len(spans(toy, "slow_c")) == 2 and len(spans(toy, "slow_b")) == 1
+    assert not (toy / "log" / "e").exists()
+    assert "up to date" in dvc_status(toy)
+
+
+def test_a_failing_stage_lets_the_independent_branches_finish(toy: Path):
+    (toy / "fail_slow_c").write_text("")
+    result = run(toy, "--jobs", "2")
+    assert result.returncode != 0
+    assert "some stages failed" in result.stderr
+    assert not (toy / "out" / "d.txt").exists()  # downstream of the failure: not started
+    assert (toy / "out" / "slow_b.txt").exists() and (toy / "out" / "e.txt").exists()
+    locked = set(yaml.safe_load((toy / "dvc.lock").read_text())["stages"])
+    assert locked == {"a", "slow_b", "e"}  # the finished stages are recorded, the failed one is not
+
+    (toy / "fail_slow_c").unlink()
+    assert plan(toy, [], force=False).stages == ["slow_c", "d"]
+
+
+def test_bad_arguments_fail_in_one_line(toy: Path):
+    unknown = run(toy, "no_such_stage")
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == "error: dvc.yaml: no stage named 'no_such_stage' (stages: `dvc stage list`)"
+    zero = run(toy, "--jobs", "0")
+    assert zero.returncode == 2 and zero.stderr.strip() == "error: --jobs: must be at least 1, got 0"
+
+
+def test_makefile_runs_dvc_single_stage_repro_after_upstream():
+    text = Plan({"a": [], "b": ["a"]}).makefile(["dvc"], force=True)
+    assert "b: a\n\tdvc --wait-for-lock repro -f -s b\n" in text
+    assert text.splitlines()[2] == "all: a b"
+
+
+def test_threads_split_the_cores_between_jobs():
+    assert thread_environment(2, 2)["OMP_NUM_THREADS"] == "1"
+    assert thread_environment(1, 2)["MKL_NUM_THREADS"] == "2"
+    assert thread_environment(4, 2)["OPENBLAS_NUM_THREADS"] == "1"
+    assert thread_environment(3, 16)["OMP_NUM_THREADS"] == "5"
+
+
+@pytest.mark.e2e
+def test_the_whole_shrunken_pipeline_two_stages_at_a_time(project: Path):
+    """The conftest fixture ran the real pipeline with `--jobs 2`: every stage logging to one SQLite store at once."""
+    import pandas as pd
+
+    first = (project / "first_repro.log").read_text()
+    stage_count = len(yaml.safe_load((project / "dvc.lock").read_text())["stages"])
+    assert f"{stage_count} stage(s) to run, 2 at a time, " in first
+    assert stage_count == len(plan(project, [], force=True).stages)  # every stage of dvc.yaml ran and is recorded
+    assert "up to date" in (project / "status_after_first.log").read_text()
+    assert (project / "second_repro.log").read_text().strip() == "Data and pipelines are up to date."
+    runs = pd.read_csv(project / "runs_after_first.csv")
+    experiments = {
+        "nmt-transformer", "nmt-decoder-only", "nmt-recurrent", "isoflop", "bert", "gpt-classifier",
+        "clip", "written-questions", "add2digits", "turkish-english",
+    }
+    assert experiments <= set(runs["experiment"])  # every study that logs runs logged them
+    assert set(runs["status"]) == {"FINISHED"}, runs[runs["status"] != "FINISHED"].to_string()
