@@ -83,3 +83,14 @@ def all_runs(root: Path) -> pd.DataFrame:
         for run in client.search_runs([experiment.experiment_id], max_results=10_000)
     ]
     return pd.DataFrame(rows, columns=["experiment", "run", "status"])
+
+
+def snapshot(root: Path, *paths: str) -> dict[str, bytes]:
+    """The bytes of every file under `paths` (files or folders), by path: what a failed stage must leave alone."""
+    files: dict[str, bytes] = {}
+    for path in paths:
+        target = root / path
+        found = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
+        files |= {str(file.relative_to(root)): file.read_bytes() for file in found}
+    assert files, f"nothing under {paths}"
+    return files

@@ -134,3 +134,31 @@ def test_every_study_has_a_report_section():
     from pipeline.report import SECTIONS
 
     assert sorted(section.key for section in SECTIONS) == STUDIES
+
+
+def _outputs(definition: dict) -> list[tuple[str, dict]]:
+    """Every output a stage declares (`outs`, `metrics`, `plots`) with its flags."""
+    entries = []
+    for kind in ("outs", "metrics", "plots"):
+        for entry in definition.get(kind, []):
+            entries += [(entry, {})] if isinstance(entry, str) else list(entry.items())
+    return entries
+
+
+@pytest.mark.parametrize("stage", sorted(dvc_stages()))
+def test_every_output_persists_while_its_stage_runs(stage: str):
+    """Without `persist`, `dvc repro` deletes a stage's outputs before running it, and a stage that then
+    fails has lost them (`cache: false` ones live only in git; `dvc checkout` cannot bring them back)."""
+    definition = dvc_stages()[stage]
+    outputs = _outputs(definition.get("do", definition))  # a foreach stage declares them under `do`
+    assert outputs, f"{stage} declares no output"
+    for path, flags in outputs:
+        assert (flags or {}).get("persist") is True, f"dvc.yaml: {stage}: {path} is not persist: true"
+
+
+def test_the_report_depends_on_every_params_section_not_on_the_file():
+    """A comment in params.yaml must not make the report stale; a new study's section must reach it."""
+    report = dvc_stages()["report"]
+    assert "params.yaml" not in report["deps"]
+    sections = list(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    assert sorted(report["params"]) == sorted(sections)

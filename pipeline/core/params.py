@@ -52,11 +52,30 @@ SHARED_KEYS = tuple(SharedParams.model_fields)
 S = TypeVar("S", bound=Section)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping.
+
+    PyYAML keeps the last value silently, while DVC refuses the whole file (and `dvc params
+    diff` then shows every param deleted): the stage would train on a value nobody chose.
+    """
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}, first at line {seen[key] + 1}", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_params(path: str | Path = PARAMS_FILE) -> dict:
-    """The params file as a mapping; a missing file or bad YAML is one line with file:line."""
+    """The params file as a mapping; a missing file, bad YAML or a duplicate key is one line with file:line."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except FileNotFoundError:
         raise PipelineError(f"{path}: file not found (run from the project root)") from None
     except yaml.YAMLError as error:

@@ -182,6 +182,24 @@ def test_invalid_yaml_names_the_line(tmp_path):
     assert _error(lambda p: load_section("demo", Demo, p), path).startswith(f"{path}:3: ")
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "key", "first"),
+    [
+        ("seed: 1\ndevice: cpu\nseed: 2\n", 3, "seed", 1),  # top level: PyYAML would keep 2 silently
+        ("demo:\n  runs:\n    a: {lr: 1, lr: 2}\n", 3, "lr", 3),  # inside a flow mapping
+        ("demo:\n  size: 3\n  # a comment\n  size: 4\n", 4, "size", 2),
+    ],
+)
+def test_a_duplicate_key_is_refused_with_both_lines(tmp_path, text, line, key, first):
+    path = _write(tmp_path, text)
+    assert _error(read_params, path) == f"{path}:{line}: not valid YAML (duplicate key {key!r}, first at line {first})"
+
+
+def test_the_same_key_in_two_mappings_is_no_duplicate(tmp_path):
+    path = _write(tmp_path, "a: {lr: 1}\nb: {lr: 2}\n")
+    assert read_params(path) == {"a": {"lr": 1}, "b": {"lr": 2}}
+
+
 @pytest.mark.parametrize("text", ["- 1\n- 2\n", "just text\n", ""])
 def test_top_level_not_a_mapping(tmp_path, text):
     path = _write(tmp_path, text)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings
+from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot
 
 RUNS = list(smoke_settings()["params"]["transformer"]["runs"])
 EXPERIMENT = "nmt-transformer"
@@ -162,8 +162,12 @@ def test_killed_training_resumes_to_the_same_metrics(project: Path, tmp_path: Pa
     assert len(resumed_runs) == 3  # dvc repro, the reference, and the killed-then-resumed run
 
 
-def test_bad_params_fail_in_one_line_and_leave_no_running_run(project: Path):
+H8_LARGE_RESULTS = ("outputs/transformer/h8-large", "metrics/transformer/h8-large.json", "plots/transformer/h8-large.csv")
+
+
+def test_bad_params_fail_in_one_line_leave_no_running_run_and_lose_no_result(project: Path):
     original = (project / "params.yaml").read_text()
+    before = snapshot(project, *H8_LARGE_RESULTS)
     params = yaml.safe_load(original)
     params["transformer"]["runs"]["h8-large"]["hidden_size"] = -4
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -174,6 +178,33 @@ def test_bad_params_fail_in_one_line_and_leave_no_running_run(project: Path):
         assert errors == ["error: params.yaml: transformer.runs.h8-large.hidden_size: Input should be greater than 0, got -4"]
         assert "Traceback" not in result.stderr
         assert "RUNNING" not in set(mlflow_runs(project, EXPERIMENT)["status"])
+        assert snapshot(project, *H8_LARGE_RESULTS) == before  # DVC ran the stage (persist: true) and it failed: nothing lost
+    finally:
+        (project / "params.yaml").write_text(original)
+
+
+def test_a_failed_dvc_exp_run_loses_no_result(project: Path):
+    original = (project / "params.yaml").read_text()
+    before = snapshot(project, *H8_LARGE_RESULTS)
+    try:
+        result = sh(project, "dvc", "exp", "run", "-S", "transformer.runs.h8-large.hidden_size=-4", check=False)
+        assert result.returncode != 0
+        assert "transformer.runs.h8-large.hidden_size" in result.stdout + result.stderr
+        assert snapshot(project, *H8_LARGE_RESULTS) == before
+    finally:
+        (project / "params.yaml").write_text(original)
+
+
+@pytest.mark.parametrize("command", [("dvc", "repro", "-f", "-s", "report"), ("dvc", "exp", "run", "-f", "-s", "report")])
+def test_a_failed_report_loses_no_report_file(project: Path, command: tuple[str, ...]):
+    original = (project / "params.yaml").read_text()
+    before = snapshot(project, "reports")
+    (project / "params.yaml").write_text(original + "\ntransfomer: {}   # a misspelt study key: every stage refuses it\n")
+    try:
+        result = sh(project, *command, check=False)
+        assert result.returncode != 0
+        assert "transfomer" in result.stdout + result.stderr
+        assert snapshot(project, "reports") == before
     finally:
         (project / "params.yaml").write_text(original)
 
