@@ -11,6 +11,8 @@ report made inside a temporary or queued `dvc exp run` copy marks nothing).
 
 from __future__ import annotations
 
+import re
+
 from pipeline.core.errors import run_cli
 from pipeline.core.io import staged_outputs, write_text
 from pipeline.core.lineage import mark_current
@@ -55,15 +57,33 @@ HEADER = [
 ]
 
 
+def table_of_contents(lines: list[str]) -> list[str]:
+    """Links to every `##` and `###` heading, with the anchors GitHub and most Markdown viewers give them."""
+    contents, seen = ["## Contents", ""], {}
+    in_code = False
+    for line in lines:
+        in_code ^= line.startswith("```")
+        heading = re.match(r"^(##|###) (.+)$", line)
+        if in_code or not heading:
+            continue
+        title = heading.group(2).strip()
+        anchor = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        count = seen.get(anchor, 0)
+        seen[anchor] = count + 1
+        indent = "" if heading.group(1) == "##" else "  "
+        contents.append(f"{indent}- [{title}](#{anchor}{f'-{count}' if count else ''})")
+    return [*contents, ""]
+
+
 def write_report() -> None:
     check_top_level(read_params(), [section.key for section in SECTIONS])  # a misspelt study key is a typo, not a new study
     root = project_root()
     with staged_outputs(root, clear=[REPORT, FIGURES, TABLES]) as out:
         context = ReportContext(root, out)
-        lines = list(HEADER)
+        body: list[str] = []
         for section in SECTIONS:
-            lines += section.render(context)
-        write_text(out.path(REPORT), "\n".join(lines))
+            body += section.render(context)
+        write_text(out.path(REPORT), "\n".join([*HEADER, *table_of_contents(body), *body]))
     if root == main_workspace():
         mark_current(context.client, context.selected)
 

@@ -5,13 +5,14 @@
     python -m pipeline.translate --study isoflop --run h64 "i went shopping"
     python -m pipeline.translate --study recurrent --run additive-attention "i went shopping"
 
-Reads the weights and vocabulary DVC produced in outputs/<study>/<run>/ (run
-`dvc repro` or `dvc pull` first).
+Reads the weights and vocabulary DVC produced in outputs/<study>/<run>/ (a fresh clone has
+none: run `dvc repro` or `dvc pull` first; the error names the stage to run).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 from pipeline.core.errors import PipelineError, run_cli
 from pipeline.core.paths import RunPaths, project_root
@@ -35,14 +36,12 @@ def main(argv: list[str] | None = None) -> None:
     text = " ".join(args.text).strip().lower()
     if not text:
         raise PipelineError("translate: empty text")
-    folder = project_root() / RunPaths(args.study, args.run).output_dir
-    if not folder.is_dir():
-        known = sorted(p.name for p in folder.parent.glob("*") if p.is_dir()) if folder.parent.is_dir() else []
-        raise PipelineError(f"--run {args.run}: no trained model at {folder} (trained runs: {', '.join(known) or 'none'})")
+    root = project_root()
+    folder = root / RunPaths(args.study, args.run).output_dir
     from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
 
     if not (folder / VOCAB_FILE).exists():
-        raise PipelineError(f"{folder}: no trained model here (no {VOCAB_FILE}; run `dvc repro` or `dvc pull`)")
+        raise PipelineError(_not_trained(root, args.study, args.run))
     Vocabulary.load(folder / VOCAB_FILE).check_text(text, "translate")  # before loading torch: bad input fails fast
 
     from pipeline.core.runtime import select_device
@@ -51,6 +50,31 @@ def main(argv: list[str] | None = None) -> None:
     device = select_device("auto")
     model, vocab, _ = load_model(folder, device)
     print(translate_sentence(model, text, vocab, args.max_len, device))
+
+
+def _not_trained(root, study: str, run: str) -> str:
+    """Why there is no model to load: a run the pipeline does not define, or one not trained (or pulled) yet."""
+    from dvc.repo import Repo
+
+    from pipeline.translation.vocab import VOCAB_FILE
+
+    with contextlib.chdir(root), Repo(str(root)) as repo:  # stage names relative to the project root
+        producers = {
+            str(out.fs_path).removeprefix(str(root) + "/"): stage.addressing
+            for stage in repo.index.stages
+            for out in stage.outs
+        }
+    study_folder = RunPaths(study, run).output_dir.parent
+    if str(study_folder) in producers:  # one stage writes the whole folder, its run named in params.yaml
+        trained = sorted(p.name for p in (root / study_folder).glob("*/") if (p / VOCAB_FILE).exists())
+        if trained:
+            return f"--run {run}: {study} has no such trained run (trained: {', '.join(trained)})"
+        return f"--run {run}: not trained in this checkout yet: run `dvc repro {producers[str(study_folder)]}` (or `dvc pull`)"
+    prefix = f"{study_folder}/"
+    runs = {path.removeprefix(prefix): stage for path, stage in producers.items() if path.startswith(prefix) and "/" not in path.removeprefix(prefix)}
+    if run not in runs:
+        return f"--run {run}: {study} has no such run in dvc.yaml/params.yaml (runs: {', '.join(sorted(runs)) or 'none'})"
+    return f"--run {run}: not trained in this checkout yet: run `dvc repro {runs[run]}` (or `dvc pull` from a remote that has it)"
 
 
 def _decode_length(text: str) -> int:

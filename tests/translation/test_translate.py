@@ -28,10 +28,29 @@ def _save(root: Path, study: str, run: str, model_class, seed: int) -> torch.nn.
     return model
 
 
+# What the pipeline declares: two transformer runs (one of them trained below) and the decoder-only folder.
+DVC_YAML = """
+stages:
+  train_transformer:
+    foreach: [h8-tiny, h64-large]
+    do:
+      cmd: echo
+      outs:
+        - outputs/transformer/${item}
+  train_decoder_only:
+    cmd: echo
+    outs:
+      - outputs/decoder_only
+"""
+
+
 @pytest.fixture
 def saved(tmp_path, monkeypatch) -> dict[str, torch.nn.Module]:
     """A project folder (a dvc.yaml) with one encoder-decoder and one decoder-only run; cwd inside it."""
-    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    from dvc.repo import Repo
+
+    Repo.init(str(tmp_path), no_scm=True)
+    (tmp_path / "dvc.yaml").write_text(DVC_YAML)
     models = {
         "transformer": _save(tmp_path, "transformer", "h8-tiny", Seq2SeqTransformer, seed=0),
         "decoder_only": _save(tmp_path, "decoder_only", "h8-tiny", DecoderOnlyTransformer, seed=1),
@@ -70,14 +89,23 @@ def test_character_outside_the_vocabulary_is_one_line(saved):
     )
 
 
-def test_unknown_run_lists_the_trained_runs(saved, tmp_path):
+def test_a_run_the_pipeline_does_not_define_lists_those_it_does(saved):
+    message = _error(["--run", "h99", "hello"])
+    assert message == "--run h99: transformer has no such run in dvc.yaml/params.yaml (runs: h64-large, h8-tiny)"
+    assert _error(["--study", "isoflop", "--run", "h64", "hello"]).endswith("(runs: none)")
+
+
+def test_a_defined_run_not_trained_yet_names_the_stage_to_run(saved):
     message = _error(["--run", "h64-large", "hello"])
-    folder = tmp_path / "outputs" / "transformer" / "h64-large"
-    assert message == f"--run h64-large: no trained model at {folder} (trained runs: h8-tiny)"
+    assert message == (
+        "--run h64-large: not trained in this checkout yet: run `dvc repro train_transformer@h64-large` "
+        "(or `dvc pull` from a remote that has it)"
+    )
 
 
-def test_unknown_run_of_a_study_without_outputs(saved):
-    assert _error(["--study", "isoflop", "--run", "h64", "hello"]).endswith("(trained runs: none)")
+def test_a_study_whose_stage_writes_one_folder_lists_its_trained_runs(saved):
+    message = _error(["--study", "decoder_only", "--run", "h128-small", "hello"])
+    assert message == "--run h128-small: decoder_only has no such trained run (trained: h8-tiny)"
 
 
 def test_empty_text(saved):
