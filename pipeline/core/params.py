@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline.core.errors import PipelineError
 
@@ -33,9 +33,19 @@ class Section(BaseModel):
 PositiveInt = Annotated[int, Field(gt=0)]
 Seed = Annotated[int, Field(ge=0, lt=2**32)]  # numpy's generators take 0 <= seed < 2**32
 # YAML 1.1 reads `5e-4` as a string and `1` as an int: floats accept both (lax), nothing else.
-Float = Annotated[float, Field(strict=False)]
-PositiveFloat = Annotated[float, Field(gt=0, strict=False)]
-Range = Annotated[tuple[Float, Float], Field(strict=False)]  # [min, max] of published figures
+# YAML also reads `.inf` and `.nan`: no setting means them (an infinite lr diverges at epoch 1).
+Float = Annotated[float, Field(strict=False, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(gt=0, strict=False, allow_inf_nan=False)]
+
+
+def _ordered(bounds: tuple[float, float]) -> tuple[float, float]:
+    # [max, min] would make every comparison with the range fail (or pass) silently.
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"must be [min, max] with min <= max, got [{bounds[0]!r}, {bounds[1]!r}]")
+    return bounds
+
+
+Range = Annotated[tuple[Float, Float], Field(strict=False), AfterValidator(_ordered)]  # [min, max] of published figures
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]  # names that become paths and stage names
 
 

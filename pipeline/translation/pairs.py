@@ -21,18 +21,39 @@ class Pair:
 
 
 def read_pairs(path: Path) -> list[Pair]:
-    """Parse `source target` lines; a malformed line fails with `file:line: what is wrong`."""
+    """Parse `source target` lines; a malformed or repeated line fails with `file:line: what is wrong`."""
     path = Path(path)
     text = read_text(path)
     pairs = []
+    first_lines = FirstLines(path)
     for number, line in enumerate(text.splitlines(), start=1):
         fields = line.split(" ")
         if len(fields) != 2 or not all(fields):
             raise PipelineError(f"{path}:{number}: expected two words separated by one space ('source target'), got {line!r}")
-        pairs.append(Pair(*fields))
+        pairs.append(first_lines.add(Pair(*fields), number))
     if not pairs:
         raise PipelineError(f"{path}: no pairs found (empty file)")
     return pairs
+
+
+class FirstLines:
+    """The line each pair of one file was first read on: a second copy fails naming both lines.
+
+    A repeated pair counts twice in training, and the seeded split can put one copy in
+    training and the other in validation, which then scores a pair the model trained on.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines: dict[Pair, int] = {}
+
+    def add(self, pair: Pair, number: int) -> Pair:
+        first = self.lines.setdefault(pair, number)
+        if first != number:
+            raise PipelineError(
+                f"{self.path}:{number}: duplicate pair '{pair.source} {pair.target}', first at {self.path}:{first}"
+            )
+        return pair
 
 
 def write_pairs(path: Path, pairs: list[Pair]) -> None:

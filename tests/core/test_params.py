@@ -102,6 +102,9 @@ def _run_edit(entry: str) -> str:
         ("{size: '2', lr: 1}", "demo.runs.a.size: Input should be a valid integer, got '2'"),
         ("{size: 2, lr: fast}", "demo.runs.a.lr: Input should be a valid number, unable to parse string as a number, got 'fast'"),
         ("{size: 2, lr: -0.1}", "demo.runs.a.lr: Input should be greater than 0, got -0.1"),
+        ("{size: 2, lr: .inf}", "demo.runs.a.lr: Input should be a finite number, got inf"),
+        ("{size: 2, lr: .nan}", "demo.runs.a.lr: Input should be a finite number, got nan"),
+        ("{size: 2, lr: 1, decay: -.inf}", "demo.runs.a.decay: Input should be a finite number, got -inf"),
         ("{size: 2, lr: 1, sise: 3}", "demo.runs.a.sise: unknown key (typo?)"),
         ("{lr: 1}", "demo.runs.a.size: required key is missing"),
         ("{size: 2, lr: 1, name: Big}", "demo.runs.a.name: String should match pattern '^[a-z0-9_]+$', got 'Big'"),
@@ -110,7 +113,7 @@ def _run_edit(entry: str) -> str:
         ("5", "demo.runs.a: Input should be a valid dictionary or instance of Run, got 5"),
     ],
     ids=["negative", "validator", "float-for-int", "string-for-int", "word-for-float", "negative-float",
-         "typo-key", "missing-key", "slug", "seed-too-large", "negative-seed", "not-a-mapping"],
+         "infinite-float", "nan-float", "minus-infinite-float", "typo-key", "missing-key", "slug", "seed-too-large", "negative-seed", "not-a-mapping"],
 )
 def test_bad_value_names_the_full_key_and_the_value(tmp_path, entry, expected):
     path = _write(tmp_path, _run_edit(entry))
@@ -130,6 +133,18 @@ def test_section_level_check_names_its_key(tmp_path):
 def test_range_needs_two_numbers(tmp_path):
     message = _section_error(tmp_path, SHARED + "demo: {runs: {}, budgets: [1], range: [1]}\n")
     assert message.endswith(": demo.range.1: required key is missing")
+
+
+def test_range_written_max_first_is_refused(tmp_path):
+    path = _write(tmp_path, SHARED + "demo: {runs: {}, budgets: [1], range: [0.9, 0.1]}\n")
+    message = _error(lambda p: load_section("demo", Demo, p), path)
+    assert message == f"{path}: demo.range: must be [min, max] with min <= max, got [0.9, 0.1]"
+    assert load_section("demo", Demo, _write(tmp_path, SHARED + "demo: {runs: {}, budgets: [1], range: [0.5, 0.5]}\n")).range == (0.5, 0.5)
+
+
+def test_range_bounds_are_finite(tmp_path):
+    message = _section_error(tmp_path, SHARED + "demo: {runs: {}, budgets: [1], range: [0, .inf]}\n")
+    assert message.endswith(": demo.range.1: Input should be a finite number, got inf")
 
 
 @pytest.mark.parametrize("value", ["5", "[1, 2]"])

@@ -9,6 +9,7 @@ wrong row fails with `file:line: what is wrong`.
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,15 +98,28 @@ def check_disjoint(train: list[Example], test: list[Example], test_file: Path) -
             raise PipelineError(f"{test_file}:{line}: {example.text!r} is also in the train file (test rows must be held out)")
 
 
-def split_examples(examples: list[Example], val_fraction: float, seed: int) -> tuple[list[Example], list[Example]]:
-    """The reference split: stratified by label, scikit-learn's shuffle with `seed`."""
+def split_examples(
+    examples: list[Example], val_fraction: float, seed: int, key: str = "arithmetic.val_fraction"
+) -> tuple[list[Example], list[Example]]:
+    """The reference split: stratified by label, scikit-learn's shuffle with `seed`; `key` names the fraction in errors."""
     from sklearn.model_selection import train_test_split
 
     labels = [e.label for e in examples]
+    # scikit-learn's sizes (validation rounded up); a stratified split needs every label on both sides.
+    n_val = math.ceil(val_fraction * len(examples))
+    n_train, n_labels = len(examples) - n_val, len(set(labels))
+    if min(n_train, n_val) < n_labels:
+        raise PipelineError(
+            f"params.yaml: {key}: leaves {n_train} training and {n_val} validation examples of the {len(examples)}; "
+            f"a stratified split needs at least {n_labels} (one per label) on each side, got {val_fraction}"
+        )
     try:
         train, val = train_test_split(examples, test_size=val_fraction, stratify=labels, random_state=seed)
     except ValueError as error:  # e.g. a class with a single example cannot be stratified
-        raise PipelineError(f"cannot split {len(examples)} examples {val_fraction:.0%} stratified: {error}") from None
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PipelineError(
+            f"params.yaml: {key}: cannot split {len(examples)} examples {val_fraction:.0%} stratified ({reason}), got {val_fraction}"
+        ) from None
     return list(train), list(val)
 
 

@@ -24,6 +24,7 @@ SWITCH_HINT = (
     "set bert.checkpoint_sets.<set>.main/second.source to a local folder, or with internet run "
     "`dvc exp run -S bert.checkpoint_set=assignment`"
 )
+OFFLINE_HINT = "switch back with `dvc exp run -S bert.checkpoint_set=offline`, or run once with internet to cache it"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def resolve(checkpoint: BertCheckpoint, key: str, download: bool, root: Path, pr
         if not (location / "config.json").exists():
             raise PipelineError(f"params.yaml: {key}: folder {source!r} has no config.json (not a saved transformers model)")
     else:
-        location = cached_hub_folder(source, key, download, SWITCH_HINT)
+        location = cached_hub_folder(source, key, download, SWITCH_HINT, offline_hint=OFFLINE_HINT)
     return ResolvedCheckpoint(source, str(location), pretrained, checkpoint.pretraining_data)
 
 

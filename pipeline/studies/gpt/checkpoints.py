@@ -24,6 +24,7 @@ SWITCH_HINT = (
     "set gpt.checkpoint_sets.<set>.source to a local folder or .gguf file, or with internet run "
     "`dvc exp run -S gpt.checkpoint_set=assignment`"
 )
+OFFLINE_HINT = "switch back with `dvc exp run -S gpt.checkpoint_set=offline`, or run once with internet to cache it"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ def resolve(source: str, key: str, download: bool, root: Path) -> ResolvedCheckp
         if not (path / "config.json").exists():
             raise PipelineError(f"params.yaml: {key}: folder {source!r} has no config.json (not a saved transformers model)")
         return ResolvedCheckpoint(source, str(path.resolve()))
-    return ResolvedCheckpoint(source, cached_hub_folder(source, key, download, SWITCH_HINT, "a local folder or .gguf file"))
+    return ResolvedCheckpoint(
+        source, cached_hub_folder(source, key, download, SWITCH_HINT, "a local folder or .gguf file", OFFLINE_HINT)
+    )
 
 
 def package_file(spec: str, key: str) -> Path:

@@ -11,7 +11,7 @@ import numpy as np
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import read_text
-from pipeline.translation.pairs import Pair
+from pipeline.translation.pairs import FirstLines, Pair
 from pipeline.translation.vocab import Vocabulary
 
 VOWELS = "aeiou"
@@ -47,15 +47,16 @@ def vocabulary() -> Vocabulary:
 
 
 def read_pairs(path: Path) -> list[Pair]:
-    """Parse raw `english piglatin` lines; a malformed line fails with `file:line: what is wrong`."""
+    """Parse raw `english piglatin` lines; a malformed or repeated line fails with `file:line: what is wrong`."""
     path = Path(path)
     text = read_text(path)
     pairs = []
+    first_lines = FirstLines(path)
     for number, line in enumerate(text.splitlines(), start=1):
         match = PAIR_LINE.fullmatch(line)
         if not match:
             raise PipelineError(f"{path}:{number}: {_what_is_wrong(line)}")
-        pairs.append(Pair(*match.groups()))
+        pairs.append(first_lines.add(Pair(*match.groups()), number))
     if not pairs:
         raise PipelineError(f"{path}: no pairs found (empty file)")
     return pairs
@@ -76,10 +77,16 @@ def rule_violations(pairs: list[Pair]) -> list[Pair]:
     return [pair for pair in pairs if to_pig_latin(pair.source) != pair.target]
 
 
+def split_sizes(n_pairs: int, val_fraction: float) -> tuple[int, int]:
+    """(training, validation) pairs that `split_pairs` makes of `n_pairs`."""
+    n_val = round(n_pairs * val_fraction)
+    return n_pairs - n_val, n_val
+
+
 def split_pairs(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
     """Seeded shuffle, then the first (1 - val_fraction) as train, the rest as validation."""
     order = np.random.default_rng(seed).permutation(len(pairs))
-    n_train = len(pairs) - round(len(pairs) * val_fraction)
+    n_train, _ = split_sizes(len(pairs), val_fraction)
     shuffled = [pairs[i] for i in order]
     return shuffled[:n_train], shuffled[n_train:]
 

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 
 from pipeline.core.params import PARAMS_FILE, Float, Section, Seed, Slug, load_section
 from pipeline.studies.piglatin import STUDY, prepared_dir
-from pipeline.studies.piglatin.data import vocabulary
+from pipeline.studies.piglatin.data import split_sizes, vocabulary
 from pipeline.translation.pairs import TranslatorData
 from pipeline.translation.params import TranslationEval
 
@@ -39,6 +39,15 @@ class PigLatinParams(Section):
             data_params=self.model_dump(include={"val_fraction", "split_seed"}),
             prepare_stage="prepare_piglatin",
         )
+
+    def check_split(self, dataset: str, n_pairs: int) -> None:
+        """`val_fraction` must leave a pair on each side of `dataset`'s split (which depends on its size)."""
+        n_train, n_val = split_sizes(n_pairs, self.val_fraction)
+        if not n_train or not n_val:
+            raise ValueError(
+                f"{STUDY.name}.val_fraction: leaves {n_train} training and {n_val} validation pairs of the "
+                f"{n_pairs} in {self.files[dataset]} (each side needs at least one), got {self.val_fraction}"
+            )
 
     def check_dataset(self, dataset: str, key: str) -> None:
         """A translator's dataset must be one this study prepares."""

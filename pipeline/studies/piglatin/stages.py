@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from pipeline.core.io import staged_outputs, write_json
+from pipeline.core.params import section_checks
 from pipeline.core.paths import project_root
 from pipeline.studies.piglatin import PREPARED, STATISTICS, params, prepared_dir
 from pipeline.studies.piglatin.data import (
@@ -22,6 +23,9 @@ def prepare() -> None:
     config = params.load()
     root = project_root()
     datasets = {name: read_pairs(root / file) for name, file in config.files.items()}  # fail before writing
+    with section_checks():  # the split sizes depend on the data: checked here, still before writing
+        for name, pairs in datasets.items():
+            config.check_split(name, len(pairs))
 
     with staged_outputs(root, clear=[root / PREPARED, root / STATISTICS]) as out:
         summary = {}

@@ -27,9 +27,16 @@ class RecurrentRun(TranslatorRun):
     """A translator run of this study; `model` picks the architecture, `cell` the recurrent cell."""
 
     model: Literal["rnn", "rnn-additive-attention", "single-block-attention"]
-    cell: Literal["gru", "lstm"] = "gru"  # ignored by single-block-attention
+    cell: Literal["gru", "lstm"] = "gru"  # not settable on single-block-attention (it has no cell)
     num_layers: Literal[1] = 1  # the handouts' models have one layer (one block)
     forget_bias: float = 1.0  # an lstm cell's initial forget-gate bias (cells.py says why)
+
+    @model_validator(mode="after")
+    def _cell_needs_a_recurrent_model(self) -> RecurrentRun:
+        # The single-block model would ignore it, yet the run would be logged with that cell.
+        if "cell" in self.model_fields_set and self.model == "single-block-attention":
+            raise ValueError(f"cell: single-block-attention has no recurrent cell (remove the key), got {self.cell!r}")
+        return self
 
     @model_validator(mode="after")
     def _forget_bias_needs_an_lstm(self) -> RecurrentRun:

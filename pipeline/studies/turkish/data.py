@@ -9,6 +9,8 @@ validation sets are drawn first, so a larger training set leaves them unchanged.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -113,19 +115,37 @@ def split_statistics(pairs: list[Pair]) -> dict:
     }
 
 
-def load_wmt16(sizes: dict[str, int], download: bool, key: str) -> dict[str, list[Pair]]:
-    """The reference's data: the first pairs of `wmt16` tr-en's train, validation and test splits.
-
-    Through the `datasets` package when it is installed; it is not a dependency of the
-    project, so its absence is a one-line error saying how to add it or switch back.
-    """
-    try:
-        import datasets
-    except ImportError:
+def require_datasets(key: str) -> None:
+    """The `datasets` package, needed by `wmt16`: not a dependency of the project, so its absence
+    is a one-line error saying how to add it or switch back, given before anything touches the network."""
+    if importlib.util.find_spec("datasets") is None:
         raise PipelineError(
             f"params.yaml: {key}: 'wmt16' needs the `datasets` package, which is not installed; "
             "run `uv add datasets`, or switch back with `dvc exp run -S turkish.source=offline`"
-        ) from None
+        )
+
+
+def load_wmt16(sizes: dict[str, int], download: bool, key: str) -> dict[str, list[Pair]]:
+    """The reference's data: the first pairs of `wmt16` tr-en's train, validation and test splits.
+
+    Through the `datasets` package (`require_datasets`). When the hub cannot be reached,
+    only the local cache is read, so a copy missing there fails at once instead of after
+    the download's retries.
+    """
+    require_datasets(key)
+    offline = ""  # why the hub cannot be reached, if it cannot
+    if download:
+        from huggingface_hub import constants
+
+        from pipeline.core.hub import unreachable
+
+        offline = unreachable("wmt16", repo_type="dataset") or ""
+        if offline:
+            download = False
+            os.environ["HF_HUB_OFFLINE"] = "1"  # read by `datasets` when imported, below
+            constants.HF_HUB_OFFLINE = True  # huggingface_hub read it already
+    import datasets
+
     hub_split = {"train": "train", "val": "validation", "test": "test"}
     try:
         loaded = {
@@ -137,6 +157,8 @@ def load_wmt16(sizes: dict[str, int], download: bool, key: str) -> dict[str, lis
         }
     except Exception as error:  # noqa: BLE001 - offline, not cached, renamed...: one line either way
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if offline:
+            reason = f"not in the local cache and the hub cannot be reached: {offline}; {reason}"
         raise PipelineError(
             f"params.yaml: {key}: cannot load 'wmt16' tr-en ({reason}); "
             "switch back with `dvc exp run -S turkish.source=offline`"

@@ -12,7 +12,15 @@ from pipeline.core.errors import PipelineError, stop_on_sigterm
 from pipeline.core.io import require_inputs, staged_outputs, write_json
 from pipeline.core.paths import project_root
 from pipeline.studies.turkish import LANGUAGES, PREPARE_STAGE, PREPARED, SPLITS, STATISTICS, STUDY, params, split_file, tokenizer_dir
-from pipeline.studies.turkish.data import load_wmt16, read_pairs, shared_english, split_pairs, split_statistics, write_pairs
+from pipeline.studies.turkish.data import (
+    load_wmt16,
+    read_pairs,
+    require_datasets,
+    shared_english,
+    split_pairs,
+    split_statistics,
+    write_pairs,
+)
 from pipeline.studies.turkish.params import WORDPIECE
 
 
@@ -24,7 +32,9 @@ def prepare() -> None:
     specs = {"turkish": source.turkish_tokenizer, "english": source.english_tokenizer}
     from pipeline.studies.turkish import tokenization
 
-    # Hub tokenizers first: one that is not cached fails before any other work.
+    if source.data == "wmt16":
+        require_datasets(config.source_key("data"))  # a missing package is known before any network call
+    # Hub tokenizers next: one that is not cached fails before any other work.
     tokenizers = {
         language: tokenization.resolve(spec, config.source_key(f"{language}_tokenizer"), source.download, root)
         for language, spec in specs.items() if spec != WORDPIECE
@@ -39,7 +49,10 @@ def prepare() -> None:
     for language, spec in specs.items():
         if spec == WORDPIECE:
             texts = [getattr(pair, language) for pair in splits["train"]]
-            tokenizers[language] = tokenization.train_wordpiece(texts, config.wordpiece.vocab_size, config.wordpiece.min_frequency)
+            tokenizers[language] = tokenization.train_wordpiece(
+                texts, config.wordpiece.vocab_size, config.wordpiece.min_frequency,
+                key=f"{STUDY.name}.wordpiece.vocab_size", what=f"the {language} training split",
+            )
 
     statistics = {
         "source": config.source,

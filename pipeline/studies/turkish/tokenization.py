@@ -7,7 +7,8 @@ Either way the prepare stage saves each with `save_pretrained`, so every later s
 trained with the Hugging Face `tokenizers` library.
 
 A hub id resolves offline unless the active source allows downloads: one that is not in
-the local cache fails at once with one line saying how to switch back.
+the local cache fails at once with one line saying how to switch back, and so does one
+that may be downloaded while the hub cannot be reached.
 """
 
 from __future__ import annotations
@@ -23,8 +24,14 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]  # [PAD] first: 
 SWITCH_HINT = "switch back with `dvc exp run -S turkish.source=offline`, or set download: true in that source"
 
 
-def train_wordpiece(texts: list[str], vocab_size: int, min_frequency: int):
+def train_wordpiece(
+    texts: list[str], vocab_size: int, min_frequency: int, key: str = "turkish.wordpiece.vocab_size", what: str = "these texts"
+):
     """A cased BERT-style WordPiece tokenizer trained on `texts`, as a PreTrainedTokenizerFast.
+
+    `vocab_size` must leave room for the special tokens and a piece per character and per
+    `##` continuation character of `texts` (`what`, in errors naming `key`): the trainer
+    keeps those whatever the size, so a smaller one would be ignored silently.
 
     The trainer is deterministic only with help: it numbers the `##` continuation pieces
     in hash-map order and breaks ties between equally frequent merges by those numbers, so
@@ -47,6 +54,12 @@ def train_wordpiece(texts: list[str], vocab_size: int, min_frequency: int):
         vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=SPECIAL_TOKENS + continuation, show_progress=False
     )
     trainer_tokenizer.train_from_iterator(texts, trainer=trainer)
+    smallest = trainer_tokenizer.get_vocab_size(with_added_tokens=True)
+    if smallest > vocab_size:  # no merge was made: this is the alphabet alone
+        raise PipelineError(
+            f"params.yaml: {key}: must be at least {smallest} for {what} ({len(SPECIAL_TOKENS)} special tokens, "
+            f"a piece per character and per ## continuation character), got {vocab_size}"
+        )
 
     tokenizer = Tokenizer(models.WordPiece(trainer_tokenizer.get_vocab(with_added_tokens=False), unk_token="[UNK]"))
     tokenizer.normalizer, tokenizer.pre_tokenizer = normalizer, pre_tokenizer
@@ -75,14 +88,23 @@ def resolve(spec: str, key: str, download: bool, root: Path):
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
 
+    from pipeline.core.hub import unreachable
+
     try:
-        location = snapshot_download(spec, local_files_only=True)
+        location = snapshot_download(spec, local_files_only=True)  # the local cache first: no network
     except HFValidationError:
         raise PipelineError(f"params.yaml: {key}: {spec!r} is neither a local folder nor a valid hub id; {SWITCH_HINT}") from None
     except LocalEntryNotFoundError:
         if not download:
             raise PipelineError(
                 f"params.yaml: {key}: {spec!r} is not in the local Hugging Face cache and downloads are off; {SWITCH_HINT}"
+            ) from None
+        # Asked once here: transformers would retry each file for ~23 s before failing.
+        reason = unreachable(spec)
+        if reason:
+            raise PipelineError(
+                f"params.yaml: {key}: {spec!r} is not in the local Hugging Face cache and the hub cannot be reached "
+                f"({reason}); switch back with `dvc exp run -S turkish.source=offline`, or run once with internet to cache it"
             ) from None
         location = spec  # transformers downloads it
     return load(location, key)

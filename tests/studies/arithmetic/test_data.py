@@ -73,6 +73,22 @@ def test_reference_split_matches_a_pandas_rerun_of_the_reference_code():
         assert abs(count - 0.3 * everything[label]) <= 1
 
 
+@pytest.mark.parametrize(
+    ("val_fraction", "sizes"),
+    [(0.999, "leaves 0 training and 640 validation"), (0.001, "leaves 639 training and 1 validation")],
+    ids=["no-training-example", "one-validation-example"],
+)
+def test_a_split_too_lopsided_to_stratify_names_val_fraction(val_fraction, sizes):
+    with pytest.raises(PipelineError) as caught:
+        split_examples(read_examples(TRAIN), val_fraction=val_fraction, seed=42)
+    assert str(caught.value) == (
+        f"params.yaml: arithmetic.val_fraction: {sizes} examples of the 640; "
+        f"a stratified split needs at least 3 (one per label) on each side, got {val_fraction}"
+    )
+    train, val = split_examples(read_examples(TRAIN), val_fraction=0.995, seed=42)  # 3 left: one per label
+    assert (len(train), len(val)) == (3, 637)
+
+
 def test_written_split_reads_back(tmp_path):
     examples = read_examples(TEST)
     write_examples(tmp_path / "test.csv", examples)

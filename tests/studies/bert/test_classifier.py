@@ -129,6 +129,29 @@ def test_unknown_checkpoints_fail_in_one_line_without_network(source, message):
         assert "dvc exp run -S bert.checkpoint_set=assignment" in text
 
 
+@pytest.mark.parametrize(
+    ("offline", "reason"),
+    [(True, "HF_HUB_OFFLINE is set"), (False, "[Errno -2] Name or service not known")],
+    ids=["offline-mode", "no-network"],
+)
+def test_a_downloadable_checkpoint_fails_at_once_when_the_hub_is_unreachable(monkeypatch, offline, reason):
+    """Not cached, downloads on, no network: one line at once, not transformers' retries (50+ s)."""
+    from huggingface_hub import HfApi, constants
+
+    def no_network(self, repo_id, **kwargs):
+        raise ConnectionError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+    monkeypatch.setattr(HfApi, "repo_info", no_network)
+    with pytest.raises(PipelineError) as error:
+        resolve(_checkpoint("nobody-here/no-such-model-xyz"), "bert.checkpoint_sets.assignment.main.source", True, ROOT)
+    assert str(error.value) == (
+        "params.yaml: bert.checkpoint_sets.assignment.main.source: 'nobody-here/no-such-model-xyz' is not in the local "
+        f"Hugging Face cache and the hub cannot be reached ({reason}); switch back with "
+        "`dvc exp run -S bert.checkpoint_set=offline`, or run once with internet to cache it"
+    )
+
+
 def test_folder_without_config_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="has no config.json"):
         resolve(_checkpoint(str(tmp_path)), "k", False, ROOT)

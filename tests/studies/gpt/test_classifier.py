@@ -101,6 +101,23 @@ def test_unknown_checkpoints_fail_in_one_line_without_network(source, message):
     assert text.startswith(f"params.yaml: {KEY}: ") and message in text and "\n" not in text
 
 
+def test_a_downloadable_checkpoint_fails_at_once_when_the_hub_is_unreachable(monkeypatch):
+    from huggingface_hub import HfApi, constants
+
+    def no_network(self, repo_id, **kwargs):
+        raise ConnectionError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(HfApi, "repo_info", no_network)
+    with pytest.raises(PipelineError) as error:
+        resolve("nobody-here/no-such-model-xyz", "gpt.checkpoint_sets.assignment.source", download=True, root=ROOT)
+    assert str(error.value) == (
+        "params.yaml: gpt.checkpoint_sets.assignment.source: 'nobody-here/no-such-model-xyz' is not in the local "
+        "Hugging Face cache and the hub cannot be reached ([Errno -2] Name or service not known); switch back with "
+        "`dvc exp run -S gpt.checkpoint_set=offline`, or run once with internet to cache it"
+    )
+
+
 def test_a_file_that_is_not_gguf_is_refused(tmp_path):
     (tmp_path / "fake.gguf").write_bytes(b"PK\x03\x04 not a gguf")
     with pytest.raises(PipelineError, match=r"fake.gguf' is not a GGUF file \(it does not start with b'GGUF'\)"):

@@ -89,6 +89,29 @@ def test_read_pairs_names_file_line_and_problem(tmp_path, text, line, fragments)
         assert fragment in message
 
 
+@pytest.mark.parametrize(
+    ("reader", "text", "line", "pair", "first"),
+    [
+        ("raw", "apple appleway\nthe ethay\nmd mayday\nthe ethay\n", 4, "the ethay", 2),
+        ("prepared", "apple appleway\nthe ethay\napple appleway\n", 3, "apple appleway", 1),
+    ],
+)
+def test_a_duplicate_pair_names_both_lines(tmp_path, reader, text, line, pair, first):
+    from pipeline.translation.pairs import read_pairs as read_prepared
+
+    path = tmp_path / "pairs.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PipelineError) as caught:
+        (read_pairs if reader == "raw" else read_prepared)(path)
+    assert str(caught.value) == f"{path}:{line}: duplicate pair {pair!r}, first at {path}:{first}"
+
+
+def test_a_source_word_with_two_targets_is_no_duplicate(tmp_path):
+    path = tmp_path / "raw.txt"
+    path.write_text("md mayday\nmd mday\n", encoding="utf-8")
+    assert read_pairs(path) == [Pair("md", "mayday"), Pair("md", "mday")]
+
+
 def test_read_pairs_empty_file(tmp_path):
     path = tmp_path / "empty.txt"
     path.write_text("", encoding="utf-8")

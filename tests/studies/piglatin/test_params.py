@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from pipeline.core.errors import PipelineError
+from pipeline.core.params import section_checks
 from pipeline.studies.piglatin import params
 from tests.params_helpers import PARAMS, params_error, write_params
 
@@ -90,6 +93,41 @@ def test_bad_data_settings_name_the_key(tmp_path, edit, fragments):
     message = params_error(params.load, write_params(tmp_path, edit))
     for fragment in fragments:
         assert fragment in message, message
+
+
+@pytest.mark.parametrize(
+    ("val_fraction", "expected"),
+    [
+        (0.9999, "leaves 0 training and 3191 validation pairs of the 3191 in data/raw/pig_latin_small.txt"),
+        (0.0001, "leaves 3191 training and 0 validation pairs of the 3191 in data/raw/pig_latin_small.txt"),
+    ],
+    ids=["no-training-pair", "no-validation-pair"],
+)
+def test_a_split_with_an_empty_side_names_val_fraction(tmp_path, val_fraction, expected):
+    path = write_params(tmp_path, lambda raw: raw["piglatin"].update(val_fraction=val_fraction))
+    config = params.load(path)  # the fraction alone is valid: the data decides
+    with pytest.raises(PipelineError) as caught, section_checks(path):
+        config.check_split("small", 3191)
+    assert str(caught.value) == f"{path}: piglatin.val_fraction: {expected} (each side needs at least one), got {val_fraction}"
+    config.check_split("large", 22385)  # 2 training pairs, or 2 validation pairs: enough
+
+
+def test_prepare_refuses_an_empty_split_before_writing(tmp_path, monkeypatch):
+    from pipeline.studies.piglatin import PREPARED, STATISTICS, stages
+
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    write_params(tmp_path, lambda raw: raw["piglatin"].update(val_fraction=0.9999))
+    for file in params.load(PARAMS).files.values():
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PARAMS.parent / file, tmp_path / file)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError) as caught:
+        stages.prepare()
+    assert str(caught.value) == (
+        "params.yaml: piglatin.val_fraction: leaves 0 training and 3191 validation pairs of the 3191 in "
+        "data/raw/pig_latin_small.txt (each side needs at least one), got 0.9999"
+    )
+    assert not (tmp_path / PREPARED).exists() and not (tmp_path / STATISTICS).exists()
 
 
 def test_check_dataset_lists_the_prepared_datasets():

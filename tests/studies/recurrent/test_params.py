@@ -30,6 +30,29 @@ def test_bad_values_name_the_key(tmp_path, edit, expected):
     assert expected in params_error(params.load, write_params(tmp_path, edit))
 
 
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            lambda raw: raw["recurrent"]["runs"]["single-block-attention"].update(cell="lstm"),
+            "recurrent.runs.single-block-attention.cell: single-block-attention has no recurrent cell (remove the key), got 'lstm'",
+        ),
+        (
+            lambda raw: raw["recurrent"]["published_best_val_loss"].update({"gru-small": [1.39, 1.23]}),
+            "recurrent.published_best_val_loss.gru-small: must be [min, max] with min <= max, got [1.39, 1.23]",
+        ),
+        (
+            lambda raw: raw["recurrent"]["runs"]["gru-small"].update(lr=float("inf")),
+            "recurrent.runs.gru-small.lr: Input should be a finite number, got inf",
+        ),
+    ],
+    ids=["cell-on-single-block", "published-range-max-first", "infinite-lr"],
+)
+def test_bad_values_are_the_whole_line(tmp_path, edit, expected):
+    path = write_params(tmp_path, edit)
+    assert params_error(params.load, path) == f"{path}: {expected}"
+
+
 def test_forget_bias_reaches_the_lstm_cells():
     from pipeline.studies.recurrent.architectures import BY_MODEL
 

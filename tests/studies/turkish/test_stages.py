@@ -12,11 +12,12 @@ import pytest
 import yaml
 
 from pipeline.core.errors import PipelineError
-from pipeline.studies.turkish import PREPARED, SPLITS, STATISTICS, split_file, stages, tokenizer_dir, translate
+from pipeline.studies.turkish import PREPARED, SPLITS, STATISTICS, split_file, stages, tokenization, tokenizer_dir, translate
 from pipeline.studies.turkish.data import read_pairs
 from pipeline.studies.turkish.tokenization import load, train_wordpiece
 
 ROOT = Path(__file__).resolve().parents[3]
+find_spec = importlib.util.find_spec  # the real one, for tests that hide a package
 RAW = "data/raw/tatoeba_eng_tur.tsv"
 TINY = {
     "split": {"train_pairs": 60, "val_pairs": 10, "test_pairs": 10, "seed": 0},
@@ -108,6 +109,34 @@ def test_wmt16_without_datasets_says_how_to_add_it(project):
     message = str(caught.value)
     assert message.startswith("params.yaml: turkish.sources.offline.data: 'wmt16' needs the `datasets` package")
     assert "`uv add datasets`" in message and "\n" not in message
+    assert _nothing_written(project)
+
+
+def test_the_reference_source_checks_for_datasets_before_the_hub(tmp_path, monkeypatch):
+    """`datasets` missing is known before any hub tokenizer is looked up (which may wait on the network)."""
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    _edit(tmp_path, lambda t: t.update(source="reference"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "datasets" else find_spec(name, *args))
+
+    def no_hub(*args, **kwargs):
+        raise AssertionError("a hub tokenizer was looked up before the `datasets` check")
+
+    monkeypatch.setattr(tokenization, "resolve", no_hub)
+    with pytest.raises(PipelineError) as caught:
+        stages.prepare()
+    assert str(caught.value) == (
+        "params.yaml: turkish.sources.reference.data: 'wmt16' needs the `datasets` package, which is not installed; "
+        "run `uv add datasets`, or switch back with `dvc exp run -S turkish.source=offline`"
+    )
+    assert _nothing_written(tmp_path)
+
+
+def test_a_vocab_size_below_the_alphabet_writes_nothing(project):
+    _edit(project, lambda t: t["wordpiece"].update(vocab_size=3))
+    with pytest.raises(PipelineError, match=r"^params.yaml: turkish.wordpiece.vocab_size: must be at least \d+ for the turkish training split "):
+        stages.prepare()
     assert _nothing_written(project)
 
 

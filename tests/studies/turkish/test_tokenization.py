@@ -65,6 +65,40 @@ def test_uncached_hub_id_fails_fast_saying_how_to_switch(tmp_path):
     assert "dvc exp run -S turkish.source=offline" in message
 
 
+@pytest.mark.parametrize(
+    ("offline", "reason"),
+    [(True, "HF_HUB_OFFLINE is set"), (False, "[Errno -2] Name or service not known")],
+    ids=["offline-mode", "no-network"],
+)
+def test_a_downloadable_hub_id_fails_at_once_when_the_hub_is_unreachable(tmp_path, monkeypatch, offline, reason):
+    """Not cached, downloads on, no network: one line at once, not transformers' retries (50+ s)."""
+    from huggingface_hub import HfApi, constants
+
+    def no_network(self, repo_id, **kwargs):
+        raise ConnectionError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", offline)
+    monkeypatch.setattr(HfApi, "repo_info", no_network)
+    with pytest.raises(PipelineError) as caught:
+        tokenization.resolve("turkish-tests/not-a-cached-tokenizer", "turkish.sources.reference.turkish_tokenizer", True, tmp_path)
+    assert str(caught.value) == (
+        "params.yaml: turkish.sources.reference.turkish_tokenizer: 'turkish-tests/not-a-cached-tokenizer' is not in the "
+        f"local Hugging Face cache and the hub cannot be reached ({reason}); switch back with "
+        "`dvc exp run -S turkish.source=offline`, or run once with internet to cache it"
+    )
+
+
+def test_a_vocab_size_below_the_alphabet_is_refused():
+    # The trainer keeps the special tokens and every character (and its ## piece) whatever the size.
+    with pytest.raises(PipelineError) as caught:
+        tokenization.train_wordpiece(TURKISH, vocab_size=64, min_frequency=1, what="the turkish training split")
+    assert str(caught.value) == (
+        "params.yaml: turkish.wordpiece.vocab_size: must be at least 65 for the turkish training split "
+        "(5 special tokens, a piece per character and per ## continuation character), got 64"
+    )
+    assert len(tokenization.train_wordpiece(TURKISH, vocab_size=65, min_frequency=1)) == 65
+
+
 def test_a_folder_without_a_tokenizer_is_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(PipelineError, match="cannot load a tokenizer from"):
