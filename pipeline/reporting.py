@@ -44,9 +44,9 @@ class ReportContext:
         return self._client
 
     def run_for(self, study: Study, run: str, stage: str, lineage: list[Path] | None = None):
-        """The finished MLflow run that produced `run`'s current files (metrics + curve by default)."""
-        paths = study.paths(run)
-        files = [self.root / p for p in (lineage or [paths.metrics_file, paths.curve_file])]
+        """The finished MLflow run that produced `run`'s current files (by default `RunPaths.lineage`:
+        metrics, curve and timings, the files `TrackedRun` hashes)."""
+        files = [self.root / p for p in (lineage or study.paths(run).lineage)]
         key = ("run", study.experiment, tuple(files))
         if key not in self._memo:
             require_inputs(files, stage)

@@ -20,7 +20,7 @@ def project(tmp_path_factory) -> Path:
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=SOURCE, capture_output=True, text=True, check=True,
     ).stdout.split("\0")
-    generated = ("dvc.lock", "metrics/", "plots/", "reports/")
+    generated = ("dvc.lock", "metrics/", "timings/", "plots/", "reports/")
     for name in filter(None, listed):
         if name.startswith(generated) or not (SOURCE / name).exists():
             continue

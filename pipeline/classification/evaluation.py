@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix
 from pipeline.classification.batches import EncodedBatch
 from pipeline.classification.figures import confusion_figure, training_figure
 from pipeline.core.callbacks import Callbacks, EpochRecord
-from pipeline.core.io import write_json
+from pipeline.core.io import write_metrics
 from pipeline.core.run import TrackedRun
 from pipeline.core.training import FitResult
 from pipeline.studies.arithmetic.data import LABELS, Example, sign_class
@@ -72,7 +72,7 @@ def frame(examples: list[Example]) -> pd.DataFrame:
 
 @dataclass
 class Evaluation:
-    metrics: dict  # what metrics/<study>/<variant>.json holds
+    metrics: dict  # every number: metrics/<study>/<variant>.json holds the results, timings/... the timings
     probes: pd.DataFrame  # probe_table of the params' probe sentences
 
 
@@ -111,7 +111,7 @@ def finish_run(
 
     with run.outputs() as out:
         save_classifier(out.path(run.paths.output_dir))
-        write_json(out.path(run.paths.metrics_file), metrics)
+        write_metrics(out, run.paths.metrics_file, metrics)
         curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
     # At the last epoch's step (step 0 would read as an epoch), leaving out what the

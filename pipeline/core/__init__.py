@@ -2,7 +2,8 @@
 
 - `params`: the schema base and the loader of `params.yaml` sections
 - `paths`: the project root, the user's workspace, `Study` (a study's names), `RunPaths(study, run)`
-- `io`: atomic writes, staged outputs (all of a stage's files appear together), input checks
+- `io`: atomic writes, staged outputs (all of a stage's files appear together), metrics files
+  written apart from their timings (`write_metrics`), input checks
 - `runtime`: device, seeding, SIGTERM handling
 - `training`: the one training loop (`fit`) with exact resume
 - `callbacks`: the loop's hooks and the one MLflow epoch logger

@@ -1,7 +1,8 @@
 """What a result depends on, and which MLflow run produced it.
 
 Outputs to runs: a run is tagged with the SHA-256 of its small, git-tracked outputs
-(metrics JSON and per-epoch curve). The report recomputes that hash from the files it
+(metrics JSON, per-epoch curve and timings JSON: with the timings, a rerun with identical
+results still gets a hash of its own). The report recomputes that hash from the files it
 depends on and asks MLflow for the run carrying it: exactly the run that produced the
 current outputs, with no run id written into any DVC-tracked file. The report then
 marks those runs `dvc_current=true` (and every other run of their experiments false),

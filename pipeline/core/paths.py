@@ -36,13 +36,26 @@ def main_workspace(root: Path | None = None) -> Path:
     return root
 
 
+METRICS_DIR = Path("metrics")  # results, declared as DVC metrics: `dvc metrics diff` compares them
+TIMINGS_DIR = Path("timings")  # wall-clock timings, plain outputs: they change on every run
+
+
+def timings_file(metrics_file: Path) -> Path:
+    """The timings twin of a metrics path: metrics/<rest> -> timings/<rest> (a file or a folder).
+
+    Timings live apart so that `dvc metrics diff` after a rerun of unchanged code shows
+    nothing; the twin path makes each result's timings easy to find.
+    """
+    return TIMINGS_DIR / Path(metrics_file).relative_to(METRICS_DIR)
+
+
 @dataclass(frozen=True)
 class RunPaths:
     """The files one training run of a study writes, relative to the project root.
 
-    `outputs/<study>/<run>/` (weights, DVC-cached), `metrics/<study>/<run>.json` and the
-    per-epoch curve `plots/<study>/<run>.csv` (both small and kept in git). dvc.yaml names
-    the same paths in the study's block.
+    `outputs/<study>/<run>/` (weights, DVC-cached), `metrics/<study>/<run>.json`, its timings
+    `timings/<study>/<run>.json` and the per-epoch curve `plots/<study>/<run>.csv` (all small
+    and kept in git). dvc.yaml names the same paths in the study's block.
     """
 
     study: str
@@ -54,11 +67,24 @@ class RunPaths:
 
     @property
     def metrics_file(self) -> Path:
-        return Path("metrics") / self.study / f"{self.run}.json"
+        return METRICS_DIR / self.study / f"{self.run}.json"
+
+    @property
+    def timings_file(self) -> Path:
+        return timings_file(self.metrics_file)
 
     @property
     def curve_file(self) -> Path:
         return Path("plots") / self.study / f"{self.run}.csv"
+
+    @property
+    def lineage(self) -> tuple[Path, Path, Path]:
+        """The files whose hash identifies the MLflow run that wrote them (`lineage.OUTPUTS_TAG`).
+
+        The timings are in it: two reruns with identical results still differ there, so
+        each maps to its own run, and the report finds the one behind the current files.
+        """
+        return (self.metrics_file, self.curve_file, self.timings_file)
 
     def resume_dir(self, fingerprint: str) -> Path:
         """Scratch state that must survive DVC deleting a stage's outputs before a rerun.

@@ -6,18 +6,19 @@
         run.tracker.log_params(...)
         result = fit(..., resume_path=run.resume_state, callbacks=run.epoch_logger())
         with run.outputs() as out:                      # staged: all files appear together
-            write_json(out.path(run.paths.metrics_file), metrics)
-        run.log_summary(metrics, step=0)
+            write_metrics(out, run.paths.metrics_file, metrics)  # results; timings to timings/
+        run.log_summary(metrics, step=0)                # every number, timings included
         run.log_figure(figure, "figures/loss_curve.png")
 
 What the skeleton does, in the order that keeps a finished training safe:
 - starts (or, with a fingerprint, reopens after a kill) one MLflow run in the study's
   experiment, with the tags of `tracking.run_tags`;
-- `outputs()` replaces the run's previous files (weights, metrics, curve) only once
-  every new one is written;
-- on leaving the block without an error, tags the run with the hash of its metrics and
-  curve (`lineage.OUTPUTS_TAG`: how the report finds it) and ends it FINISHED (FAILED on
-  an error, KILLED on an interrupt: never left RUNNING);
+- `outputs()` replaces the run's previous files (weights, metrics, timings, curve) only
+  once every new one is written;
+- on leaving the block without an error, tags the run with the hash of its metrics, curve
+  and timings (`lineage.OUTPUTS_TAG`: how the report finds it; the timings tell two reruns
+  with identical results apart) and ends it FINISHED (FAILED on an error, KILLED on an
+  interrupt: never left RUNNING);
 - then, if MLflow failed to record anything, raises a one-line error saying the outputs
   are safe; otherwise deletes the resume state.
 """
@@ -58,14 +59,15 @@ class TrackedRun:
     ):
         """`fingerprint` (params + data + code) makes the run resumable: a killed stage
         rerun with the same fingerprint reopens the same MLflow run and resume state.
-        `lineage`: the files whose hash identifies the run (default: metrics and curve).
+        `lineage`: the files whose hash identifies the run (default: `RunPaths.lineage`,
+        metrics, curve and timings).
         `run_name`: the MLflow run's name when it should say more than `run` (its files' name)."""
         self.study = study
         self.name = run
         self.stage = stage
         self.paths = study.paths(run)
         self.root = project_root()
-        self.lineage = [self.root / p for p in (lineage or (self.paths.metrics_file, self.paths.curve_file))]
+        self.lineage = [self.root / p for p in (lineage or self.paths.lineage)]
         self.state_dir = self.paths.resume_dir(fingerprint) if fingerprint else None
         tags = run_tags(stage=stage, dataset=dataset, profile=shared.profile, model=model, **(extra_tags or {}))
         if fingerprint:
@@ -110,13 +112,15 @@ class TrackedRun:
     @contextlib.contextmanager
     def outputs(self, clear: Sequence[Path] | None = None) -> Iterator[StagedOutputs]:
         """Stage the run's files; on success they replace the previous ones together."""
-        clear = clear if clear is not None else (self.paths.output_dir, self.paths.metrics_file, self.paths.curve_file)
+        if clear is None:
+            clear = (self.paths.output_dir, self.paths.metrics_file, self.paths.timings_file, self.paths.curve_file)
         with staged_outputs(self.root, clear=[self.root / p for p in clear]) as out:
             yield out
 
     def log_summary(self, metrics: dict, step: int = 0, skip: Sequence[str] = ()) -> None:
         """The numeric summary metrics at `step`, leaving out `skip`.
 
+        Give it the whole dict, timings included: only the files keep timings apart.
         Skip the keys the epochs already logged: a second value at step 0 would read as
         an epoch-0 point of their curves.
         """

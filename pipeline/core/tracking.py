@@ -98,7 +98,7 @@ def experiment_id(mlflow_client, name: str) -> str:
 
 
 # What a run's code and settings are: `git_dirty` looks at these only, since every repro
-# rewrites tracked results (metrics/, plots/, reports/, dvc.lock) and would mark every run dirty.
+# rewrites tracked results (metrics/, timings/, plots/, reports/, dvc.lock) and would mark every run dirty.
 CODE_AND_PARAMS = ("pipeline", "stages", "params.yaml", "dvc.yaml", "pyproject.toml", "uv.lock")
 
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from pipeline.core import figures
 from pipeline.core.callbacks import EpochRecord, epoch_metrics
-from pipeline.core.io import file_sha256, write_json
+from pipeline.core.io import file_sha256, write_metrics
 from pipeline.core.lineage import code_fingerprint
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import Study
@@ -208,7 +208,7 @@ def train_translator(
             model_dir = out.path(paths.output_dir)
             save_model(model_dir, model, result.best_state, vocab, {"run": name, "stage": stage, "params": run.model_dump()})
             translations.to_json(model_dir / "translations.json", orient="records", indent=2)
-            write_json(out.path(paths.metrics_file), metrics)
+            write_metrics(out, paths.metrics_file, metrics)
             curve.drop(columns="epoch_seconds").to_csv(out.path(paths.curve_file), index=False, float_format="%.6g")
 
         tracked.log_summary(metrics, skip=epoch_metrics(result.history[-1]))

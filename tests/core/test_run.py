@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.core import tracking
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import file_sha256, write_json, write_text
+from pipeline.core.io import file_sha256, write_json, write_metrics, write_text
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import Study
@@ -38,11 +38,11 @@ def _tracked(run: str = "r1", **kwargs) -> TrackedRun:
     return TrackedRun(STUDY, run, stage=f"train_demo@{run}", shared=SHARED, dataset="toy", model="tiny", **kwargs)
 
 
-def _write_outputs(run: TrackedRun, loss: float, weights: str = "weights.txt") -> None:
+def _write_outputs(run: TrackedRun, loss: float, weights: str = "weights.txt", seconds: float = 1.5) -> None:
     metrics = run.root / run.paths.metrics_file
     previous = metrics.read_text() if metrics.exists() else None
     with run.outputs() as out:
-        write_json(out.path(run.paths.metrics_file), {"loss": loss})
+        write_metrics(out, run.paths.metrics_file, {"loss": loss, "train_seconds": seconds})
         write_text(out.path(run.paths.curve_file), f"epoch,loss\n1,{loss}\n")
         write_text(out.path(run.paths.output_dir / weights), "w")
         # Staged: the previous files (or none) stay in place until the block ends.
@@ -66,7 +66,9 @@ def test_successful_run_ends_finished_tagged_with_its_outputs(workdir):
     assert logged.info.run_name == "r1"
     assert logged.info.experiment_id == tracking.client().get_experiment_by_name("unit-tracked-run").experiment_id
     tags = logged.data.tags
-    assert tags[OUTPUTS_TAG] == file_sha256(workdir / "metrics/demo/r1.json", workdir / "plots/demo/r1.csv")
+    assert tags[OUTPUTS_TAG] == file_sha256(
+        workdir / "metrics/demo/r1.json", workdir / "plots/demo/r1.csv", workdir / "timings/demo/r1.json"
+    )
     assert tags["mlflow.source.name"] == tracking.command_line()
     assert tags["mlflow.user"] and tags["mlflow.source.type"] == "LOCAL"
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout.strip()
@@ -113,10 +115,33 @@ def test_outputs_replace_the_previous_ones_together(workdir):
     with _tracked() as second:
         _write_outputs(second, 0.25, weights="new.txt")
     assert sorted(p.name for p in (workdir / "outputs/demo/r1").iterdir()) == ["new.txt"]  # the stale file is gone
-    assert (workdir / "metrics/demo/r1.json").read_text() == '{\n  "loss": 0.25\n}\n'
+    assert (workdir / "metrics/demo/r1.json").read_text() == '{\n  "loss": 0.25\n}\n'  # results only
+    assert (workdir / "timings/demo/r1.json").read_text() == '{\n  "train_seconds": 1.5\n}\n'
     tags = _mlflow_run(second.tracker.run_id).data.tags
-    assert tags[OUTPUTS_TAG] == file_sha256(workdir / "metrics/demo/r1.json", workdir / "plots/demo/r1.csv")
+    assert tags[OUTPUTS_TAG] == file_sha256(
+        workdir / "metrics/demo/r1.json", workdir / "plots/demo/r1.csv", workdir / "timings/demo/r1.json"
+    )
     assert _mlflow_run(first.tracker.run_id).data.tags[OUTPUTS_TAG] != tags[OUTPUTS_TAG]
+
+
+def test_reruns_with_identical_results_are_told_apart_by_their_timings(workdir):
+    """`dvc metrics diff` sees no change, yet each rerun maps to its own MLflow run."""
+    with _tracked() as first:
+        _write_outputs(first, 0.5, weights="old.txt", seconds=1.5)
+    results = (workdir / "metrics/demo/r1.json").read_bytes()
+    with _tracked() as second:
+        _write_outputs(second, 0.5, weights="new.txt", seconds=1.6)
+    assert (workdir / "metrics/demo/r1.json").read_bytes() == results
+    tags = [_mlflow_run(run.tracker.run_id).data.tags[OUTPUTS_TAG] for run in (first, second)]
+    assert tags[0] != tags[1]
+
+
+def test_outputs_clear_a_stale_timings_file(workdir):
+    with _tracked() as first:
+        _write_outputs(first, 0.5)
+    with _tracked().outputs():  # a run whose outputs are nothing: every previous file goes
+        pass
+    assert not (workdir / "timings/demo/r1.json").exists() and not (workdir / "metrics/demo/r1.json").exists()
 
 
 def test_tracker_failure_after_the_outputs_are_written_is_one_line(workdir, monkeypatch):

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
-from pipeline.core.io import staged_outputs, write_json
+from pipeline.core.io import staged_outputs, write_metrics
 from pipeline.core.params import SharedParams
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
@@ -140,14 +140,16 @@ def write_reference_not_run(cell: str, length: str, config: Add2DigitsParams, ro
     """The reference files of an entry whose length `reference.lengths` leaves out: they say so.
 
     DVC declares one set of outputs for every matrix entry, so the files exist either way;
-    the metrics file states why there is no run, and the curve has its columns but no epochs.
+    the metrics file states why there is no run, its timings twin is empty, and the curve
+    has its columns but no epochs.
     """
     paths = STUDY.paths(run_name(cell, length))
     reason = f"not run: {STUDY.name}.reference.lengths is {config.reference.lengths}"
-    with staged_outputs(root, clear=[root / paths.output_dir, root / paths.metrics_file, root / paths.curve_file]) as out:
+    stale = [paths.output_dir, paths.metrics_file, paths.timings_file, paths.curve_file]
+    with staged_outputs(root, clear=[root / path for path in stale]) as out:
         out.path(paths.output_dir).mkdir(parents=True)
         (out.path(paths.output_dir) / "NOT_RUN.txt").write_text(f"The reference protocol at {length}: {reason}.\n")
-        write_json(out.path(paths.metrics_file), {"reference_protocol": reason})
+        write_metrics(out, paths.metrics_file, {"reference_protocol": reason})
         pd.DataFrame(columns=curve_columns("test")).to_csv(out.path(paths.curve_file), index=False)
     print(f"{run_name(cell, length)}: reference protocol {reason}", file=sys.stderr)
 
@@ -217,7 +219,7 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
 
         with run.outputs() as out:
             save_model(out.path(run.paths.output_dir), model, {"grid": spec.grid, "length": length_value(spec.length)})
-            write_json(out.path(run.paths.metrics_file), metrics)
+            write_metrics(out, run.paths.metrics_file, metrics)
             curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
         # At the last epoch's step, leaving out what the epochs logged: one value per (metric, step).

@@ -31,7 +31,7 @@ import torch
 
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord, epoch_metrics
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import file_sha256, write_json
+from pipeline.core.io import file_sha256, write_metrics
 from pipeline.core.lineage import code_fingerprint
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import project_root
@@ -292,7 +292,7 @@ def train_clip(*, shared: SharedParams, params: ClipParams, data_dir: Path) -> N
 
         with run.outputs() as out:
             save_checkpoint(model, out.path(run.paths.output_dir))
-            write_json(out.path(run.paths.metrics_file), metrics)
+            write_metrics(out, run.paths.metrics_file, metrics)
             curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
         run.log_summary(metrics, step=0, skip=list(epoch_metrics(result.history[-1])))

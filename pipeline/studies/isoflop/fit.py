@@ -143,9 +143,9 @@ def run_fit_scaling(setup: Setup, root: Path) -> None:
     curves, member_files = {}, {}
     for model in config.matrix.model:
         paths = STUDY.paths(model)
-        files = [root / paths.metrics_file, root / paths.curve_file]
+        files = [root / path for path in paths.lineage]  # also what finds the member's MLflow run
         require_inputs(files, stage_name(model))
-        curves[model] = pd.read_csv(files[1])
+        curves[model] = pd.read_csv(root / paths.curve_file)
         member_files[model] = files
     data = setup.piglatin.prepared(root, config.train.dataset)
     data.check()

@@ -30,10 +30,9 @@ def main() -> None:
         if name not in setup.transformer.runs:
             raise PipelineError(f"--runs: no run {name!r} in {STUDY.name}.runs")
 
-    import json
-
     import torch
 
+    from pipeline.core.io import read_metrics
     from pipeline.core.runtime import select_device
     from pipeline.core.training import FitConfig, fit
     from pipeline.translation.batching import LengthBucketBatcher
@@ -63,8 +62,8 @@ def main() -> None:
         history = fit(model, batcher.batches, [], seq2seq_loss, config, device=device, description=name).history
         seconds = sum(r.seconds for r in history[1:])
         tokens = history[-1].tokens - history[0].tokens
-        measured = root / STUDY.paths(name).metrics_file
-        full_run = json.loads(measured.read_text()) if measured.exists() else {}
+        measured = STUDY.paths(name).metrics_file  # its train_seconds are in the timings twin
+        full_run = read_metrics(root, measured) if (root / measured).exists() else {}
         rows.append(
             {
                 "run": name,

@@ -20,7 +20,7 @@ from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, artifact
 from pipeline.studies.turkish import PREPARE_STAGE, STATISTICS, STUDY, params, stage_name
 from pipeline.studies.turkish.figures import loss_curves
 from pipeline.studies.turkish.params import TurkishParams
-from pipeline.studies.written import METRICS as WRITTEN_METRICS
+from pipeline.studies.written import LINEAGE as WRITTEN_LINEAGE
 from pipeline.studies.written import RUN as WRITTEN_RUN
 from pipeline.studies.written import STAGE as WRITTEN_STAGE
 from pipeline.studies.written import STUDY as WRITTEN
@@ -304,7 +304,7 @@ def fitting_sentences(runs: list[TurkishRun], cells: list[TurkishRun], ablations
 
 def counts_table(ctx: ReportContext, config: TurkishParams) -> pd.DataFrame:
     """The written study's module counts (one logit) beside the homework's published two-logit answer."""
-    run = ctx.run_for(WRITTEN, WRITTEN_RUN, WRITTEN_STAGE, lineage=[WRITTEN_METRICS])
+    run = ctx.run_for(WRITTEN, WRITTEN_RUN, WRITTEN_STAGE, lineage=WRITTEN_LINEAGE)
     counted = from_mlflow(artifact_table(ctx.client, run.info.run_id, "tables/classifier_counts.json"))
     published = config.published_parameter_counts
     rows = []

@@ -33,7 +33,7 @@ import torch
 
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import file_sha256, write_json
+from pipeline.core.io import file_sha256, write_metrics
 from pipeline.core.lineage import code_fingerprint
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
@@ -262,7 +262,7 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
             save(folder, model)
             for language, tokenizer in tokenizers.items():  # the run translates without the prepared data
                 tokenizer.save_pretrained(folder / "tokenizers" / language)
-            write_json(out.path(run.paths.metrics_file), metrics)
+            write_metrics(out, run.paths.metrics_file, metrics)
             curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
         run.log_summary(metrics, step=len(result.history), skip=CURVE_COLUMNS)

@@ -14,21 +14,23 @@ becomes a numeric check on random (seeded) instances, in float64.
   counted on torch modules beside their formulas.
 
 Stage `written_checks` (`python -m stages written check`) writes every number to
-`metrics/written/checks.json`, the curves to `plots/written/*.csv` and the figures to
-`outputs/written/`, and logs them to one MLflow run in the experiment below; the report
-section reads that run.
+`metrics/written/checks.json` (its timing to `timings/written/checks.json`), the curves to
+`plots/written/*.csv` and the figures to `outputs/written/`, and logs them to one MLflow
+run in the experiment below; the report section reads that run.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.core.paths import Study
+from pipeline.core.paths import Study, timings_file
 
 STUDY = Study("written", experiment="written-questions")
 RUN = "checks"  # the one MLflow run; its metrics file is STUDY.paths(RUN).metrics_file
 STAGE = "written_checks"
-METRICS = STUDY.paths(RUN).metrics_file  # metrics/written/checks.json: every number
+METRICS = STUDY.paths(RUN).metrics_file  # metrics/written/checks.json: every number (tables too) but the timing
+TIMINGS = timings_file(METRICS)  # timings/written/checks.json: the timing, attention.step_seconds_ratio
+LINEAGE = [METRICS, TIMINGS]  # the files whose hash identifies the run: the stage and the report hash the same
 PLOTS = Path("plots") / STUDY.name  # jacobian.csv, conv.csv, maxpool.csv: the curves
 OUTPUTS = Path("outputs") / STUDY.name  # the figures
 CURVES = ("jacobian", "conv", "maxpool")  # the curves, plots/written/<name>.csv

@@ -2,10 +2,10 @@
 
 `compute` runs the checks (each from its own generator, seeded from `written.seed`) and
 collects their numbers, curves and failures; `run_checks` refuses to record a failed
-check (one line naming it), then writes metrics/written/checks.json, the curves
-plots/written/{jacobian,conv,maxpool}.csv and the figures in outputs/written/, and logs
-all of it to one MLflow run, tagged with the hash of the metrics file (how the report
-finds it).
+check (one line naming it), then writes metrics/written/checks.json (its timing to
+timings/written/checks.json), the curves plots/written/{jacobian,conv,maxpool}.csv and the
+figures in outputs/written/, and logs all of it to one MLflow run, tagged with the hash
+of the metrics and timings files (how the report finds it).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import write_json
+from pipeline.core.io import write_metrics
 from pipeline.core.params import SharedParams
 from pipeline.core.run import TrackedRun
 from pipeline.core.tracking import flatten
-from pipeline.studies.written import CURVES, METRICS, OUTPUTS, PLOTS, RUN, STAGE, STUDY, TABLE_NAMES
+from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, RUN, STAGE, STUDY, TABLE_NAMES, TIMINGS
 from pipeline.studies.written.figures import FILES, draw_figures
 from pipeline.studies.written.attention_questions import connection_counts, connection_failures, step_seconds
 from pipeline.studies.written.gradients import (
@@ -38,7 +38,7 @@ from pipeline.studies.written.tables import for_mlflow
 
 @dataclass
 class Results:
-    metrics: dict  # metrics/written/checks.json
+    metrics: dict  # metrics/written/checks.json, with its timing (timings/written/checks.json)
     tables: dict[str, pd.DataFrame]  # by TABLE_NAMES
     failures: list[str]  # one line per failed check; empty when every answer holds
 
@@ -92,9 +92,11 @@ def compute(config: WrittenParams) -> Results:
         "attention": {
             "connections_match": not connection_failures(connections),
             "step_seconds_ratio": float(timing["ratio_to_rnn"].iloc[-1]),
+            # Wall-clock rows: a timing (its name says so), written to the timings twin, not the metrics file.
+            "step_seconds_table": _records(timing),
         },
         "checks_failed": len(failures),
-        "tables": {name: _records(frame) for name, frame in tables.items()},
+        "tables": {name: _records(frame) for name, frame in tables.items() if name != "attention_timing"},
     }
     return Results(metrics, tables, failures)
 
@@ -120,11 +122,11 @@ def run_checks(shared: SharedParams, config: WrittenParams) -> Results:
 
     with TrackedRun(
         STUDY, RUN, stage=STAGE, shared=shared, dataset="synthetic-random-instances", model="written-answers",
-        lineage=[METRICS],
+        lineage=LINEAGE,
     ) as run:
         run.tracker.log_params(config.model_dump())
-        with run.outputs(clear=[METRICS, PLOTS, OUTPUTS]) as out:
-            write_json(out.path(METRICS), results.metrics)
+        with run.outputs(clear=[METRICS, TIMINGS, PLOTS, OUTPUTS]) as out:
+            write_metrics(out, METRICS, results.metrics)
             for name in CURVES:
                 results.tables[name].to_csv(out.path(PLOTS / f"{name}.csv"), index=False, float_format="%.10g")
             for name, figure in figures.items():

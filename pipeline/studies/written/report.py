@@ -10,13 +10,13 @@ import pandas as pd
 
 from pipeline.core import figures
 from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, artifact_table
-from pipeline.studies.written import METRICS, RUN, STAGE, STUDY, TABLE_NAMES
+from pipeline.studies.written import LINEAGE, RUN, STAGE, STUDY, TABLE_NAMES
 from pipeline.studies.written.figures import FILES, draw_figures
 from pipeline.studies.written.tables import from_mlflow
 
 
 def render(ctx: ReportContext) -> list[str]:
-    run = ctx.run_for(STUDY, RUN, STAGE, lineage=[METRICS])
+    run = ctx.run_for(STUDY, RUN, STAGE, lineage=LINEAGE)
     m, p = run.data.metrics, run.data.params
     tables = {name: from_mlflow(artifact_table(ctx.client, run.info.run_id, f"tables/{name}.json")) for name in TABLE_NAMES}
     k = int(p["maxpool_k"])

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipeline.core.io import file_sha256, staged_outputs
+from pipeline.core.io import file_sha256, read_metrics, staged_outputs, timing_keys
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.reporting import ReportContext
 from pipeline.studies.add2digits import PREPARED, STATISTICS, STUDY, params, report, stages
@@ -25,6 +25,7 @@ from tests.params_helpers import PARAMS
 ROOT = Path(__file__).resolve().parents[3]
 LENGTHS = ["L4"]
 SEEDS = [0, 1]
+LINEAGE = [("metrics", ".json"), ("plots", ".csv"), ("timings", ".json")]  # a run's files, in the order hashed
 
 
 def small(raw: dict) -> dict:
@@ -107,6 +108,9 @@ def test_training_writes_every_run_and_its_curve(ran: Path):
             assert metrics["final_test_accuracy"] == pytest.approx(curve["test_accuracy"].iloc[-1])
             assert metrics["best_test_accuracy"] == pytest.approx(curve["test_accuracy"].max())
             assert (metrics["train_examples"], metrics["test_examples"], metrics["epochs_trained"]) == (40, 20, 3)
+            assert not timing_keys(metrics)  # they are in the timings twin
+            timings = json.loads((ran / "timings" / "add2digits" / f"{name}.json").read_text())
+            assert sorted(timings) == ["seconds_per_epoch", "train_seconds"]
             assert (ran / "outputs" / "add2digits" / name / "model.safetensors").exists()
             for seed in SEEDS:
                 extended = json.loads((ran / "metrics" / "add2digits" / f"{name}-extended" / f"s{seed}.json").read_text())
@@ -115,6 +119,8 @@ def test_training_writes_every_run_and_its_curve(ran: Path):
                 assert seed_curve["iterations"].iloc[0] == 2  # 40 training rows in batches of 20
                 assert extended["best_epoch"] == seed_curve.loc[seed_curve["val_loss"].idxmin(), "epoch"]
                 assert extended["replicate"] == seed and 0 <= extended["test_accuracy"] <= 1
+                measured = read_metrics(ran, Path("metrics/add2digits") / f"{name}-extended" / f"s{seed}.json")
+                assert "train_seconds" in measured and not timing_keys(extended)
                 assert (ran / "outputs" / "add2digits" / f"{name}-extended" / f"s{seed}" / "model.safetensors").exists()
 
 
@@ -125,7 +131,7 @@ def test_one_finished_mlflow_run_per_run_tagged_with_its_files(ran: Path):
     for name, run in runs.items():
         assert run.info.status == "FINISHED"
         files = name.replace("-extended-", "-extended/")
-        lineage = [ran / "metrics" / "add2digits" / f"{files}.json", ran / "plots" / "add2digits" / f"{files}.csv"]
+        lineage = [ran / folder / "add2digits" / f"{files}{suffix}" for folder, suffix in LINEAGE]
         assert run.data.tags[OUTPUTS_TAG] == file_sha256(*lineage)
         assert run.data.tags["dvc_stage"] == f"train_add2digits@{name.split('-extended')[0]}"
         assert run.data.tags["grid"] == ("extended" if "extended" in name else "reference")
@@ -215,6 +221,7 @@ def test_a_length_without_the_reference_protocol_trains_only_the_extended_grid(r
     write_reference_not_run("rnn", "L4", skipping, tmp_path)  # DVC's declared outputs exist and say why
     metrics = json.loads((tmp_path / "metrics/add2digits/rnn-L4.json").read_text())
     assert metrics == {"reference_protocol": "not run: add2digits.reference.lengths is ['L9']"}
+    assert json.loads((tmp_path / "timings/add2digits/rnn-L4.json").read_text()) == {}
     assert pd.read_csv(tmp_path / "plots/add2digits/rnn-L4.csv").empty
     assert "not run" in (tmp_path / "outputs/add2digits/rnn-L4/NOT_RUN.txt").read_text()
 

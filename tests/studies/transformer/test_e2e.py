@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.core.io import is_timing_key, timing_keys
 from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot
 
 RUNS = list(smoke_settings()["params"]["transformer"]["runs"])
@@ -35,6 +36,10 @@ def test_metrics_files_match_curves(project: Path):
         assert metrics["best_epoch"] == int(curve.loc[curve["val_loss"].idxmin(), "epoch"])
         assert 0.0 <= metrics["val_word_accuracy"] <= 1.0
         assert (project / "outputs" / "transformer" / run / "model.safetensors").exists()
+        # Results only: the timings are in their twin under timings/ (not a DVC metric).
+        assert not timing_keys(metrics)
+        timings = json.loads((project / "timings" / "transformer" / f"{run}.json").read_text())
+        assert sorted(timings) == ["tokens_per_second", "train_seconds"]
 
 
 def test_mlflow_has_one_finished_run_per_matrix_entry(project: Path):
@@ -126,6 +131,8 @@ def test_param_change_reruns_only_its_stage_and_diffs_show_it(project: Path):
     metrics_diff = json.loads(sh(project, "dvc", "metrics", "diff", "--json").stdout)
     assert metrics_diff["metrics/transformer/h8-small.json"]["epochs_trained"] == {"old": 2, "new": 3, "diff": 1}
     assert not any(key.startswith("metrics/transformer/h8-large") for key in metrics_diff)
+    # The rerun's new timings are no metric: no row of the diff is a timing.
+    assert not [key for file in metrics_diff.values() for key in file if is_timing_key(key.rsplit(".", 1)[-1])]
     summary = pd.read_csv(project / "reports" / "tables" / "transformer_summary.csv")
     assert summary.loc[summary["run"] == "h8-small", "epochs trained"].item() == 3
 
@@ -162,7 +169,10 @@ def test_killed_training_resumes_to_the_same_metrics(project: Path, tmp_path: Pa
     assert len(resumed_runs) == 3  # dvc repro, the reference, and the killed-then-resumed run
 
 
-H8_LARGE_RESULTS = ("outputs/transformer/h8-large", "metrics/transformer/h8-large.json", "plots/transformer/h8-large.csv")
+H8_LARGE_RESULTS = (
+    "outputs/transformer/h8-large", "metrics/transformer/h8-large.json", "plots/transformer/h8-large.csv",
+    "timings/transformer/h8-large.json",
+)
 
 
 def test_bad_params_fail_in_one_line_leave_no_running_run_and_lose_no_result(project: Path):
@@ -217,7 +227,7 @@ def test_forced_rerun_marks_only_the_run_behind_the_outputs(project: Path):
     twins = runs[runs["tags.mlflow.runName"] == "h8-large"].sort_values("start_time")
     assert len(twins) >= 2
     assert list(twins["tags.dvc_current"]) == ["false"] * (len(twins) - 1) + ["true"]
-    metrics = json.loads((project / "metrics" / "transformer" / "h8-large.json").read_text())
-    assert twins["metrics.train_seconds"].iloc[-1] == pytest.approx(metrics["train_seconds"])
+    timings = json.loads((project / "timings" / "transformer" / "h8-large.json").read_text())
+    assert twins["metrics.train_seconds"].iloc[-1] == pytest.approx(timings["train_seconds"])
     current = runs[runs["tags.dvc_current"] == "true"]
     assert sorted(current["tags.mlflow.runName"]) == sorted(RUNS)  # one current run per matrix entry

@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import file_sha256, staged_outputs
+from pipeline.core.io import file_sha256, staged_outputs, timing_keys
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.reporting import ReportContext
-from pipeline.studies.written import CURVES, METRICS, OUTPUTS, PLOTS, STUDY, checks, report, stages
+from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, STUDY, TIMINGS, checks, report, stages
 from pipeline.studies.written.figures import FILES
 from tests.params_helpers import PARAMS
 from tests.studies.written.settings import small
@@ -54,6 +54,8 @@ def _mlflow_runs():
 def test_stage_writes_every_output(ran: Path):
     metrics = json.loads((ran / METRICS).read_text())
     assert metrics["checks_failed"] == 0
+    assert not timing_keys(metrics) and metrics["attention"] == {"connections_match": True}
+    assert list(json.loads((ran / TIMINGS).read_text())) == ["attention"]  # its step_seconds_ratio, apart
     assert sorted(p.name for p in (ran / PLOTS).iterdir()) == sorted(f"{name}.csv" for name in CURVES)
     assert sorted(p.name for p in (ran / OUTPUTS).iterdir()) == sorted(FILES.values())
     relu = metrics["relu_chain"]
@@ -70,15 +72,17 @@ def test_stage_writes_every_output(ran: Path):
     assert counts[["L", "mlp", "rnn"]].values.tolist() == [[10, 322_305, 91_905], [40, 1_090_305, 91_905]]
 
 
-def test_one_finished_mlflow_run_tagged_with_the_metrics_hash(ran: Path):
+def test_one_finished_mlflow_run_tagged_with_the_outputs_hash(ran: Path):
     client, runs = _mlflow_runs()
     assert len(runs) == 1
     run = runs[0]
     assert run.info.status == "FINISHED" and run.info.run_name == "checks"
-    assert run.data.tags[OUTPUTS_TAG] == file_sha256(ran / METRICS)
+    assert run.data.tags[OUTPUTS_TAG] == file_sha256(*(ran / path for path in LINEAGE))
     assert run.data.tags["dvc_stage"] == "written_checks"
     metrics = json.loads((ran / METRICS).read_text())
     assert run.data.metrics["maxpool.violations"] == 0
+    timing = json.loads((ran / TIMINGS).read_text())["attention"]["step_seconds_ratio"]
+    assert run.data.metrics["attention.step_seconds_ratio"] == pytest.approx(timing)  # MLflow keeps the timing
     assert run.data.metrics["relu_chain.attains_bound"] == metrics["relu_chain"]["attains_bound"]
     assert run.data.metrics["sigmoid_jacobian.random_max_ratio"] == pytest.approx(metrics["sigmoid_jacobian"]["random_max_ratio"])
     assert run.data.params["maxpool_k"] == "2" and run.data.params["chain_layers"] == "5"
@@ -123,6 +127,6 @@ def test_a_failed_check_records_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(checks, "compute", broken)
     with pytest.raises(PipelineError, match=r"^written_checks: a written answer failed its check: 1.3.2: made up$"):
         stages.check()
-    assert not (root / "metrics").exists() and not (root / "outputs").exists() and not (root / "plots").exists()
+    assert not any((root / folder).exists() for folder in ("metrics", "timings", "outputs", "plots"))
     assert _mlflow_runs()[1] == []
 
