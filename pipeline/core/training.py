@@ -5,8 +5,8 @@ assignment's recipe); other recipes pass their own optimizer and scheduler facto
 (e.g. AdamW with per-batch linear warm-up for BERT) and optional gradient clipping.
 Early stopping
 on validation loss with `patience`, the best weights kept, and a resume file written
-after every epoch: a killed run restarted with the same config continues from its
-last finished epoch and ends exactly where an uninterrupted run would (batch order
+after the first epoch and then every `RESUME_EVERY_S` seconds: a killed run restarted with
+the same config continues from its last saved epoch and ends exactly where an uninterrupted run would (batch order
 depends only on (seed, epoch), and the optimizer/scheduler state is restored).
 """
 
@@ -28,6 +28,13 @@ from tqdm import tqdm
 
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord  # noqa: F401 - re-exported
 from pipeline.core.errors import PipelineError
+
+
+# A resume file after the first epoch, the last one, and otherwise at most this often: a kill
+# loses at most this much training, and short epochs do not each pay for copying the model and
+# optimizer state and writing it (measured on h32-small, 100 epochs of 0.6 s: 30 ms a save,
+# 5% of the run).
+RESUME_EVERY_S = 20.0
 
 
 class Batch(Protocol):
@@ -119,6 +126,7 @@ def fit(
     resumed_from = state.epochs_done
 
     progress = EpochProgress(config.epochs, description, start=resumed_from)
+    saved_at = time.monotonic()
     while not state.finished and state.epochs_done < config.epochs:
         epoch = state.epochs_done + 1
         started = time.perf_counter()
@@ -166,19 +174,19 @@ def fit(
             state.finished = True
         if epoch == config.epochs or callbacks.should_stop(record):
             state.finished = True
-        state.model_state = _cpu_copy(model.state_dict())
-        state.optimizer_state = copy.deepcopy(optimizer.state_dict())
-        state.scheduler_state = scheduler.state_dict()
-        if resume_path:
+        if resume_path and (state.finished or epoch == resumed_from + 1 or time.monotonic() - saved_at >= RESUME_EVERY_S):
+            state.model_state = _cpu_copy(model.state_dict())
+            state.optimizer_state = copy.deepcopy(optimizer.state_dict())
+            state.scheduler_state = scheduler.state_dict()
             state.save(resume_path)
+            saved_at = time.monotonic()
         progress.update(record, state)
         callbacks.on_epoch_end(record)
     progress.close()
 
     if config.restore_best:
         model.load_state_dict(state.best_state)
-    else:
-        model.load_state_dict(state.model_state or state.best_state)
+    # else the model already holds the last epoch's weights (trained here, or restored from a finished resume file)
     return FitResult(
         history=list(state.history),
         best_epoch=state.best_epoch,

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from pipeline.core import training
 from pipeline.core.errors import PipelineError
 from pipeline.core.training import (
     CallbackList,
@@ -30,7 +31,13 @@ VOCAB = vocabulary()
 HIDDEN = 16
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "resume_file_every_epoch")
+
+
+@pytest.fixture
+def resume_file_every_epoch(monkeypatch):
+    """These tests crash in a given epoch and expect the resume file of the epoch before."""
+    monkeypatch.setattr(training, "RESUME_EVERY_S", 0.0)
 
 
 @pytest.fixture(scope="module")
@@ -199,6 +206,25 @@ def test_on_evaluate_measurements_reach_the_record_and_survive_a_resume(data, tm
     _, resumed = _fit(data, CONFIG, init_seed=9, resume_path=resume, fingerprint="m", callbacks=CallbackList(counting, Measure()))
     assert [r.extra["measured"] for r in counting.resumed_history] == expected[:2]  # saved with the epochs
     assert _essentials(resumed.history) == _essentials(reference.history)
+
+
+def test_resume_files_are_written_after_the_first_epoch_then_at_most_every_interval(data, tmp_path, monkeypatch):
+    """Short epochs must not each pay for a resume file; a crash still resumes to the same result."""
+    monkeypatch.setattr(training, "RESUME_EVERY_S", 3600.0)
+    saved_after = []
+    save = training.TrainingState.save
+    monkeypatch.setattr(training.TrainingState, "save", lambda state, path: (saved_after.append(state.epochs_done), save(state, path)))
+    resume = tmp_path / "state.pt"
+    _, reference = _fit(data, CONFIG, callbacks=CountRows())
+
+    with pytest.raises(Crash):
+        _fit(data, CONFIG, resume_path=resume, fingerprint="sparse", callbacks=CrashInEpoch(epoch=4, after_batches=1))
+    assert saved_after == [1]  # the first epoch only: the interval had not passed by epoch 3
+    model, resumed = _fit(data, CONFIG, init_seed=3, resume_path=resume, fingerprint="sparse", callbacks=CountRows())
+    assert resumed.resumed_from_epoch == 1
+    assert saved_after == [1, 2, CONFIG.epochs]  # the resumed run's first epoch, then the last
+    assert _essentials(resumed.history) == _essentials(reference.history)
+    _assert_same_state(model.state_dict(), reference.best_state)
 
 
 def test_resume_of_a_finished_run_trains_nothing(data, tmp_path):
