@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -87,6 +88,7 @@ def plan(root: Path, targets: list[str], force: bool) -> Plan:
         selected = _closure(targets, upstream) if targets else set(stages)
         # One status of the whole pipeline: asking per target re-reads dvc.yaml for each.
         changed = set(selected) if force else set(repo.status()) & selected
+        seconds = {name: expected_seconds(root, stage) for name, stage in stages.items()}
 
     downstream: dict[str, list[str]] = {name: [] for name in stages}
     for name, waits_for in upstream.items():
@@ -96,8 +98,8 @@ def plan(root: Path, targets: list[str], force: bool) -> Plan:
     for name in to_run:
         if not MAKE_SAFE.match(name):
             raise PipelineError(f"dvc.yaml: stage name {name!r} has characters make cannot take as a target")
-    order = [name for name in _topological(upstream) if name in to_run]
-    return Plan({name: [d for d in upstream[name] if d in to_run] for name in order})
+    waits_for = {name: [d for d in upstream[name] if d in to_run] for name in to_run}
+    return Plan({name: waits_for[name] for name in longest_path_first(waits_for, seconds)})
 
 
 def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
@@ -111,19 +113,53 @@ def _closure(start: list[str], edges: dict[str, list[str]]) -> set[str]:
     return seen
 
 
-def _topological(upstream: dict[str, list[str]]) -> list[str]:
-    """dvc.yaml's order, each stage after its upstream: the order make prefers among ready stages."""
-    done: list[str] = []
+def longest_path_first(upstream: dict[str, list[str]], seconds: dict[str, float]) -> list[str]:
+    """The stages ordered by the longest chain of work that starts with them, longest first.
 
-    def visit(name: str) -> None:
-        if name not in done:
-            for dependency in upstream[name]:
-                visit(dependency)
-            done.append(name)
+    make starts ready targets in the order `all` lists them; listing first the stages that
+    head the longest remaining chain (their own time plus the longest path through what waits
+    for them) keeps both cores busy to the end instead of leaving one long stage alone at the
+    tail. Every stage's time is positive, so a stage always ranks above everything downstream
+    of it: the order is also a valid order to run them in one at a time.
+    """
+    downstream: dict[str, list[str]] = {name: [] for name in upstream}
+    for name, dependencies in upstream.items():
+        for dependency in dependencies:
+            downstream[dependency].append(name)
+    chain: dict[str, float] = {}
 
-    for name in upstream:
-        visit(name)
-    return done
+    def length(name: str) -> float:
+        if name not in chain:
+            chain[name] = max(seconds.get(name, 0.0), 1e-3) + max((length(d) for d in downstream[name]), default=0.0)
+        return chain[name]
+
+    return sorted(upstream, key=lambda name: (-length(name), name))
+
+
+DEFAULT_SECONDS = 30.0  # a stage with no timings yet (data preparation, the report, a new stage)
+
+
+def expected_seconds(root: Path, stage) -> float:
+    """How long the stage's runs trained last time: the `train_seconds` in its timings/ outputs
+    (in its metrics files, where results written before timings had their own files hold them)."""
+    total = 0.0
+    for out in stage.outs:
+        path = Path(out.fs_path)
+        if path.relative_to(root).parts[:1] not in (("timings",), ("metrics",)):
+            continue
+        files = sorted(path.rglob("*.json")) if path.is_dir() else [path] if path.is_file() else []
+        for file in files:
+            try:
+                total += _train_seconds(json.loads(file.read_text()))
+            except (OSError, ValueError):
+                continue  # an unreadable hint only costs scheduling quality
+    return total or DEFAULT_SECONDS
+
+
+def _train_seconds(timings) -> float:
+    if isinstance(timings, dict):
+        return sum(float(v) if k == "train_seconds" and isinstance(v, (int, float)) else _train_seconds(v) for k, v in timings.items())
+    return 0.0
 
 
 def thread_environment(jobs: int, cores: int) -> dict[str, str]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.repro import Plan, plan, thread_environment
+from pipeline.repro import DEFAULT_SECONDS, Plan, longest_path_first, plan, thread_environment
 from tests.e2e import BIN, _env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +134,27 @@ def test_makefile_runs_dvc_single_stage_repro_after_upstream():
     text = Plan({"a": [], "b": ["a"]}).makefile(["dvc"], force=True)
     assert "b: a\n\tdvc --wait-for-lock repro -f -s b\n" in text
     assert text.splitlines()[2] == "all: a b"
+
+
+def test_the_head_of_the_longest_chain_is_listed_first():
+    # short_a (1 s) -> long_b (100 s) is 101 s of work; c (50 s) and d (10 s) stand alone.
+    upstream = {"c": [], "d": [], "short_a": [], "long_b": ["short_a"]}
+    seconds = {"c": 50, "d": 10, "short_a": 1, "long_b": 100}
+    assert longest_path_first(upstream, seconds) == ["short_a", "long_b", "c", "d"]
+    # without times every stage counts the same: the deeper chain still goes first
+    assert longest_path_first(upstream, {})[0] == "short_a"
+
+
+def test_the_plan_orders_by_the_train_seconds_the_last_run_recorded(toy: Path):
+    (toy / "timings" / "out").mkdir(parents=True)
+    stages_yaml = yaml.safe_load((toy / "dvc.yaml").read_text())
+    stages_yaml["stages"]["e"]["outs"].append({"timings/out/e.json": {"cache": False}})
+    (toy / "dvc.yaml").write_text(yaml.safe_dump(stages_yaml, sort_keys=False))
+    (toy / "timings" / "out" / "e.json").write_text('{"train_seconds": 500, "nested": {"train_seconds": 100}}')
+    work = plan(toy, [], force=False)
+    assert work.stages[0] == "e"  # 600 s alone outranks the chain a -> slow_b -> d of 3 x DEFAULT_SECONDS
+    assert 600 > 3 * DEFAULT_SECONDS
+    assert work.stages.index("a") < work.stages.index("slow_b") < work.stages.index("d")
 
 
 def test_threads_split_the_cores_between_jobs():
