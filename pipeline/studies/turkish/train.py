@@ -20,8 +20,6 @@ chrF, the same scores for copying the Turkish source, and a sample table.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import sys
 import time
@@ -33,8 +31,7 @@ import torch
 
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
 from pipeline.core.errors import PipelineError
-from pipeline.core.io import file_sha256, write_metrics
-from pipeline.core.lineage import code_fingerprint
+from pipeline.core.io import write_metrics
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
 from pipeline.core.training import FitConfig, evaluate_loss, fit
@@ -176,15 +173,9 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
     parameters = count_parameters(model)
     train_batches = TrainBatches(*encoded["train"], recipe, pad_id, loaded.shared.seed)
     val_batches = in_order(*encoded["val"], pad_id, 256)
-    fingerprint = hashlib.sha256(json.dumps({
-        "recipe": recipe.model_dump(), "max_length": config.max_length, "seed": loaded.shared.seed, "device": loaded.shared.device,
-        "data": file_sha256(*(root / split_file(s) for s in SPLITS), *(root / tokenizer_dir(l) / "tokenizer.json" for l in LANGUAGES)),
-        "code": code_fingerprint(["stages.__main__", "pipeline.studies.turkish.stages"], root),
-    }, sort_keys=True).encode()).hexdigest()
-
     dataset = DATASET if config.active.data == "tatoeba" else "wmt16-tr-en"
     with TrackedRun(STUDY, name, stage=stage_name(name), shared=loaded.shared, dataset=dataset,
-                    model=f"{recipe.cell}-encoder-decoder", fingerprint=fingerprint, extra_tags={"source": config.source}) as run:
+                    model=f"{recipe.cell}-encoder-decoder", extra_tags={"source": config.source}) as run:
         run.tracker.log_params({
             "recipe": recipe.model_dump(), "changes": config.changes(name) or "none", "max_length": config.max_length,
             "source": config.active.model_dump(), "seed": loaded.shared.seed, "device": str(device),
@@ -208,7 +199,6 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
                 epochs=recipe.epochs, patience=recipe.epochs if by_chrf else recipe.patience, lr=recipe.lr,
                 grad_clip=recipe.grad_clip, restore_best=not by_chrf,
             ),
-            fingerprint=fingerprint,
             callbacks=CallbackList(selection, run.epoch_logger()),
             device=device,
             description=f"turkish {name}",
@@ -265,7 +255,7 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
             write_metrics(out, run.paths.metrics_file, metrics)
             curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
-        run.log_summary(metrics, step=len(result.history), skip=CURVE_COLUMNS)
+        run.log_summary(metrics, skip=CURVE_COLUMNS)  # at step 0, the per-epoch keys left out
         run.tracker.set_tags({"bleu_signature": scores["bleu_signature"], "chrf_signature": scores["chrf_signature"]})
         run.log_figure(loss_curves({name: curve}, f"{name}: loss per epoch"), "figures/loss_curve.png")
         run.tracker.log_table(samples.head(config.samples), "tables/sample_translations.json")

@@ -172,3 +172,33 @@ def test_train_writes_a_run_and_translate_uses_it(project, capsys):
     assert "Tom eve" not in captured.err
     with pytest.raises(PipelineError, match="turkish.runs.lstm: no such run"):
         translate.main(["--run", "lstm", "Merhaba."])
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_a_killed_run_starts_over_in_a_new_mlflow_run(project, monkeypatch):
+    """Runs take minutes and keep no resume file: a killed one ends KILLED, the rerun logs each epoch once."""
+    from mlflow.tracking import MlflowClient
+
+    from pipeline.studies.turkish import train as training_module
+
+    stages.prepare()
+    real_loss, calls = training_module.sequence_loss, []
+
+    def killed_in_the_second_epoch(model, batch):
+        calls.append(1)
+        if len(calls) == 6:  # 4 training batches in an epoch, then validation: this is epoch 2
+            raise KeyboardInterrupt  # what SIGTERM becomes in a stage (errors.stop_on_sigterm)
+        return real_loss(model, batch)
+
+    monkeypatch.setattr(training_module, "sequence_loss", killed_in_the_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        stages.train(run="rnn")
+    monkeypatch.setattr(training_module, "sequence_loss", real_loss)
+    stages.train(run="rnn")
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / '.mlflow' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("turkish-english")
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    assert [run.info.status for run in runs] == ["KILLED", "FINISHED"]
+    assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "val_loss")] == [1, 2]
+    assert not (project / ".cache" / "resume").exists()
