@@ -114,9 +114,9 @@ def finish_run(
         write_metrics(out, run.paths.metrics_file, metrics)
         curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
-    # At the last epoch's step (step 0 would read as an epoch), leaving out what the
-    # per-epoch logging already recorded there: one value per (metric, epoch).
-    run.log_summary(metrics, step=len(result.history), skip=CURVE_COLUMNS)
+    # At step 0 like every study's summary, leaving out what the epochs logged (their curves
+    # start at step 1): one value per (metric, step).
+    run.log_summary(metrics, skip=CURVE_COLUMNS)
     run.log_figure(training_figure({name: curve}), "figures/training_curve.png")
     run.log_figure(
         confusion_figure({f"{name}, test": confusion["test"], f"{name}, validation": confusion["val"]}),

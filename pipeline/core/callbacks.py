@@ -91,22 +91,35 @@ class MlflowEpochLogger(Callbacks):
     cumulative counter in `record.extra`: the validation loss is logged again with that
     counter as its step (e.g. `val_loss_by_flops` at step = cumulative FLOPs), so
     MLflow's default step-axis chart overlays runs of different sizes against it.
+    `rename` maps a metric's name to the one logged where the loop's name would mislead
+    (e.g. `val_loss` -> `test_loss` when the held-out set is a test split). `keys` holds
+    every name the epochs log: a run's summary leaves them out (`TrackedRun.log_summary`).
     """
 
-    def __init__(self, tracker: Any, loss_by: dict[str, str] | None = None):
+    def __init__(self, tracker: Any, loss_by: dict[str, str] | None = None, rename: dict[str, str] | None = None):
         self.tracker = tracker
         self.loss_by = loss_by or {}
+        self.rename = rename or {}
+        self.keys: set[str] = set()
+
+    def metrics(self, record: EpochRecord) -> dict[str, float]:
+        """What one epoch logs, under the names logged."""
+        return {self.rename.get(key, key): value for key, value in epoch_metrics(record).items()}
 
     def on_resume(self, history: list[EpochRecord]) -> None:
         # Replay the epochs this MLflow run has not seen: all of them for a fresh run, the
         # tail for a reopened one (its logging may have stopped before the kill).
-        logged = self.tracker.last_step("val_loss") if self.tracker.resumed else 0
+        logged = self.tracker.last_step(self.rename.get("val_loss", "val_loss")) if self.tracker.resumed else 0
         for record in history:
+            self.keys.update(self.metrics(record))
             if record.epoch > logged:
                 self.on_epoch_end(record)
 
     def on_epoch_end(self, record: EpochRecord) -> None:
-        self.tracker.log_metrics(epoch_metrics(record), step=record.epoch)
+        metrics = self.metrics(record)
+        self.keys.update(metrics)
+        self.tracker.log_metrics(metrics, step=record.epoch)
         for name, counter in self.loss_by.items():
             if counter in record.extra:
+                self.keys.add(name)
                 self.tracker.log_metrics({name: record.val_loss}, step=int(record.extra[counter]))

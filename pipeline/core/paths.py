@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -95,12 +96,40 @@ class RunPaths:
         return main_workspace() / ".cache" / "resume" / self.study / f"{self.run}-{fingerprint[:16]}"
 
 
+# Where MLflow logs each kind of metric: a per-epoch metric at step = epoch (1, 2, ...), so its
+# chart is a curve; a summary metric (one number per run) once at this step, so its chart is a bar.
+SUMMARY_STEP = 0
+
+
 @dataclass(frozen=True)
 class Study:
-    """A study's names, defined once in its package: folder and params key, MLflow experiment."""
+    """A study's names and what it is, defined once in its package: folder and params key,
+    MLflow experiment, the experiment's description and the meaning of its less obvious metrics."""
 
     name: str  # params.yaml key, outputs/<name>/, metrics/<name>/, plots/<name>/
     experiment: str | None = None  # MLflow experiment holding its runs (None: a data study, no runs)
+    description: str = ""  # what the study is, one or two sentences (the MLflow experiment's Description)
+    # The less obvious metric names its runs log (a name, or a pattern with `*`) -> what they mean.
+    metrics: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Prefix of its MLflow run names where another experiment has runs of the same names (`bert finetune`).
+    run_prefix: str | None = None
 
     def paths(self, run: str) -> RunPaths:
         return RunPaths(self.name, run)
+
+    def run_label(self, run: str) -> str:
+        """The MLflow run name of `run` (its files' name): `run`, after `run_prefix` if any."""
+        return f"{self.run_prefix} {run}" if self.run_prefix else run
+
+    @property
+    def experiment_description(self) -> str:
+        """The MLflow experiment's Description (markdown): what the study is, how steps are used, its metrics."""
+        lines = [
+            self.description.strip(),
+            "",
+            f"Per-epoch metrics are logged at step = epoch (1, 2, ...); each run's summary metrics once, at step {SUMMARY_STEP}.",
+        ]
+        if self.metrics:
+            lines += ["", "Metrics whose names do not say it all:", ""]
+            lines += [f"- `{name}`: {meaning}" for name, meaning in self.metrics.items()]
+        return "\n".join(lines)

@@ -59,6 +59,9 @@ def _store_lock() -> Iterator[None]:
 def client():
     """An MlflowClient on the project's store, creating the store on first use."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # bars garble DVC's log
+    # MLflow 3 reports usage to its makers from a background thread by default; a local store
+    # of experiments, often offline, has no business doing that (set it to "false" to allow).
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     for noisy in ("alembic", "mlflow.store.db.utils"):  # schema-migration chatter on first use
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from mlflow.tracking import MlflowClient
@@ -88,13 +91,27 @@ def _write_ahead_log(database: Path) -> None:
         connection.close()
 
 
-def experiment_id(mlflow_client, name: str) -> str:
+# MLflow's UI shows this tag of an experiment or a run as its Description.
+NOTE_TAG = "mlflow.note.content"
+
+
+def experiment_id(mlflow_client, name: str, description: str | None = None) -> str:
+    """The id of experiment `name`, created if missing; `description` (markdown) becomes its
+    Description in the UI, set on creation and again whenever the code's text differs."""
     with _store_lock():
         experiment = mlflow_client.get_experiment_by_name(name)
-        if experiment is not None:
-            return experiment.experiment_id
-        location = (store_dir() / "artifacts" / name).as_uri() if _uses_default_store() else None
-        return mlflow_client.create_experiment(name, artifact_location=location)
+        if experiment is None:
+            location = (store_dir() / "artifacts" / name).as_uri() if _uses_default_store() else None
+            exp_id = mlflow_client.create_experiment(name, artifact_location=location)
+            current = None
+        else:
+            exp_id, current = experiment.experiment_id, experiment.tags.get(NOTE_TAG)
+        if description and description != current:
+            try:
+                _retry_while_locked(lambda: mlflow_client.set_experiment_tag(exp_id, NOTE_TAG, description))
+            except Exception as error:  # noqa: BLE001 - a description must not stop a run; the next one sets it
+                print(f"warning: MLflow could not set the description of experiment {name!r}: {error}", file=sys.stderr)
+        return exp_id
 
 
 # What a run's code and settings are: `git_dirty` looks at these only, since every repro
@@ -126,19 +143,30 @@ def run_tags(*, stage: str, dataset: str, profile: str, model: str, **extra: str
     The `mlflow.*` tags are MLflow's own conventions: its UI shows them as the
     "Source", "Version" and "User" columns.
     """
-    commit, dirty = git_state()
+    source = source_tags()
     return {
-        "git_commit": commit,
-        "git_dirty": str(dirty).lower(),
+        "git_commit": source["git_commit"],
+        "git_dirty": source["git_dirty"],
         "dvc_stage": os.environ.get("DVC_STAGE", stage),
         "dataset": dataset,
         "profile": profile,
         "model": model,
+        **{key: value for key, value in source.items() if key.startswith("mlflow.")},
+        **extra,
+    }
+
+
+def source_tags(command: str | None = None) -> dict[str, str]:
+    """What ran, from which commit, by whom: `command` (default: this process's command line)
+    as MLflow's *Source*, the commit as its *Version*, the user as its *User*."""
+    commit, dirty = git_state()
+    return {
+        "git_commit": commit,
+        "git_dirty": str(dirty).lower(),
         "mlflow.source.type": "LOCAL",
-        "mlflow.source.name": command_line(),
+        "mlflow.source.name": command or command_line(),
         "mlflow.source.git.commit": commit,
         "mlflow.user": _user(),
-        **extra,
     }
 
 
@@ -192,16 +220,27 @@ def _retry_while_locked(action):
             time.sleep(pause)
 
 
-def parent_run(experiment: str, run_name: str, key: str, tags: dict[str, str]) -> str:
+def parent_run(
+    experiment: str,
+    run_name: str,
+    key: str,
+    tags: dict[str, str],
+    description: str | None = None,
+    experiment_description: str | None = None,
+) -> str:
     """The id of the parent run identified by `key` (a config hash), created if missing.
 
     Children of one group (e.g. the IsoFLOP grid's members, separate DVC stages) each
     call this; the first creates the run, the others find it. The parent holds no
     training of its own, so it is ended FINISHED at once and never left RUNNING;
-    analyses of the group (the scaling fits) log into it afterwards.
+    analyses of the group (the scaling fits) log into it afterwards, and
+    `cover_children` stretches its span over its children's.
+    `description`: the run's Description in the UI (tag `NOTE_TAG`).
     """
     mlflow_client = client()
-    exp_id = experiment_id(mlflow_client, experiment)
+    exp_id = experiment_id(mlflow_client, experiment, experiment_description)
+    if description:
+        tags = tags | {NOTE_TAG: description}
     with _store_lock():  # two members starting at once must not create two parents
         found = mlflow_client.search_runs(
             [exp_id], filter_string=f"tags.{GROUP_KEY_TAG} = '{key}'", order_by=["attributes.start_time DESC"], max_results=1
@@ -214,6 +253,26 @@ def parent_run(experiment: str, run_name: str, key: str, tags: dict[str, str]) -
 
 
 GROUP_KEY_TAG = "group_key"
+
+
+def cover_children(run_id: str, children: list, end_time: int | None = None) -> tuple[int, int]:
+    """Stretch a parent run's end over its children's: end = the latest of its own end, every
+    child's end (or start, for a child still running) and `end_time` (ms since the epoch).
+
+    MLflow cannot move a run's start once it exists (`MlflowClient.update_run` takes a status
+    and a name, `set_terminated` an end time; only `create_run` takes a start time): a parent
+    created by `parent_run` starts before its first child, so its start already comes first
+    unless a child was created before it. Returns the run's (start, end) in ms.
+    """
+    mlflow_client = client()
+    with _store_lock():  # members finishing at once: each end is the max of every end seen
+        run = mlflow_client.get_run(run_id)
+        ends = [run.info.end_time or run.info.start_time, end_time or 0]
+        ends += [child.info.end_time or child.info.start_time or 0 for child in children]
+        end = max(ends)
+        if end != run.info.end_time:
+            _retry_while_locked(lambda: mlflow_client.set_terminated(run_id, run.info.status, end_time=end))
+        return run.info.start_time, end
 
 
 class RunTracker:
@@ -231,11 +290,20 @@ class RunTracker:
         tags: dict[str, str],
         resume_file: Path | None = None,
         parent_run_id: str | None = None,
+        description: str | None = None,
+        experiment_description: str | None = None,
     ):
+        """`description`: the run's Description in the UI (tag `NOTE_TAG`), what the run is in a line;
+        `experiment_description`: the experiment's, set when the run starts (`experiment_id`)."""
         self.experiment = experiment
         self.run_name = run_name
+        self.experiment_description = experiment_description
         # MLflow nests a run under another through this tag (the UI shows it as a child).
-        self.tags = tags | ({PARENT_RUN_TAG: parent_run_id} if parent_run_id else {})
+        self.tags = (
+            tags
+            | ({PARENT_RUN_TAG: parent_run_id} if parent_run_id else {})
+            | ({NOTE_TAG: description} if description else {})
+        )
         self.resume_file = resume_file
         self.run_id: str | None = None
         self.resumed = False
@@ -270,7 +338,7 @@ class RunTracker:
 
     def _start(self) -> None:
         self._client = client()
-        exp_id = experiment_id(self._client, self.experiment)
+        exp_id = experiment_id(self._client, self.experiment, self.experiment_description)
         previous = self._previous_run_id()
         if previous:
             self._client.update_run(previous, status="RUNNING")

@@ -136,6 +136,8 @@ def train_translator(
     with TrackedRun(
         study, name, stage=stage, shared=shared, dataset=data.name, model=architecture.name,
         fingerprint=fingerprint, parent_run_id=parent_run_id,
+        description=f"{study.experiment} run `{name}`: {architecture.name}, hidden size {run.hidden_size}, "
+        f"{run.num_layers} layer(s), up to {run.epochs} epochs on data set {data.name} (DVC stage `{stage}`).",
     ) as tracked:
         tracker = tracked.tracker
         tracker.log_params(  # idempotent: a reopened run gets any it missed

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.core import tracking
+from pipeline.core.callbacks import EpochRecord
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import file_sha256, write_json, write_metrics, write_text
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.core.params import SharedParams
-from pipeline.core.paths import Study
+from pipeline.core.paths import SUMMARY_STEP, Study
 from pipeline.core.run import TrackedRun
 
 STUDY = Study("demo", experiment="unit-tracked-run")
@@ -186,3 +187,99 @@ def test_without_a_fingerprint_there_is_no_resume_state(workdir):
     run = _tracked()
     assert run.resume_state is None and run.state_dir is None
     assert run.epoch_logger().tracker is run.tracker
+
+
+# ------------------------------------------------------------------ what the MLflow UI shows without the README
+
+
+def _history(run_id: str, key: str) -> list[tuple[int, float]]:
+    return sorted((m.step, m.value) for m in tracking.client().get_metric_history(run_id, key))
+
+
+def _epoch(epoch: int, val_loss: float) -> EpochRecord:
+    return EpochRecord(epoch=epoch, train_loss=2.0, val_loss=val_loss, lr=0.1, iterations=epoch, tokens=10 * epoch,
+                       seconds=1.0, extra={"val_accuracy": 0.5})
+
+
+def test_summary_metrics_are_logged_at_step_0_and_leave_the_epochs_curves_alone(workdir):
+    """Every study's summary at one step (MLflow draws it as a bar), never as an epoch-0 point of a curve."""
+    with _tracked() as run:
+        logger = run.epoch_logger()
+        for epoch, loss in ((1, 1.5), (2, 1.0)):
+            logger.on_epoch_end(_epoch(epoch, loss))
+        # The whole dict, as studies give it: per-epoch names among the summary's are left out by themselves.
+        run.log_summary({"val_loss": 1.0, "val_accuracy": 0.5, "best_val_loss": 1.0, "epochs_trained": 2, "tag": "x"})
+        _write_outputs(run, 1.0)
+    run_id = run.tracker.run_id
+    assert _history(run_id, "best_val_loss") == [(SUMMARY_STEP, 1.0)] and SUMMARY_STEP == 0
+    assert _history(run_id, "epochs_trained") == [(0, 2.0)]
+    assert _history(run_id, "val_loss") == [(1, 1.5), (2, 1.0)]  # no step-0 point
+    assert [step for step, _ in _history(run_id, "val_accuracy")] == [1, 2]
+    assert [step for step, _ in _history(run_id, "tokens")] == [1, 2]
+
+
+def test_log_summary_takes_no_step_and_no_study_logs_a_summary_at_another_step():
+    """One step convention in every study: `log_summary` has no step to choose, and outside the
+    per-epoch logger (pipeline/core/callbacks.py) no code logs MLflow metrics with a step."""
+    import ast
+    import inspect
+
+    assert "step" not in inspect.signature(TrackedRun.log_summary).parameters
+    root = Path(__file__).resolve().parents[2]
+    offending = []
+    for path in sorted((root / "pipeline").rglob("*.py")):
+        if path == root / "pipeline" / "core" / "callbacks.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            if node.func.attr == "log_summary" and (any(k.arg == "step" for k in node.keywords) or len(node.args) > 2):
+                offending.append(f"{path.relative_to(root)}:{node.lineno}")
+            if node.func.attr in ("log_metrics", "log_metric") and (
+                any(k.arg == "step" for k in node.keywords) or len(node.args) > (2 if node.func.attr == "log_metrics" else 3)
+            ):
+                offending.append(f"{path.relative_to(root)}:{node.lineno}")
+    # pipeline/core/run.py logs the summary itself, at SUMMARY_STEP.
+    assert [place for place in offending if not place.startswith("pipeline/core/run.py:")] == []
+
+
+def test_an_epoch_logger_can_rename_a_metric_and_the_summary_leaves_the_new_name_out(workdir):
+    """Add2Digits' reference runs: the loop's `val_loss` is measured on the test split."""
+    with _tracked("renamed") as run:
+        logger = run.epoch_logger(rename={"val_loss": "test_loss"})
+        logger.on_epoch_end(_epoch(1, 0.75))
+        run.log_summary({"test_loss": 0.75, "final_test_loss": 0.75})
+        _write_outputs(run, 0.75)
+    run_id = run.tracker.run_id
+    assert _history(run_id, "test_loss") == [(1, 0.75)]
+    assert _history(run_id, "val_loss") == []
+    assert _history(run_id, "final_test_loss") == [(0, 0.75)]
+
+
+def test_a_run_and_its_experiment_have_descriptions(workdir):
+    described = Study("demo", experiment="unit-described", description="What the demo study is.", metrics={"odd_metric": "what it means"})
+    with TrackedRun(described, "r1", stage="train_demo@r1", shared=SHARED, dataset="toy", model="tiny") as default:
+        _write_outputs(default, 1.0)
+    with TrackedRun(described, "r2", stage="train_demo@r2", shared=SHARED, dataset="toy", model="tiny",
+                    description="r2: a tiny model on toy data") as given:
+        _write_outputs(given, 1.0)
+    client = tracking.client()
+    note = "mlflow.note.content"
+    assert _mlflow_run(default.tracker.run_id).data.tags[note] == (
+        "unit-described run `r1`: model tiny on data set toy (DVC stage `train_demo@r1`)."
+    )
+    assert _mlflow_run(given.tracker.run_id).data.tags[note] == "r2: a tiny model on toy data"
+    experiment = client.get_experiment_by_name("unit-described").tags[note]
+    assert experiment == described.experiment_description
+    assert experiment.startswith("What the demo study is.") and "- `odd_metric`: what it means" in experiment
+    assert "summary metrics once, at step 0" in experiment
+
+
+def test_run_names_carry_the_study_prefix_where_runs_of_two_experiments_share_names(workdir):
+    prefixed = Study("demo", experiment="unit-prefixed", run_prefix="demo")
+    with TrackedRun(prefixed, "finetune", stage="train_demo@finetune", shared=SHARED, dataset="toy", model="tiny") as run:
+        _write_outputs(run, 1.0)
+    logged = _mlflow_run(run.tracker.run_id)
+    assert logged.info.run_name == "demo finetune"
+    assert logged.data.tags["dvc_stage"] == "train_demo@finetune"  # what the report finds runs by, with their files' hash
+    assert run.paths.metrics_file == Path("metrics/demo/finetune.json")  # the files keep the plain name

@@ -162,6 +162,60 @@ def test_members_of_a_group_share_one_finished_parent_run(store):
     assert client.get_run(first).info.status == "FINISHED" and not later.failures
 
 
+def test_a_run_and_its_experiment_carry_their_descriptions(store):
+    """MLflow's UI shows the tag `mlflow.note.content` as the Description of an experiment or a run."""
+    with RunTracker("described", "r", {}, description="one line: what r is", experiment_description="the study") as run:
+        pass
+    client = tracking.client()
+    assert tracking.NOTE_TAG == "mlflow.note.content"
+    assert _run(store, run.run_id).data.tags[tracking.NOTE_TAG] == "one line: what r is"
+    assert client.get_experiment_by_name("described").tags[tracking.NOTE_TAG] == "the study"
+    # Found again, the experiment takes the code's current text; a run without one leaves it alone.
+    assert tracking.experiment_id(client, "described", "the study, reworded") == _run(store, run.run_id).info.experiment_id
+    assert client.get_experiment_by_name("described").tags[tracking.NOTE_TAG] == "the study, reworded"
+    with RunTracker("described", "bare", {}) as bare:
+        pass
+    assert tracking.NOTE_TAG not in _run(store, bare.run_id).data.tags
+    assert client.get_experiment_by_name("described").tags[tracking.NOTE_TAG] == "the study, reworded"
+
+
+def test_a_parent_run_has_its_own_description_and_stretches_over_its_children(store):
+    client = tracking.client()
+    parent = tracking.parent_run(
+        "grid-span", "grid", key="k", tags={"mlflow.source.name": "python -m stages grid fit"},
+        description="the grid", experiment_description="grid study",
+    )
+    created = client.get_run(parent)
+    assert created.data.tags[tracking.NOTE_TAG] == "the grid"
+    assert created.data.tags["mlflow.source.name"] == "python -m stages grid fit"
+    assert client.get_experiment_by_name("grid-span").tags[tracking.NOTE_TAG] == "grid study"
+    children = []
+    for name in ("a", "b"):
+        with RunTracker("grid-span", name, {}, parent_run_id=parent) as child:
+            pass
+        children.append(client.get_run(child.run_id))
+    assert created.info.start_time <= min(c.info.start_time for c in children)  # created before its first member
+    assert created.info.end_time <= created.info.start_time + 5_000  # ended at once, before its members ran
+
+    start, end = tracking.cover_children(parent, children)
+    after = client.get_run(parent)
+    latest = max(created.info.end_time, *(c.info.end_time for c in children))
+    assert (after.info.start_time, after.info.end_time) == (start, end) == (created.info.start_time, latest)
+    assert after.info.status == "FINISHED"
+    later = end + 60_000  # e.g. the fit, after the members
+    assert tracking.cover_children(parent, children, end_time=later)[1] == later
+    assert tracking.cover_children(parent, [], end_time=end)[1] == later  # never shortened
+    assert client.get_run(parent).info.end_time == later
+
+
+def test_source_tags_name_a_given_command(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    tags = tracking.source_tags("python -m stages grid fit")
+    assert tags["mlflow.source.name"] == "python -m stages grid fit"
+    assert tags["mlflow.source.git.commit"] == tags["git_commit"] == _head(repo) and tags["git_dirty"] == "false"
+    assert tracking.source_tags()["mlflow.source.name"] == tracking.command_line()
+
+
 # ------------------------------------------------------------------ git state of the code that ran
 
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]

@@ -21,9 +21,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("add2digits", experiment="add2digits")
+STUDY = Study(
+    "add2digits",
+    experiment="add2digits",
+    description="Add2Digits (the sister course's homework): a digit sequence holds one marker -1 and the label is the "
+    "digit after it plus the last digit; `torch.nn.RNN` versus `torch.nn.LSTM` over sequence length, in the reference "
+    "protocol (tag `grid` = reference: 1,000 examples, full-batch Adam, no validation split) and an extended grid "
+    "(`grid` = extended: more data, mini-batches, early stopping, several seeds).",
+    metrics=glossary.fit_loop("sequences")
+    | {
+        "test_loss": "reference runs, per epoch: the loss on the test split, the protocol's only held-out set "
+        "(extended runs log `val_loss` on their validation split instead)",
+        "test_accuracy": "reference runs: per epoch, on the test split; extended runs: once, the kept weights on the test split",
+        "train_accuracy": "per epoch, on the training batches as they were trained (full batch: before the epoch's step)",
+        "first_epoch_train_accuracy_1": "reference runs: the first epoch whose training accuracy reached 1.0 "
+        "(absent if none did)",
+        "best_test_accuracy": "reference runs: the highest per-epoch `test_accuracy`, first reached at epoch "
+        "`best_test_epoch` (the protocol keeps the last weights, not these)",
+        "best_test_epoch": "see `best_test_accuracy`",
+        "best_epoch": "extended runs: the epoch of lowest `val_loss`, whose weights are kept",
+        "kept_*": "extended runs: the kept weights (epoch `best_epoch`) scored on the training (`kept_train_accuracy`) "
+        "and validation (`kept_val_accuracy`) splits",
+        "replicate": "the extended grid's seed (0 in the reference): offsets the data, initialisation and batch-order seed",
+    },
+)
 PREPARE_STAGE = "prepare_add2digits"
 PREPARED = Path("data/prepared/add2digits")  # L<length>/reference.csv, L<length>/extended-s<seed>.csv
 STATISTICS = Path("metrics/add2digits/data.json")  # per data set: rows, class histogram, majority baseline

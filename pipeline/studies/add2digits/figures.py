@@ -19,7 +19,7 @@ def run_figure(curve: pd.DataFrame, held_out: str, title: str):
 
     figure, (loss_axis, accuracy_axis) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
     loss_axis.plot(curve["epoch"], curve["train_loss"], label="train")
-    loss_axis.plot(curve["epoch"], curve["val_loss"], label=held_out)
+    loss_axis.plot(curve["epoch"], curve[f"{held_out}_loss"], label=held_out)
     accuracy_axis.plot(curve["epoch"], curve["train_accuracy"], label="train")
     accuracy_axis.plot(curve["epoch"], curve[f"{held_out}_accuracy"], label=held_out)
     loss_axis.set(ylabel="cross-entropy", title=title)

@@ -21,7 +21,7 @@ from pipeline.studies.add2digits import PREPARE_STAGE, STATISTICS, STUDY, extend
 from pipeline.studies.add2digits.figures import reference_figure
 from pipeline.studies.add2digits.params import Add2DigitsParams, PublishedRun
 
-CURVE_KEYS = ("iterations", "train_loss", "val_loss", "train_accuracy", "test_accuracy")
+CURVE_KEYS = ("iterations", "train_loss", "test_loss", "train_accuracy", "test_accuracy")  # the reference runs' epochs
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 The reference run follows the published protocol: full-batch Adam (one step per epoch),
 every epoch trained and the last weights kept; its held-out set is the test split (the
-reference has no validation set), so the loop's `val_loss` is the test loss there. An
+reference has no validation set), so the loop's validation loss is the test loss there,
+logged and written as `test_loss` (beside `test_accuracy`). An
 extended run trains on mini-batches, stops early on a validation split, keeps the best
 weights and is scored once on its test split.
 
@@ -39,7 +40,8 @@ HELD_OUT = {"reference": "test", "extended": "val"}  # the split the loop evalua
 
 
 def curve_columns(held_out: str) -> list[str]:
-    return ["epoch", "iterations", "train_loss", "val_loss", "train_accuracy", f"{held_out}_accuracy"]
+    """The per-epoch curve's columns; `held_out` names the split the loop evaluates (test or val)."""
+    return ["epoch", "iterations", "train_loss", f"{held_out}_loss", "train_accuracy", f"{held_out}_accuracy"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def curve_frame(history: list[EpochRecord], held_out: str) -> pd.DataFrame:
     """The per-epoch curve `plots/add2digits/<run>.csv`."""
     columns = curve_columns(held_out)
     rows = [
-        {"epoch": r.epoch, "iterations": r.iterations, "train_loss": r.train_loss, "val_loss": r.val_loss, **r.extra}
+        {"epoch": r.epoch, "iterations": r.iterations, "train_loss": r.train_loss, f"{held_out}_loss": r.val_loss, **r.extra}
         for r in history
     ]
     return pd.DataFrame(rows)[columns]
@@ -173,6 +175,7 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
         model=f"{spec.cell}-h{config.model.hidden_size}x{config.model.num_layers}",
         extra_tags={"grid": spec.grid, "cell": spec.cell, "length": str(length_value(spec.length))},
         run_name=spec.label,
+        description=run_description(spec, config),
     ) as run:
         run.tracker.log_params(
             {
@@ -199,7 +202,8 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
             val_batches=[encoded[held_out]],
             loss_fn=loss,
             config=FitConfig(epochs=spec.epochs, patience=spec.patience, lr=spec.lr, restore_best=spec.grid == "extended"),
-            callbacks=CallbackList(Accuracies(loss, held_out), run.epoch_logger()),
+            # The loop's `val_loss` is measured on the held-out split: the test split in the reference.
+            callbacks=CallbackList(Accuracies(loss, held_out), run.epoch_logger(rename={"val_loss": f"{held_out}_loss"})),
             device=device,
             description=f"add2digits {spec.label}",
         )
@@ -222,8 +226,8 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
             write_metrics(out, run.paths.metrics_file, metrics)
             curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
-        # At the last epoch's step, leaving out what the epochs logged: one value per (metric, step).
-        run.log_summary(metrics, step=len(result.history), skip=curve_columns(held_out))
+        # At step 0 like every study's summary, leaving out what the epochs logged: one value per (metric, step).
+        run.log_summary(metrics, skip=curve_columns(held_out))
         if spec.grid == "reference":  # a seed's curves are in its metrics; drawing costs ~1 s a figure
             run.log_figure(run_figure(curve, held_out, f"{spec.label} ({spec.grid})"), "figures/curves.png")
         held = f"{held_out} accuracy final {curve[f'{held_out}_accuracy'].iloc[-1]:.3f}"
@@ -233,6 +237,21 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
             file=sys.stderr,
         )
     return metrics
+
+
+def run_description(spec: RunSpec, config: Add2DigitsParams) -> str:
+    """The MLflow run's one-line Description: which protocol, cell, length, data and seed."""
+    model = f"{spec.cell.upper()} (hidden {config.model.hidden_size} x {config.model.num_layers} layers)"
+    data = f"length {length_value(spec.length)}, {len(spec.splits['train']):,} training examples"
+    if spec.grid == "reference":
+        return (
+            f"Add2Digits reference protocol: {model}, {data}, full-batch Adam for {spec.epochs} epochs, last weights kept; "
+            "the held-out split is the test split (`test_loss`, `test_accuracy` per epoch)."
+        )
+    return (
+        f"Add2Digits extended grid, seed {spec.replicate}: {model}, {data}, mini-batches of {spec.batch_size}, early "
+        "stopping on the validation split; `kept_*` and `test_accuracy` score the kept (lowest validation loss) weights."
+    )
 
 
 def reference_metrics(curve: pd.DataFrame) -> dict:
@@ -245,7 +264,7 @@ def reference_metrics(curve: pd.DataFrame) -> dict:
         "best_test_epoch": int(best["epoch"]),
         "final_train_accuracy": float(curve["train_accuracy"].iloc[-1]),
         "final_train_loss": float(curve["train_loss"].iloc[-1]),
-        "final_test_loss": float(curve["val_loss"].iloc[-1]),
+        "final_test_loss": float(curve["test_loss"].iloc[-1]),
         "first_epoch_train_accuracy_1": int(perfect.iloc[0]) if len(perfect) else None,
     }
 

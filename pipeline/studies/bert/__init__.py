@@ -5,7 +5,7 @@ study by the sign of their result. Each entry of `bert.variants` in params.yaml 
 DVC stage `train_bert@<variant>` (checkpoint, frozen or fine-tuned encoder, the shared
 recipe with optional epochs/lr of its own); it writes `outputs/bert/<variant>/` (the
 classifier, loadable offline), `metrics/bert/<variant>.json` and the per-epoch curve
-`plots/bert/<variant>.csv`, and logs one MLflow run.
+`plots/bert/<variant>.csv`, and logs one MLflow run `bert <variant>`.
 
 Modules: `params` (the section's schema), `checkpoints` (where a checkpoint param
 points), `model` (the classifier), `train` (one variant end to end), `figures`,
@@ -15,9 +15,18 @@ Kept free of heavy imports: the report and the stage entry point import this pac
 
 from __future__ import annotations
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("bert", experiment="bert")
+STUDY = Study(
+    "bert",
+    experiment="bert",
+    description="BERT-family sentence classifiers on verbal arithmetic: a pretrained encoder + `Linear(hidden, 3)` on the "
+    "[CLS] output says whether `a plus b` / `a minus b` is negative, zero or positive; one run per variant of `bert.variants` "
+    "(fine-tuned, frozen encoder, no pretraining, ...).",
+    metrics=glossary.CLASSIFIER,
+    run_prefix="bert",  # the gpt-classifier experiment has variants of the same names
+)
 
 
 def stage_name(variant: str) -> str:

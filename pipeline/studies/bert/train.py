@@ -115,6 +115,8 @@ def train_variant(name: str, params: BertStudyParams, checkpoint: ResolvedCheckp
         dataset=DATASET,
         model=checkpoint.description,
         extra_tags={"checkpoint_set": config.checkpoint_set},
+        description=f"BERT variant `{name}`: {checkpoint.description} + Linear(hidden, 3), encoder "
+        f"{'frozen' if variant.freeze_encoder else 'fine-tuned'}, {recipe.epochs} epochs at lr {recipe.lr:g} on {DATASET}.",
     ) as run:
         run.tracker.log_params(
             {

@@ -15,9 +15,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("clip", experiment="clip")
+STUDY = Study(
+    "clip",
+    experiment="clip",
+    description="CLIP prompting: run `train-...` trains a small CLIP offline on synthetic captioned 32x32 scenes; run "
+    "`prompt-...` scores the captions of `clip.captions` against a gallery and beam-searches for a short caption that "
+    "makes CLIP pick the target image.",
+    metrics=glossary.fit_loop("image-caption pairs")
+    | {
+        "val_retrieval_top1": "share of validation images whose own caption scores highest among the captions of their "
+        "block of `retrieval_candidates` distinct scenes (chance: `chance_top1`)",
+        "retrieval_candidates": "captions each validation image is matched against in `val_retrieval_top1`",
+        "chance_top1": "`val_retrieval_top1` of a random guess: 1 / `retrieval_candidates`",
+        "logit_scale": "CLIP's learned temperature: the factor on cosine similarities before the softmax",
+        "captions_tried": "prompt run: captions of `clip.captions` scored against the gallery",
+        "captions_selecting_target": "prompt run: of those, how many make CLIP rank the target image first",
+        "search_target_probability": "prompt run: the target's probability (softmax over the gallery) for the caption "
+        "the search found",
+        "search_margin": "prompt run: that probability minus the best other image's (> 0: the target is picked)",
+        "search_selects_target": "prompt run: 1 if the caption found picks the target",
+        "search_caption_slots": "prompt run: attributes in the caption found (its length)",
+        "search_captions_scored": "prompt run: captions the beam search scored",
+        "gallery_images": "prompt run: images in the gallery, the target among them",
+    },
+)
 # The study's two tracked runs; their files are `STUDY.paths(<run>)`: weights or outputs in
 # outputs/clip/<run>/, metrics/clip/<run>.json, and the training curve plots/clip/train.csv.
 TRAIN_RUN = "train"

@@ -131,7 +131,7 @@ def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery) -
             figure.savefig(folder / "gallery.png", dpi=110, metadata={"Software": None})
             write_json(out.path(paths.metrics_file), metrics)
 
-        run.log_summary(metrics, step=0)
+        run.log_summary(metrics)
         run.tracker.set_tags({"search_caption": result.caption})
         run.tracker.log_table(given, "tables/caption_scores.json")
         run.tracker.log_table(per_image, "tables/gallery_probabilities.json")

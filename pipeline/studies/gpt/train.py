@@ -92,6 +92,8 @@ def train_variant(name: str, params: GptStudyParams, checkpoint: ResolvedCheckpo
     with TrackedRun(
         STUDY, name, stage=stage_name(name), shared=params.shared, dataset=DATASET, model=checkpoint.description,
         extra_tags={"checkpoint_set": config.checkpoint_set},
+        description=f"GPT variant `{name}`: {checkpoint.description} + Linear(hidden, 3) on the last token, backbone "
+        f"{'frozen' if variant.freeze_backbone else 'fine-tuned'}, {recipe.epochs} epochs at lr {recipe.lr:g} on {DATASET}.",
     ) as run:
         run.tracker.log_params(
             {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from pipeline.studies import decoder_only
 from pipeline.studies.decoder_only import params as decoder_only_params
 from pipeline.studies.isoflop import (
     FIT_STAGE,
+    PARENT_RUN_DESCRIPTION,
     SCALING_METRICS,
     SCALING_OUTPUT,
     SCALING_TABLE,
@@ -182,14 +184,16 @@ def run_fit_scaling(setup: Setup, root: Path) -> None:
 
 
 def _log_to_parent_run(config: IsoflopParams, member_files: dict, result: ScalingResult, drawn: dict, root: Path) -> None:
-    """The fits belong to the grid: log them into the members' parent run."""
-    from pipeline.core.tracking import PARENT_RUN_TAG, RunTracker, client, flatten
+    """The fits belong to the grid: log them into the members' parent run, which then shows the
+    fit as its Source and a span from its creation (before the first member) to the fit's end."""
+    from pipeline.core.tracking import NOTE_TAG, PARENT_RUN_TAG, RunTracker, client, cover_children, flatten, source_tags
 
     mlflow_client = client()
-    parents = set()
+    parents, members = set(), []
     for model, files in member_files.items():
         run = find_run(mlflow_client, STUDY.experiment, outputs_fingerprint(*files), stage_name(model))
         parents.add(run.data.tags.get(PARENT_RUN_TAG))
+        members.append(run)
     if len(parents) != 1 or None in parents:
         raise PipelineError(
             "the current IsoFLOP outputs come from runs of different MLflow parent runs (members trained with different "
@@ -203,6 +207,10 @@ def _log_to_parent_run(config: IsoflopParams, member_files: dict, result: Scalin
     tracker.log_table(result.points, "tables/isoflop_points.json")
     for key, figure in drawn.items():
         tracker.log_figure(figure, f"figures/{key}.png")
-    tracker.set_tags({"dvc_stage_fit": os.environ.get("DVC_STAGE", FIT_STAGE),
+    tracker.set_tags({"dvc_stage_fit": os.environ.get("DVC_STAGE", FIT_STAGE), **source_tags(), NOTE_TAG: PARENT_RUN_DESCRIPTION,
                       OUTPUTS_TAG: outputs_fingerprint(root / SCALING_METRICS, root / SCALING_TABLE)})
+    try:  # MLflow cannot move the start: the parent was created before its first member, so it starts first
+        cover_children(tracker.run_id, members, end_time=int(time.time() * 1000))
+    except Exception as error:  # noqa: BLE001 - reported below with what else MLflow missed
+        tracker.failures.append(f"extend the parent run's span over its members and the fit: {error}")
     tracker.raise_if_incomplete(FIT_STAGE)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from pipeline.core.errors import PipelineError, stop_on_sigterm
 from pipeline.core.paths import project_root
-from pipeline.studies.isoflop import PARENT_RUN_NAME, STUDY, params, stage_name
+from pipeline.studies.isoflop import FIT_COMMAND, PARENT_RUN_DESCRIPTION, PARENT_RUN_NAME, STUDY, params, stage_name
 
 
 def train(*, model: str) -> None:
@@ -26,7 +27,7 @@ def train(*, model: str) -> None:
     data = setup.piglatin.prepared(root, run.dataset)
     data.check()
 
-    from pipeline.core.tracking import parent_run, run_tags
+    from pipeline.core.tracking import cover_children, run_tags
     from pipeline.translation.architectures import DECODER_ONLY
     from pipeline.translation.run import config_fingerprint, train_translator
 
@@ -36,9 +37,8 @@ def train(*, model: str) -> None:
     # Members trained from the same shared config and code belong to the same grid.
     grid_key = config_fingerprint(root, setup.shared, None, data, __name__, grid=shared)
     member_tags = run_tags(stage=stage_name(model), dataset=data.name, profile=setup.shared.profile, model="transformer-decoder-only")
-    tags = {k: v for k, v in member_tags.items() if k != "dvc_stage"}  # the parent belongs to every member's stage
     try:
-        parent = parent_run(STUDY.experiment, PARENT_RUN_NAME, key=grid_key, tags=tags)
+        parent = grid_parent(grid_key, member_tags)
     except Exception as error:  # noqa: BLE001 - tracking must not block training; the run logs unnested
         print(f"warning: could not find or create the MLflow parent run {PARENT_RUN_NAME!r}: {error}", file=sys.stderr)
         parent = None
@@ -55,6 +55,27 @@ def train(*, model: str) -> None:
         count_flops=True,
         flop_budget=grid.stop_at_flops,
         parent_run_id=parent,
+    )
+    if parent:
+        try:  # the parent's span reaches the end of its latest member
+            cover_children(parent, [], end_time=int(time.time() * 1000))
+        except Exception as error:  # noqa: BLE001 - the member's run and files are already safe
+            print(f"warning: could not extend the MLflow parent run {PARENT_RUN_NAME!r} over this member: {error}", file=sys.stderr)
+
+
+def grid_parent(grid_key: str, member_tags: dict[str, str]) -> str:
+    """The id of the grid's MLflow parent run `isoflop-grid`, created by the first member that asks.
+
+    It carries the member's tags but `dvc_stage` (it belongs to every member's stage), and
+    as its Source the fit that logs into it (`FIT_COMMAND`), not the command of whichever
+    member happened to create it; its Description says what it holds.
+    """
+    from pipeline.core.tracking import parent_run, source_tags
+
+    tags = {k: v for k, v in member_tags.items() if k != "dvc_stage"} | source_tags(FIT_COMMAND)
+    return parent_run(
+        STUDY.experiment, PARENT_RUN_NAME, key=grid_key, tags=tags,
+        description=PARENT_RUN_DESCRIPTION, experiment_description=STUDY.experiment_description,
     )
 
 

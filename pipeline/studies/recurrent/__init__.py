@@ -15,9 +15,17 @@ attention maps), `analysis` (word categories, written answers), `params`, `stage
 
 from __future__ import annotations
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("recurrent", experiment="nmt-recurrent")
+STUDY = Study(
+    "recurrent",
+    experiment="nmt-recurrent",
+    description="English -> Pig Latin with the assignment's earlier translators (2021/2022): GRU and LSTM "
+    "encoder-decoders with cells written from the handout's equations, a GRU decoder with additive attention "
+    "and the single-block scaled dot-product attention model.",
+    metrics=glossary.TRANSLATOR,
+)
 
 
 def stage_name(run: str) -> str:

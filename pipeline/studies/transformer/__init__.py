@@ -7,9 +7,16 @@ the experiment below. Model: `pipeline/translation/models/transformer.py`.
 
 from __future__ import annotations
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("transformer", experiment="nmt-transformer")
+STUDY = Study(
+    "transformer",
+    experiment="nmt-transformer",
+    description="English -> Pig Latin, character by character, with a transformer encoder-decoder (assignment part 1): "
+    "four runs with the assignment's hyperparameters, hidden size 32 or 64 on the small or large data set.",
+    metrics=glossary.TRANSLATOR,
+)
 
 
 def stage_name(run: str) -> str:

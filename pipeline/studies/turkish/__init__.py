@@ -25,9 +25,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.core import glossary
 from pipeline.core.paths import Study
 
-STUDY = Study("turkish", experiment="turkish-english")
+STUDY = Study(
+    "turkish",
+    experiment="turkish-english",
+    description="Turkish -> English with a recurrent (RNN or LSTM) encoder-decoder, the sister course's homework: "
+    "Tatoeba pairs (1,000 train / 100 validation / 100 test), WordPiece tokenizers, test BLEU and chrF (sacrebleu) "
+    "beside a copy-the-source baseline; one run per entry of `turkish.runs` (cells and ablations).",
+    metrics=glossary.fit_loop("target tokens")
+    | {
+        "train_loss": "per epoch, with the run's teacher-forcing ratio",
+        "val_loss": "per epoch, measured free running (no teacher forcing), as the reference did",
+        "val_chrf": "per epoch: chrF (0-100) of the greedy translations of the validation split; `val_bleu` the same in BLEU",
+        "val_bleu": "see `val_chrf`",
+        "best_epoch": "the epoch kept by the selection rule `turkish.recipe.select_by` (highest `val_chrf` by default, "
+        "the reference's lowest `val_loss` otherwise): `bleu`, `chrf` and `test_loss` score its weights",
+        "*_at_best": "values at the kept epoch `best_epoch` (`val_chrf_at_best`, `val_loss_at_best`, ...)",
+        "best_val_loss": "the lowest per-epoch `val_loss` wherever it fell (the reference's criterion); "
+        "`best_val_loss_epoch` is its epoch",
+        "best_val_loss_epoch": "see `best_val_loss`",
+        "bleu": "test BLEU (0-100) of the kept weights' greedy translations; `chrf` the same in chrF",
+        "copy_*": "the baseline: BLEU (`copy_bleu`) and chrF (`copy_chrf`) of copying the Turkish source as the translation",
+        "train_bleu": "BLEU on as many training pairs as the test split has: how well the model reproduces what it trained on",
+        "reference_parameters": "parameters of the same architecture at the reference's hub-tokenizer vocabulary sizes",
+    },
+)
 PREPARE_STAGE = "prepare_turkish"
 PREPARED = Path("data/prepared/turkish")  # {train,val,test}.tsv and tokenizers/{turkish,english}/
 STATISTICS = Path("metrics/turkish/data.json")  # pairs, lengths, vocabulary, [UNK] and truncation rates

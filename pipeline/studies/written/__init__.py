@@ -25,7 +25,29 @@ from pathlib import Path
 
 from pipeline.core.paths import Study, timings_file
 
-STUDY = Study("written", experiment="written-questions")
+STUDY = Study(
+    "written",
+    experiment="written-questions",
+    description="The assignment's pen-and-paper answers as numeric checks on seeded random instances (float64), "
+    "one run `checks`: each metric is named `<question>.<number>`; every answer holds when `checks_failed` is 0.",
+    metrics={
+        "checks_failed": "answers whose numeric check failed (the stage fails unless it is 0)",
+        "relu_chain.*": "1.1.2, a scalar ReLU chain's derivative against prod |w_i| over `samples` chains: "
+        "`max_violation` must be 0, `attains_bound` counts chains reaching it (every pre-activation positive), "
+        "`derivative_zero` those with f' = 0, `kink_cases` a pre-activation exactly 0",
+        "sigmoid_jacobian.*": "1.2.1, sigma_max of the Jacobian of x_{t+1} = sigmoid(W x_t) over n-1 steps: "
+        "`*_ratio` = measured / the bound (1/16)^(n-1) (<= 1: it holds); `orthogonal_half_min_ratio` > 1 shows the "
+        "bound needs sigma_max(W) <= 1/4",
+        "conv.*": "1.3.1, relative attention implementing Conv1D: `exact_max_error_*` of the exact construction against "
+        "`F.conv1d`, `penalty_*` of a finite penalty C against its bound 2 m max|x| e^-C (`penalty_violations` must be 0)",
+        "maxpool.*": "1.3.2, relative attention approximating max-pooling: `max_ratio` = error / the bound 2k / (e C x_i) "
+        "(<= 1: it holds), `violations` must be 0; `zero_centre_*` and `negative_centre_*` are the two worked examples",
+        "parameter_counts.*": "GRU/LSTM encoder and MLP-versus-RNN classifier sizes: `*_match` is 1 when torch's "
+        "count equals the formula",
+        "attention.*": "`connections_match` is 1 when the attention connections are as answered; "
+        "`step_seconds_ratio` is the measured time per step over the RNN's",
+    },
+)
 RUN = "checks"  # the one MLflow run; its metrics file is STUDY.paths(RUN).metrics_file
 STAGE = "written_checks"
 METRICS = STUDY.paths(RUN).metrics_file  # metrics/written/checks.json: every number (tables too) but the timing

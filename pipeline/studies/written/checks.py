@@ -123,6 +123,8 @@ def run_checks(shared: SharedParams, config: WrittenParams) -> Results:
     with TrackedRun(
         STUDY, RUN, stage=STAGE, shared=shared, dataset="synthetic-random-instances", model="written-answers",
         lineage=LINEAGE,
+        description="Every written answer checked on seeded random instances: its numbers are the metrics, "
+        "its curves and counts the tables, its plots the figures.",
     ) as run:
         run.tracker.log_params(config.model_dump())
         with run.outputs(clear=[METRICS, TIMINGS, PLOTS, OUTPUTS]) as out:

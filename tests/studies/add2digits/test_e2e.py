@@ -36,7 +36,7 @@ def test_metrics_files_agree_with_curves(project: Path):
     for entry in ENTRIES:
         metrics = json.loads((project / "metrics" / "add2digits" / f"{entry}.json").read_text())
         curve = pd.read_csv(project / "plots" / "add2digits" / f"{entry}.csv")
-        assert list(curve.columns) == ["epoch", "iterations", "train_loss", "val_loss", "train_accuracy", "test_accuracy"]
+        assert list(curve.columns) == ["epoch", "iterations", "train_loss", "test_loss", "train_accuracy", "test_accuracy"]
         if entry in REFERENCE:
             assert curve["iterations"].tolist() == [1, 2, 3] == curve["epoch"].tolist()
             assert metrics["final_test_accuracy"] == pytest.approx(curve["test_accuracy"].iloc[-1])

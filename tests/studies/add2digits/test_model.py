@@ -112,7 +112,9 @@ def test_tiny_full_batch_run_learns_and_its_accuracies_match_separate_measuremen
         callbacks=CallbackList(Accuracies(loss, "test"), measured),
     )
     curve = curve_frame(result.history, "test")
-    assert list(curve.columns) == ["epoch", "iterations", "train_loss", "val_loss", "train_accuracy", "test_accuracy"]
+    # The reference's held-out set is its test split: the loop's validation loss is the test loss.
+    assert list(curve.columns) == ["epoch", "iterations", "train_loss", "test_loss", "train_accuracy", "test_accuracy"]
+    assert curve["test_loss"].tolist() == pytest.approx([r.val_loss for r in result.history])
     assert curve["iterations"].tolist() == list(range(1, 151))  # one full-batch step per epoch
     # The train accuracy of epoch e: the weights before its step; the test accuracy: after it.
     assert curve["train_accuracy"].tolist() == pytest.approx(measured.before[:-1])

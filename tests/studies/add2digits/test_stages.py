@@ -117,7 +117,7 @@ def test_training_writes_every_run_and_its_curve(ran: Path):
                 seed_curve = pd.read_csv(ran / "plots" / "add2digits" / f"{name}-extended" / f"s{seed}.csv")
                 assert list(seed_curve.columns)[-2:] == ["train_accuracy", "val_accuracy"]
                 assert seed_curve["iterations"].iloc[0] == 2  # 40 training rows in batches of 20
-                assert extended["best_epoch"] == seed_curve.loc[seed_curve["val_loss"].idxmin(), "epoch"]
+                assert extended["best_epoch"] == seed_curve.loc[seed_curve["val_loss"].idxmin(), "epoch"]  # a validation loss here
                 assert extended["replicate"] == seed and 0 <= extended["test_accuracy"] <= 1
                 measured = read_metrics(ran, Path("metrics/add2digits") / f"{name}-extended" / f"s{seed}.json")
                 assert "train_seconds" in measured and not timing_keys(extended)
@@ -138,11 +138,53 @@ def test_one_finished_mlflow_run_per_run_tagged_with_its_files(ran: Path):
     from pipeline.core import tracking
 
     reference = runs["lstm-L4"]
-    history = tracking.client().get_metric_history(reference.info.run_id, "test_accuracy")
+    client = tracking.client()
+    history = client.get_metric_history(reference.info.run_id, "test_accuracy")
     curve = pd.read_csv(ran / "plots" / "add2digits" / "lstm-L4.csv")
     assert [m.step for m in history] == [1, 2, 3]
     assert [m.value for m in sorted(history, key=lambda m: m.step)] == pytest.approx(curve["test_accuracy"].tolist())
     assert reference.data.params["protocol.batch_size"] == "full" and reference.data.params["cell"] == "lstm"
+
+
+def test_reference_runs_call_their_test_loss_test_loss_and_every_summary_is_at_step_0(ran: Path):
+    """The reference protocol has no validation split: its per-epoch held-out loss is a test loss."""
+    from pipeline.core import tracking
+
+    client = tracking.client()
+    runs = _runs()
+
+    def steps(run, key: str) -> list[int]:
+        return sorted(m.step for m in client.get_metric_history(run.info.run_id, key))
+
+    reference, extended = runs["lstm-L4"], runs["lstm-L4-extended-s0"]
+    curve = pd.read_csv(ran / "plots" / "add2digits" / "lstm-L4.csv")
+    test_loss = sorted(client.get_metric_history(reference.info.run_id, "test_loss"), key=lambda m: m.step)
+    assert [m.step for m in test_loss] == [1, 2, 3]
+    assert [m.value for m in test_loss] == pytest.approx(curve["test_loss"].tolist(), rel=1e-5)  # the CSV keeps 6 digits
+    assert steps(reference, "val_loss") == []  # nothing calls the test loss a validation loss
+    assert "val_loss" not in curve.columns
+    seed_curve = pd.read_csv(ran / "plots" / "add2digits" / "lstm-L4-extended" / "s0.csv")
+    assert steps(extended, "val_loss") == seed_curve["epoch"].tolist()  # the extended runs' is a validation loss
+    assert steps(extended, "test_loss") == []
+    # Summaries at step 0 like every study's, and no epoch-0 point in a curve.
+    for run, summary in ((reference, "final_test_accuracy"), (reference, "first_epoch_train_accuracy_1"),
+                         (extended, "kept_val_accuracy"), (extended, "test_accuracy")):
+        if summary in run.data.metrics:
+            assert steps(run, summary) == [0], summary
+    for run, per_epoch in ((reference, "test_loss"), (reference, "train_accuracy"), (extended, "val_accuracy")):
+        assert 0 not in steps(run, per_epoch)
+
+
+def test_runs_describe_themselves(ran: Path):
+    from pipeline.core import tracking
+
+    note = tracking.NOTE_TAG
+    runs = _runs()
+    assert runs["rnn-L4"].data.tags[note].startswith("Add2Digits reference protocol: RNN (hidden 8 x 1 layers), length 4, 40 ")
+    assert "the held-out split is the test split" in runs["rnn-L4"].data.tags[note]
+    assert runs["lstm-L4-extended-s1"].data.tags[note].startswith("Add2Digits extended grid, seed 1: LSTM")
+    experiment = tracking.client().get_experiment_by_name(STUDY.experiment)
+    assert experiment.tags[note] == STUDY.experiment_description
 
 
 def test_report_section_comes_from_the_runs(ran: Path):

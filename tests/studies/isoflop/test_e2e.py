@@ -43,6 +43,11 @@ def test_grid_is_one_parent_run_with_a_child_per_member(project: Path):
         by_flops = client.get_metric_history(child["run_id"], "val_loss_by_flops")
         assert [m.step for m in by_flops] == list(curve["cumulative_flops"])
     assert parents["metrics.slope"].item() == pytest.approx(json.loads((project / "metrics" / "scaling.json").read_text())["slope"])
+    # The parent shows the fit as its Source, says what it holds, and spans its members and the fit.
+    parent = parents.iloc[0]
+    assert parent["tags.mlflow.source.name"] == "python -m stages isoflop fit"
+    assert parent["tags.mlflow.note.content"].startswith("The IsoFLOP grid")
+    assert parent["start_time"] <= children["start_time"].min() and parent["end_time"] >= children["end_time"].max()
 
 
 def test_scaling_metrics_follow_from_the_curves(project: Path):
@@ -71,7 +76,7 @@ def test_decoder_only_run_and_report(project: Path):
     assert metrics["best_val_loss"] == pytest.approx(curve["val_loss"].min(), rel=1e-5)
     assert metrics["cumulative_flops"] == pytest.approx(curve["cumulative_flops"].iloc[-1])
     runs = mlflow_runs(project, "nmt-decoder-only")
-    assert list(runs["tags.mlflow.runName"]) == ["h16-small"] and list(runs["status"]) == ["FINISHED"]
+    assert list(runs["tags.mlflow.runName"]) == ["decoder-only h16-small"] and list(runs["status"]) == ["FINISHED"]
     assert runs["tags.model"].item() == "transformer-decoder-only"
 
     report = (project / "reports" / "report.md").read_text()

@@ -201,4 +201,7 @@ def test_a_killed_run_starts_over_in_a_new_mlflow_run(project, monkeypatch):
     runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
     assert [run.info.status for run in runs] == ["KILLED", "FINISHED"]
     assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "val_loss")] == [1, 2]
+    # The summary at step 0, like every study's: a bar per run, not a dot at the last epoch.
+    assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "chrf")] == [0]
+    assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "val_chrf")] == [1, 2]
     assert not (project / ".cache" / "resume").exists()
