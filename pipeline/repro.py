@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.core.errors import PipelineError, run_cli
+from pipeline.core.params import PARAMS_FILE, read_params
 from pipeline.core.paths import project_root
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -75,6 +76,15 @@ def plan(root: Path, targets: list[str], force: bool) -> Plan:
     given), like `dvc repro`. Of those, a stage runs if DVC reports it changed, or if
     anything upstream of it runs. With `force`, every selected stage runs.
     """
+    from dvc.exceptions import DvcException
+
+    try:
+        return _plan(root, targets, force)
+    except DvcException as error:  # a broken dvc.yaml or lock: DVC's own words, on one line
+        raise PipelineError(f"dvc: {str(error).strip().splitlines()[0]}") from None
+
+
+def _plan(root: Path, targets: list[str], force: bool) -> Plan:
     from dvc.repo import Repo
     from dvc.stage import PipelineStage
 
@@ -178,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError(f"--jobs: must be at least 1, got {args.jobs}")
 
     root = project_root()
+    # DVC reads params.yaml first and answers a duplicate key or a YAML slip with a traceback;
+    # the project's reader says which line, in one.
+    if (root / PARAMS_FILE).exists():
+        read_params(root / PARAMS_FILE)
     work = plan(root, args.targets, args.force)
     dvc = [sys.executable, "-m", "dvc"]
     makefile = work.makefile(dvc, args.force)

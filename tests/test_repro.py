@@ -130,6 +130,18 @@ def test_bad_arguments_fail_in_one_line(toy: Path):
     assert zero.returncode == 2 and zero.stderr.strip() == "error: --jobs: must be at least 1, got 0"
 
 
+def test_a_broken_params_or_dvc_yaml_is_one_line_not_dvc_s_traceback(toy: Path):
+    (toy / "params.yaml").write_text("seed: 1\nlr: 2\nseed: 3\n")
+    duplicate = run(toy)
+    assert duplicate.returncode == 2
+    assert duplicate.stderr.strip() == f"error: {toy / 'params.yaml'}:3: not valid YAML (duplicate key 'seed', first at line 1)"
+    (toy / "params.yaml").write_text("seed: 1\n")
+    (toy / "dvc.yaml").write_text((toy / "dvc.yaml").read_text() + "  broken: [\n")
+    broken = run(toy)
+    assert broken.returncode == 2 and "Traceback" not in broken.stderr
+    assert broken.stderr.strip() == "error: dvc: unable to read: 'dvc.yaml', YAML file structure is corrupted"
+
+
 def test_makefile_runs_dvc_single_stage_repro_after_upstream():
     text = Plan({"a": [], "b": ["a"]}).makefile(["dvc"], force=True)
     assert "b: a\n\tdvc --wait-for-lock repro -f -s b\n" in text

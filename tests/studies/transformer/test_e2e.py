@@ -231,3 +231,16 @@ def test_forced_rerun_marks_only_the_run_behind_the_outputs(project: Path):
     assert twins["metrics.train_seconds"].iloc[-1] == pytest.approx(timings["train_seconds"])
     current = runs[runs["tags.dvc_current"] == "true"]
     assert sorted(current["tags.mlflow.runName"]) == sorted(RUNS)  # one current run per matrix entry
+
+
+def test_a_comment_leaves_the_report_current_and_a_misspelt_section_does_not(project: Path):
+    original = (project / "params.yaml").read_text()
+    try:
+        (project / "params.yaml").write_text("# a note to self\n" + original)
+        assert "up to date" in sh(project, "dvc", "status", "report").stdout
+        (project / "params.yaml").write_text(original + "\ntransfomer: {}\n")
+        assert "report" in sh(project, "dvc", "status", "report").stdout  # stale: `dvc repro` runs it and it refuses the key
+        result = sh(project, "dvc", "repro", "-s", "report", check=False)
+        assert result.returncode != 0 and "transfomer: unknown top-level key" in result.stderr + result.stdout
+    finally:
+        (project / "params.yaml").write_text(original)
