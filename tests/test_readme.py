@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def test_the_main_command_runs_the_parallel_runner():
 def _readable_view_commands() -> list[list[str]]:
     section = README[README.index("### Reading DVC's views") :]
     block = section[section.index("```bash\n") + len("```bash\n") : section.index("\n```", section.index("```bash\n"))]
-    return [line.removeprefix("uv run ").split() for line in block.splitlines() if line.strip()]
+    return [shlex.split(line.removeprefix("uv run ")) for line in block.splitlines() if line.strip()]
 
 
 @pytest.mark.e2e

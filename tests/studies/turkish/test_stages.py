@@ -181,6 +181,9 @@ def test_a_killed_run_starts_over_in_a_new_mlflow_run(project, monkeypatch):
 
     from pipeline.studies.turkish import train as training_module
 
+    # The runs go to this project's own store: earlier tests may have pointed MLflow elsewhere.
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
     stages.prepare()
     real_loss, calls = training_module.sequence_loss, []
 
