@@ -65,18 +65,37 @@ def shrink_raw_data(root: Path) -> None:
         path.write_text("".join(path.read_text().splitlines(keepends=True)[:: cut["every"]][: cut["lines"]]))
 
 
+def store_uri(root: Path) -> str:
+    return f"sqlite:///{root / '.mlflow' / 'mlflow.db'}"
+
+
+def store_client(root: Path):
+    """An MlflowClient on the project's store, named explicitly (no global MLflow state)."""
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=store_uri(root))
+
+
 def mlflow_runs(root: Path, experiment: str) -> pd.DataFrame:
+    """The experiment's runs as MLflow's own data frame.
+
+    `mlflow.search_runs` reads the global tracking URI, which `set_tracking_uri` also exports as
+    MLFLOW_TRACKING_URI: left set, every later test that runs a stage in-process would log into
+    this store. So it is set for the search only and put back.
+    """
     import mlflow
 
-    mlflow.set_tracking_uri(f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")
-    return mlflow.search_runs(experiment_names=[experiment], output_format="pandas")
+    previous = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(store_uri(root))
+    try:
+        return mlflow.search_runs(experiment_names=[experiment], output_format="pandas")
+    finally:
+        mlflow.set_tracking_uri(previous)  # None unsets it again
 
 
 def all_runs(root: Path) -> pd.DataFrame:
     """Every run of every experiment in the project's store: name, experiment, status."""
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri=f"sqlite:///{root / '.mlflow' / 'mlflow.db'}")
+    client = store_client(root)
     rows = [
         {"experiment": experiment.name, "run": run.info.run_name, "status": run.info.status}
         for experiment in client.search_experiments()

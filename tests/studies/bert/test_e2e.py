@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e import BIN, mlflow_runs, sh
+from tests.e2e import BIN, mlflow_runs, sh, store_client
 
 pytestmark = pytest.mark.e2e
 
@@ -54,9 +54,7 @@ def test_mlflow_has_one_finished_run_per_variant(project: Path):
     assert "no pretraining" in random["tags.model"] and random["params.checkpoint.pretrained"] == "False"
     assert random["params.checkpoint.pretraining_data"] == "none (random init)"
 
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
+    client = store_client(project)
     run_id = runs.loc[runs["tags.mlflow.runName"] == "bert finetune", "run_id"].iloc[0]
     assert [m.step for m in client.get_metric_history(run_id, "val_accuracy")] == [1]
     assert [m.step for m in client.get_metric_history(run_id, "test_accuracy")] == [0]  # a summary: step 0, like every study's

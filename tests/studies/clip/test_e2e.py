@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.e2e import mlflow_runs
+from tests.e2e import mlflow_runs, store_client
 
 pytestmark = pytest.mark.e2e
 
@@ -57,9 +57,7 @@ def test_mlflow_experiment_clip(project: Path):
     train = runs[runs["tags.mlflow.runName"] == "train-attn-clip-tiny"].iloc[0]
     assert train["metrics.val_retrieval_top1"] == pytest.approx(_json(project, "metrics/clip/train.json")["val_retrieval_top1"])
 
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
+    client = store_client(project)
     assert [m.step for m in client.get_metric_history(train["run_id"], "val_retrieval_top1")] == [1]
     assert "figures/training_curve.png" in {a.path for a in client.list_artifacts(train["run_id"], "figures")}
     prompt_id = runs.loc[runs["tags.mlflow.runName"] == "prompt-attn-clip-tiny-pipeline", "run_id"].iloc[0]

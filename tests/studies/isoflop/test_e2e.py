@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.e2e import mlflow_runs, sh, smoke_settings
+from tests.e2e import mlflow_runs, sh, smoke_settings, store_client
 
 ISOFLOP_MODELS = smoke_settings()["params"]["isoflop"]["matrix"]["model"]
 
@@ -29,9 +29,7 @@ def test_grid_is_one_parent_run_with_a_child_per_member(project: Path):
     children = runs[runs["tags.mlflow.parentRunId"] == parent_id]
     assert sorted(children["tags.mlflow.runName"]) == sorted(ISOFLOP_MODELS)
 
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
+    client = store_client(project)
     for _, child in children.iterrows():
         name = child["tags.mlflow.runName"]
         curve = pd.read_csv(project / "plots" / "isoflop" / f"{name}.csv")

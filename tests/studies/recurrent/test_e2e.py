@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.e2e import BIN, _env, mlflow_runs, smoke_settings
+from tests.e2e import BIN, _env, mlflow_runs, smoke_settings, store_client
 
 RUNS = [name for name, value in smoke_settings()["params"]["recurrent"]["runs"].items() if value != "<delete>"]
 
@@ -30,9 +30,7 @@ def test_mlflow_runs_and_attention_maps(project: Path):
     runs = mlflow_runs(project, "nmt-recurrent")
     assert sorted(runs["tags.mlflow.runName"]) == sorted(RUNS)
     assert set(runs["status"]) == {"FINISHED"}
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
+    client = store_client(project)
     for _, row in runs.iterrows():
         artifacts = {a.path for a in client.list_artifacts(row["run_id"], "tables")}
         has_map = "tables/attention_maps.json" in artifacts

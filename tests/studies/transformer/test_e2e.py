@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from pipeline.core.io import is_timing_key, timing_keys
-from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot
+from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot, store_client
 
 RUNS = list(smoke_settings()["params"]["transformer"]["runs"])
 EXPERIMENT = "nmt-transformer"
@@ -64,9 +64,7 @@ def test_mlflow_has_one_finished_run_per_matrix_entry(project: Path):
         assert row["tags.mlflow.user"]
         assert row["tags.dvc_current"] == "true"  # the report marked the run behind the current outputs
 
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient()
+    client = store_client(project)
     run_id = runs.loc[runs["tags.mlflow.runName"] == "h8-small", "run_id"].iloc[0]
     history = client.get_metric_history(run_id, "val_loss")
     assert [m.step for m in history] == [1, 2]
