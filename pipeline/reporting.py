@@ -63,9 +63,30 @@ class ReportContext:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """One entry of `reports/answers.md`: a question of the assignment, by its id, answered from runs.
+
+    `text` keeps within the question's sentence limit, and any sentence in it that states a
+    result is computed from `numbers`. Each number names the MLflow run it was read from.
+    `code` holds the functions or classes that implement a "show your implementation" item:
+    the sheet prints their source as it is at report time, with file:line. `link` is the
+    report.md heading the answer rests on (its table or figure).
+    """
+
+    text: str
+    numbers: tuple[tuple[str, str], ...] = ()  # (what, value), e.g. ("lowest val loss, notebook definition, run `h32-small`", "0.439")
+    code: tuple[Any, ...] = ()
+    link: str = ""  # a heading of report.md, e.g. "Loss curves"
+
+
+AnswerFunction = Callable[[ReportContext], Answer]
+
+
+@dataclass(frozen=True)
 class Section:
     key: str  # the params.yaml section it reads (its study's name)
     render: Callable[[ReportContext], list[str]]
+    answers: dict[str, AnswerFunction] = field(default_factory=dict)  # question id -> its answer
 
 
 def metric_curve(client, run_id: str, keys: tuple[str, ...] = ("iterations", "train_loss", "val_loss")) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The project's layout rules, checked on the real code and the real dvc.yaml.
 
-- every DVC stage's `deps` cover the project modules its command imports (its import
-  closure): a module missing there could change a result without `dvc repro` noticing;
+- every DVC stage's code `deps` are exactly the files its stage function runs (its closure):
+  a file missing there could change a result without `dvc repro` noticing, an extra one
+  reruns the stage (a training) when an unrelated figure changes;
 - no import circle anywhere;
 - the core imports nothing outside itself, and no study imports the report module;
 - every study folder has the same files, and a stage in dvc.yaml.
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.core.lineage import import_closure, import_graph
+from pipeline.core.lineage import code_deps, import_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = sorted(p.name for p in (ROOT / "pipeline" / "studies").iterdir() if (p / "__init__.py").exists())
@@ -26,37 +27,42 @@ def dvc_stages() -> dict[str, dict]:
     return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
-def entry_modules(cmd: str) -> list[str]:
-    """The modules a stage command runs: `python -m stages <study> ...` or `python -m <module>`."""
-    match = re.fullmatch(r"python -m stages (\w+) \w+.*", cmd)
-    if match:
-        return ["stages.__main__", f"pipeline.studies.{match.group(1)}.stages"]
-    match = re.fullmatch(r"python -m ([\w.]+)", cmd)
-    assert match, f"unexpected stage command {cmd!r}"
-    return [match.group(1)]
-
-
-def covered(path: str, deps: list[str]) -> bool:
-    return any(path == dep or path.startswith(dep.rstrip("/") + "/") for dep in deps)
-
-
 @pytest.mark.parametrize("stage", sorted(dvc_stages()))
-def test_stage_deps_cover_its_import_closure(stage: str):
+def test_stage_code_deps_are_exactly_what_its_stage_function_runs(stage: str):
+    """Not more: a figure edit must not retrain models. Not less: a change must rerun the stage."""
     definition = dvc_stages()[stage]
     body = definition.get("do", definition)  # foreach stages keep their definition under `do`
-    deps = [d for d in body["deps"] if "${" not in d]
-    closure = [str(p.relative_to(ROOT)) for p in import_closure(entry_modules(body["cmd"]), ROOT)]
-    assert len(closure) > 5, closure  # the closure was really followed
-    missing = [path for path in closure if not covered(path, deps)]
-    assert not missing, f"{stage}: imported but not in deps: {missing}"
+    listed = sorted(d for d in body["deps"] if re.match(r"(stages|pipeline)(/|$)", d))
+    expected = code_deps(body["cmd"], ROOT)
+    assert len(expected) > 5, expected  # the closure was really followed
+    assert listed == expected, (
+        f"dvc.yaml: {stage}: code deps differ from the stage's closure "
+        f"(missing {sorted(set(expected) - set(listed))}, extra {sorted(set(listed) - set(expected))}); "
+        "run `python -m pipeline.core.lineage` to rewrite them"
+    )
 
 
-def test_closure_follows_imports_inside_functions():
-    closure = {str(p.relative_to(ROOT)) for p in import_closure(["pipeline.studies.transformer.stages"], ROOT)}
+def test_closure_follows_imports_inside_the_stage_function_only():
+    train = code_deps("python -m stages transformer train --run h32-small", ROOT)
     # `train` imports the translator run lazily, after the params are checked.
-    assert "pipeline/translation/run.py" in closure
-    assert "pipeline/core/training.py" in closure
-    assert "pipeline/studies/transformer/report.py" not in closure  # training never loads the report
+    assert "pipeline/translation/run.py" in train
+    assert "pipeline/core/training.py" in train
+    assert "pipeline/studies/transformer/report.py" not in train  # training never loads the report
+    grid_member = code_deps("python -m stages isoflop train --model h16", ROOT)
+    fit = code_deps("python -m stages isoflop fit", ROOT)
+    # The figures are drawn by the fit, inside `fit`: editing them reruns the fit, not the grid.
+    assert "pipeline/studies/isoflop/figures.py" in fit
+    assert "pipeline/studies/isoflop/figures.py" not in grid_member
+    # Data preparation tracks nothing in MLflow.
+    assert "pipeline/core/tracking.py" not in code_deps("python -m stages piglatin prepare", ROOT)
+
+
+def test_resume_fingerprint_hashes_the_same_files_as_the_deps():
+    from pipeline.core.lineage import files_fingerprint, function_fingerprint
+    from pipeline.studies.transformer.stages import train
+
+    deps = code_deps("python -m stages transformer train --run h32-small", ROOT)
+    assert function_fingerprint(train, ROOT) == files_fingerprint([ROOT / d for d in deps], ROOT)
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

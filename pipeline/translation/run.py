@@ -22,7 +22,7 @@ from torch import nn
 from pipeline.core import figures
 from pipeline.core.callbacks import EpochRecord, epoch_metrics
 from pipeline.core.io import file_sha256, write_metrics
-from pipeline.core.lineage import code_fingerprint
+from pipeline.core.lineage import function_fingerprint
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import Study
 from pipeline.core.run import TrackedRun
@@ -43,22 +43,22 @@ from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
 
 
 def config_fingerprint(
-    root: Path, shared: SharedParams, run: TranslatorRun | None, data: TranslatorData, stage_module: str, **extra: Any
+    root: Path, shared: SharedParams, run: TranslatorRun | None, data: TranslatorData, stage: Callable, **extra: Any
 ) -> str:
     """A hash of what a training's result depends on: its params, the data and the code.
 
     Resume files must match it (a killed run rerun after a code change starts over
     rather than finishing old weights with new code); the IsoFLOP grid's parent run is
-    keyed by it (with `run=None`: what all members share). The code is every project
-    module the stage imports (`pipeline.core.lineage.import_closure`), the rule dvc.yaml's
-    deps follow too.
+    keyed by it (with `run=None`: what all members share). The code is what the stage
+    function runs (`pipeline.core.lineage.function_fingerprint`): the same files as the
+    stage's code deps in dvc.yaml.
     """
     source = {
         "run": run.model_dump() if run is not None else None,
         "seed": shared.seed,
         "device": shared.device,
         "data": file_sha256(*(data.folder / name for name in DATA_FILES)),
-        "code": code_fingerprint(["stages.__main__", stage_module], root),
+        "code": function_fingerprint(stage, root),
         **extra,
     }
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()

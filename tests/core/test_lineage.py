@@ -14,7 +14,9 @@ from pipeline.core.io import file_sha256
 from pipeline.core.lineage import (
     CURRENT_TAG,
     OUTPUTS_TAG,
+    code_deps,
     code_fingerprint,
+    function_closure,
     find_run,
     import_closure,
     import_graph,
@@ -22,6 +24,9 @@ from pipeline.core.lineage import (
     module_file,
     module_name,
     outputs_fingerprint,
+    rewrite_code_deps,
+    stage_fingerprint,
+    stage_function,
 )
 
 # A fake project: module -> source. Comments say which kind of import each file exercises.
@@ -139,6 +144,85 @@ def test_fingerprint_changes_when_a_new_import_is_added(fake):
     helpers.write_text("import pipeline.unused\n\nVALUE = 1\n")
     assert "pipeline/unused.py" in _relative(import_closure(ENTRY, fake), fake)
     assert code_fingerprint(ENTRY, fake) != before
+
+
+# A study module with two stage functions: `train` (and the helper it calls) and `draw`.
+TWO_STAGES = """
+    from pipeline.core.io import run_cli  # top level: counts for every stage of the module
+
+    def train():
+        return _fit()
+
+    def _fit():  # called by train: its import counts for train
+        from pipeline.heavy.model import Model
+        return Model
+
+    def draw():
+        from pipeline.shared import palette  # only the figure stage runs this
+        return palette
+
+    STAGES = {"train": train, "draw": draw}
+"""
+
+
+@pytest.fixture
+def two_stages(fake) -> Path:
+    study = fake / "pipeline/studies/study"
+    study.mkdir(parents=True)
+    (fake / "pipeline/studies/__init__.py").write_text("")
+    (study / "__init__.py").write_text("")
+    (study / "stages.py").write_text(textwrap.dedent(TWO_STAGES).lstrip(), encoding="utf-8")
+    return fake
+
+
+def test_function_closure_is_the_module_top_level_plus_what_the_function_runs(two_stages):
+    train = _relative(function_closure("pipeline.studies.study.stages", "train", two_stages), two_stages)
+    draw = _relative(function_closure("pipeline.studies.study.stages", "draw", two_stages), two_stages)
+    common = ["pipeline/__init__.py", "pipeline/core/__init__.py", "pipeline/core/errors.py", "pipeline/core/io.py",
+              "pipeline/studies/__init__.py", "pipeline/studies/study/__init__.py", "pipeline/studies/study/stages.py"]
+    assert train == sorted([*common, "pipeline/heavy/__init__.py", "pipeline/heavy/layers.py", "pipeline/heavy/model.py"])
+    assert draw == sorted([*common, "pipeline/shared.py"])
+
+
+def test_editing_one_stage_function_s_import_changes_only_its_fingerprint(two_stages):
+    before = {name: stage_fingerprint("pipeline.studies.study.stages", name, two_stages) for name in ("train", "draw")}
+    (two_stages / "pipeline/shared.py").write_text("palette = ['red']\n")
+    after = {name: stage_fingerprint("pipeline.studies.study.stages", name, two_stages) for name in ("train", "draw")}
+    assert after["train"] == before["train"]
+    assert after["draw"] != before["draw"]
+
+
+def test_stage_commands_resolve_through_the_stages_table(two_stages):
+    assert stage_function("python -m stages study draw", two_stages) == ("pipeline.studies.study.stages", "draw")
+    assert stage_function("python -m pipeline.report", two_stages) is None
+    with pytest.raises(PipelineError, match=r"no stage 'plot' in STAGES \(stages: train, draw\)"):
+        stage_function("python -m stages study plot", two_stages)
+    with pytest.raises(PipelineError, match="no study 'nosuch'"):
+        stage_function("python -m stages nosuch train", two_stages)
+
+
+def test_rewrite_code_deps_replaces_only_code_entries(two_stages):
+    text = textwrap.dedent("""
+        stages:
+          draw_study:
+            # a comment stays
+            cmd: python -m stages study draw
+            deps:
+              - data/raw/x.txt
+              - stages
+              - pipeline/core
+              - data/prepared/${item}
+            outs:
+              - out
+    """).lstrip()
+    expected_code = [f"      - {p}\n" for p in code_deps("python -m stages study draw", two_stages)]
+    rewritten = rewrite_code_deps(text, two_stages)
+    lines = rewritten.splitlines(keepends=True)
+    start = lines.index("      - data/raw/x.txt\n") + 1
+    assert lines[start : start + len(expected_code)] == expected_code
+    assert lines[start + len(expected_code)] == "      - data/prepared/${item}\n"
+    assert "    # a comment stays\n" in lines and "      - out\n" in lines
+    assert rewrite_code_deps(rewritten, two_stages) == rewritten  # idempotent
 
 
 def test_outputs_fingerprint_is_the_sha256_of_the_files_in_order(tmp_path):

@@ -32,7 +32,7 @@ import torch
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord, epoch_metrics
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import file_sha256, write_metrics
-from pipeline.core.lineage import code_fingerprint
+from pipeline.core.lineage import stage_fingerprint
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import project_root
 from pipeline.core.run import TrackedRun
@@ -53,7 +53,7 @@ from pipeline.studies.clip.params import ClipParams
 from pipeline.studies.clip.scoring import image_features, text_features
 
 # The code a training run executes: the stage entry point and everything it imports.
-STAGE_MODULES = ("stages.__main__", "pipeline.studies.clip.stages")
+TRAIN_STAGE = ("pipeline.studies.clip.stages", "train")  # the stage function whose code keys the run
 
 MAX_LOGIT_SCALE = math.log(100)  # open_clip's training clamp: scale x cos never beyond 100 x cos
 
@@ -205,7 +205,7 @@ def run_fingerprint(shared: SharedParams, params: ClipParams, inputs: list[Path]
         "seed": shared.seed,
         "device": shared.device,
         "data": file_sha256(*inputs),
-        "code": code_fingerprint(STAGE_MODULES, root),
+        "code": stage_fingerprint(*TRAIN_STAGE, root),
         "model_config": file_sha256(CONFIG_FILE),
     }
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()

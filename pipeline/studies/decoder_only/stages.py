@@ -28,7 +28,7 @@ def train() -> None:
         data=data,
         stage=STAGE,
         architecture=DECODER_ONLY,
-        fingerprint=config_fingerprint(root, setup.shared, config, data, __name__),
+        fingerprint=config_fingerprint(root, setup.shared, config, data, train),
         count_flops=True,
     )
 

@@ -33,9 +33,9 @@ def train(*, model: str) -> None:
 
     stop_on_sigterm()
     shared = {"train": grid.train.model_dump(), "stop_at_flops": grid.stop_at_flops}
-    fingerprint = config_fingerprint(root, setup.shared, run, data, __name__, grid=shared)
+    fingerprint = config_fingerprint(root, setup.shared, run, data, train, grid=shared)
     # Members trained from the same shared config and code belong to the same grid.
-    grid_key = config_fingerprint(root, setup.shared, None, data, __name__, grid=shared)
+    grid_key = config_fingerprint(root, setup.shared, None, data, train, grid=shared)
     member_tags = run_tags(stage=stage_name(model), dataset=data.name, profile=setup.shared.profile, model="transformer-decoder-only")
     try:
         parent = grid_parent(grid_key, member_tags)

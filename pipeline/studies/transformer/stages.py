@@ -32,7 +32,7 @@ def train(*, run: str) -> None:
         data=data,
         stage=stage_name(run),
         architecture=ENCODER_DECODER,
-        fingerprint=config_fingerprint(root, setup.shared, config, data, __name__),
+        fingerprint=config_fingerprint(root, setup.shared, config, data, train),
     )
 
 
