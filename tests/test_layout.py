@@ -108,6 +108,40 @@ def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+# A study imports the core, the family layers (translation, classification) and the datasets,
+# never a sibling study, except where the DVC graph has the same edge: the importing stage
+# depends on the other study's outputs and reads its params to find them.
+SIBLING_IMPORTS_ON_A_DVC_EDGE = {
+    ("isoflop", "decoder_only"): ("fit_scaling", "metrics/decoder_only"),  # the verdict on the decoder-only setup
+}
+
+
+def _study(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["pipeline", "studies"] else None
+
+
+def test_studies_never_import_a_sibling():
+    edges = {}
+    for module, targets in import_graph(ROOT).items():
+        source = _study(module)
+        for target in targets:
+            if source and _study(target) not in (None, source):
+                edges.setdefault((source, _study(target)), []).append(module)
+    unexplained = {edge: modules for edge, modules in edges.items() if edge not in SIBLING_IMPORTS_ON_A_DVC_EDGE}
+    assert not unexplained, f"study-to-study imports: {unexplained}"
+    for (source, target), (stage, dep) in SIBLING_IMPORTS_ON_A_DVC_EDGE.items():
+        assert (source, target) in edges, f"stale exception {source} -> {target}"
+        assert dep in dvc_stages()[stage]["deps"], f"{source} -> {target} no longer mirrors a DVC edge ({stage} on {dep})"
+
+
+def test_the_layers_below_the_studies_never_import_a_study():
+    for module, targets in import_graph(ROOT).items():
+        if module.startswith(("pipeline.translation", "pipeline.classification", "pipeline.datasets", "pipeline.core")):
+            studies = sorted(t for t in targets if _study(t))
+            assert not studies, f"{module} imports {studies}"
+
+
 def test_core_imports_only_core():
     for module, targets in import_graph(ROOT).items():
         if module.startswith("pipeline.core"):
@@ -139,7 +173,12 @@ def test_every_study_has_the_same_files_and_a_stage(study: str):
 def test_every_study_has_a_report_section():
     from pipeline.report import SECTIONS
 
-    assert sorted(section.key for section in SECTIONS) == STUDIES
+    keys = [section.key for section in SECTIONS]
+    comparisons = [key for key in keys if key.startswith("comparisons.")]  # pipeline/comparisons/<module>.py
+    studies = [key for key in keys if key not in comparisons]
+    assert sorted(studies) == STUDIES
+    assert keys == studies + comparisons  # comparisons across studies come after every study
+    assert all((ROOT / "pipeline" / f"{key.replace('.', '/')}.py").exists() for key in comparisons), comparisons
 
 
 def _outputs(definition: dict) -> list[tuple[str, dict]]:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 
 from pipeline.reporting import ReportContext, Section
-from pipeline.studies.arithmetic import STATISTICS, STUDY
+from pipeline.datasets.arithmetic import STATISTICS, STUDY
 
 
 def render(ctx: ReportContext) -> list[str]:

@@ -6,8 +6,8 @@ import sys
 
 from pipeline.core.io import staged_outputs, write_json
 from pipeline.core.paths import project_root
-from pipeline.studies.arithmetic import PREPARED, STATISTICS, params
-from pipeline.studies.arithmetic.data import (
+from pipeline.datasets.arithmetic import PREPARED, STATISTICS, params
+from pipeline.datasets.arithmetic.data import (
     check_disjoint,
     label_counts,
     read_examples,

@@ -1,22 +1,10 @@
-"""The English -> Pig Latin task every translator study trains on.
+"""The English -> Pig Latin pairs: stage `prepare_piglatin` and its report section.
 
-Stage `prepare_piglatin` validates the raw pairs shipped in `data/raw/`, checks every
-target against the Pig Latin rule, splits each dataset 80/20 (seeded) and writes, per
-dataset, `train.txt`, `val.txt`, `vocab.json` and statistics. The section `piglatin`
-of params.yaml also holds how every translator is evaluated (`eval`), so the word
-accuracies of all architectures compare.
+The data itself (schema of the `piglatin` params, reading, splitting, where the prepared
+files live) is the datasets layer `pipeline.datasets.piglatin`, which every study that
+trains on it imports instead of this study.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pipeline.core.paths import Study
-
-STUDY = Study("piglatin")
-PREPARED = Path("data/prepared/piglatin")  # <dataset>/{train.txt, val.txt, vocab.json, stats.json}
-STATISTICS = Path("metrics/data/piglatin.json")
-
-
-def prepared_dir(dataset: str) -> Path:
-    return PREPARED / dataset
+from pipeline.datasets.piglatin import STUDY  # noqa: F401 - the study is the dataset's

@@ -7,8 +7,8 @@ import sys
 from pipeline.core.io import staged_outputs, write_json
 from pipeline.core.params import section_checks
 from pipeline.core.paths import project_root
-from pipeline.studies.piglatin import PREPARED, STATISTICS, params, prepared_dir
-from pipeline.studies.piglatin.data import (
+from pipeline.datasets.piglatin import PREPARED, STATISTICS, params, prepared_dir
+from pipeline.datasets.piglatin.data import (
     dataset_statistics,
     read_pairs,
     split_pairs,

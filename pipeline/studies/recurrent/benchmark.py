@@ -36,7 +36,7 @@ def main() -> None:
     from pipeline.core.io import read_metrics
     from pipeline.core.runtime import select_device
     from pipeline.core.training import FitConfig, fit
-    from pipeline.studies.recurrent.architectures import BY_MODEL
+    from pipeline.translation.recurrent import BY_MODEL
     from pipeline.translation.batching import LengthBucketBatcher
     from pipeline.translation.pairs import read_pairs
     from pipeline.translation.vocab import VOCAB_FILE, Vocabulary

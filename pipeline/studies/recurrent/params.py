@@ -17,8 +17,8 @@ from pipeline.core.params import (
     load_shared,
     section_checks,
 )
-from pipeline.studies.piglatin.params import PigLatinParams
-from pipeline.studies.piglatin.params import load as load_piglatin
+from pipeline.datasets.piglatin.params import PigLatinParams
+from pipeline.datasets.piglatin.params import load as load_piglatin
 from pipeline.studies.recurrent import STUDY
 from pipeline.translation.params import TranslatorRun
 

@@ -1,9 +1,7 @@
-"""Report section: the recurrent and single-block translators, then every translator side by side.
+"""Report section: the recurrent and single-block translators (MLflow experiment `nmt-recurrent`).
 
-The second half compares all translator runs of the pipeline (this study, the transformer
-encoder-decoders, the decoder-only model): their losses in both definitions, word
-accuracy, time per epoch, their translations of the assignment's sentences, and an
-error analysis of the validation words by category.
+The table of every translator the pipeline trains, their translations side by side and the
+error analysis by word category are a comparison across studies: `pipeline/comparisons/`.
 """
 
 from __future__ import annotations
@@ -19,14 +17,18 @@ from pipeline.reporting import (
     TranslatorResult,
     artifact_table,
     load_results,
-    translations_table,
     versus,
 )
-from pipeline.studies import decoder_only, transformer
-from pipeline.studies.decoder_only import params as decoder_only_params
 from pipeline.studies.recurrent import STUDY, params, stage_name
-from pipeline.studies.recurrent.analysis import CATEGORY_ORDER, accuracy_by_category
-from pipeline.studies.transformer import params as transformer_params
+from pipeline.studies.recurrent.answers import (
+    ANSWERS,
+    ATTENTION_EXAMPLE,
+    FAILURES,
+    SUMMARY,
+    TIMING,
+    attention_example,
+    failure_mode,
+)
 from pipeline.translation.attention_maps import attention_figure
 
 BATCH_MEAN = "val_loss_batch_mean"
@@ -57,10 +59,10 @@ def summary(config, runs: list[TranslatorResult]) -> pd.DataFrame:
             "batch": settings.batch_size,
             "epochs trained": int(run.metrics["epochs_trained"]),
             "best epoch": int(run.metrics["best_epoch"]),
-            "lowest val loss (ours)": round(run.metrics["best_val_loss"], 4),
-            "lowest val loss (reference)": round(reference, 4),
-            "published range (reference)": _range(published),
+            "lowest val loss (notebooks)": round(reference, 4),
+            "published range (notebooks)": _range(published),
             "vs published": versus(reference, published),
+            "lowest val loss (ours)": round(run.metrics["best_val_loss"], 4),
             "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
             "parameters": int(run.metrics["parameters"]),
             "s/epoch": round(_seconds_per_epoch(run), 2),
@@ -88,57 +90,6 @@ def loss_figure(runs: list[TranslatorResult]):
     return figure
 
 
-# ------------------------------------------------------------------- every translator
-
-
-def every_translator(ctx: ReportContext, recurrent_config, recurrent_runs: list[TranslatorResult]):
-    """(family, run, published range, result) for every translator run the pipeline trains."""
-    transformer_config = transformer_params.load().transformer
-    transformer_runs = load_results(
-        ctx, transformer.STUDY, transformer_config.matrix.run_names(), transformer.stage_name
-    )
-    decoder_config = decoder_only_params.load().decoder_only
-    decoder_runs = load_results(ctx, decoder_only.STUDY, [decoder_config.run_name], lambda _: decoder_only.STAGE)
-    entries = [("transformer", run, transformer_config.published_best_val_loss.get(run.name)) for run in transformer_runs]
-    entries += [("decoder-only", run, decoder_config.published_best_val_loss) for run in decoder_runs]
-    entries += [("recurrent", run, recurrent_config.published_best_val_loss.get(run.name)) for run in recurrent_runs]
-    return entries
-
-
-def every_translator_table(entries) -> pd.DataFrame:
-    rows = []
-    for family, run, published in entries:
-        reference = run.metrics.get(f"best_{BATCH_MEAN}")
-        rows.append({
-            "study": family,
-            "run": run.name,
-            "model": run.params.get("run.model", family) if family == "recurrent" else family,
-            "parameters": int(run.metrics["parameters"]),
-            "lowest val loss (ours)": round(run.metrics["best_val_loss"], 4),
-            "lowest val loss (reference)": round(reference, 4) if reference is not None else None,
-            "published range (reference)": _range(published),
-            "vs published": versus(reference, published) if reference is not None else "n/a",
-            "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
-            "s/epoch": round(_seconds_per_epoch(run), 2),
-        })
-    return pd.DataFrame(rows)
-
-
-def error_analysis(ctx: ReportContext, entries) -> pd.DataFrame:
-    """Rows: categories (with their word counts per dataset); columns: each run's accuracy."""
-    columns = {}
-    counts: dict[str, pd.Series] = {}
-    for _, run, _ in entries:
-        predictions = artifact_table(ctx.client, run.run_id, "tables/val_predictions.json")
-        table = accuracy_by_category(predictions).set_index("category")
-        columns[run.name] = table["accuracy"].round(3)
-        counts.setdefault(f"words ({run.params['run.dataset']})", table["words"])
-    frame = pd.DataFrame({**counts, **columns})
-    frame = frame.reindex([c for c in CATEGORY_ORDER if c in frame.index])
-    frame.index.name = "category"
-    return frame.reset_index()
-
-
 def render(ctx: ReportContext) -> list[str]:
     setup = params.load()
     config = setup.recurrent
@@ -149,7 +100,7 @@ def render(ctx: ReportContext) -> list[str]:
     figures.save(loss_figure(runs), out.path(FIGURES / "recurrent_loss.png"))
 
     lines = [
-        f"## Recurrent and single-block attention translators (MLflow experiment `{STUDY.experiment}`)",
+        f"## {SUMMARY}",
         "",
         "The 2021/2022 versions of the assignment: GRU and LSTM encoder-decoders (cells written from the",
         "handout's equations, tested against `torch.nn.GRUCell`/`LSTMCell`), a GRU decoder with additive",
@@ -158,10 +109,10 @@ def render(ctx: ReportContext) -> list[str]:
         "",
         table.to_markdown(index=False),
         "",
-        "Two validation losses: **ours** weights every batch by its characters (the project's `best_val_loss`);",
-        "**reference** is what the assignment's notebooks printed, the mean of per-batch mean losses",
-        "(`val_loss_batch_mean`). The published ranges are in the reference definition, so `vs published`",
-        "compares that column. `s/epoch` includes the validation pass.",
+        "Two validation losses: **notebooks** is what the assignment's notebooks printed, the mean of per-batch",
+        "mean losses (`val_loss_batch_mean`), the definition of every published range, so `vs published` compares",
+        "that column; **ours** weights every batch by its characters (the project's `best_val_loss`).",
+        "`s/epoch` includes the validation pass. Each run was trained once (no run-to-run spread measured).",
         "",
         "![recurrent losses](figures/recurrent_loss.png)",
         "",
@@ -169,37 +120,9 @@ def render(ctx: ReportContext) -> list[str]:
     ]
     lines += _attention_lines(ctx, config, runs)
     lines += _timing_lines(config, runs)
+    lines += _failure_lines(ctx, config)
+    lines += _attention_example_lines(ctx)
 
-    entries = every_translator(ctx, config, runs)
-    everything = every_translator_table(entries)
-    everything.to_csv(out.path(TABLES / "every_translator.csv"), index=False)
-    results = [run for _, run, _ in entries]
-    translations = translations_table(results)
-    translations.to_csv(out.path(TABLES / "every_translator_translations.csv"), index=False)
-    errors = error_analysis(ctx, entries)
-    errors.to_csv(out.path(TABLES / "every_translator_errors.csv"), index=False)
-    lines += [
-        "## Every translator",
-        "",
-        "All translator runs of the pipeline, one row each (the IsoFLOP grid's members are in its own section).",
-        "",
-        everything.to_markdown(index=False),
-        "",
-        "### The assignment's sentences, translated by every run",
-        "",
-        "The first six sentences are the assignment's (`an usual` as in the notebook); the rest are edge cases.",
-        "",
-        translations.set_index("sentence").T.rename_axis("run").reset_index().to_markdown(index=False),
-        "",
-        "### Error analysis: validation word accuracy by category",
-        "",
-        "A word counts in every category it falls in (`square`: `qu` and consonant cluster). The small and",
-        "large runs are scored on their own validation sets (counts in the first two columns).",
-        "",
-        errors.to_markdown(index=False),
-        "",
-    ]
-    lines += _error_summary(errors, {run.name: run.params["run.dataset"] for run in results})
     return lines
 
 
@@ -207,9 +130,9 @@ def _target_lines(config, table: pd.DataFrame) -> list[str]:
     """The issue's targets, read off the table: published ranges, and attention against no attention."""
     judged = table[table["vs published"] != "n/a"]
     above = judged[judged["vs published"] == "above"]
-    lines = [f"**Against the published ranges** (reference definition): {len(judged) - len(above)} of {len(judged)} runs are inside or below."]
+    lines = [f"**Against the published ranges** (notebooks' definition): {len(judged) - len(above)} of {len(judged)} runs are inside or below."]
     for _, row in above.iterrows():
-        loss, published = row["lowest val loss (reference)"], row["published range (reference)"]
+        loss, published = row["lowest val loss (notebooks)"], row["published range (notebooks)"]
         still_improving = row["best epoch"] == row["epochs trained"]
         lines.append(
             f"`{row['run']}` is above ({loss:.3f} against {published})"
@@ -259,7 +182,7 @@ def _timing_lines(config, runs: list[TranslatorResult]) -> list[str]:
     a_config, p_config = config.runs[a.name], config.runs[p.name]
     ratio = _seconds_per_epoch(a) / _seconds_per_epoch(p)
     return [
-        "### Training time per epoch with and without attention",
+        f"### {TIMING}",
         "",
         f"`{a.name}` (hidden {a_config.hidden_size}) takes {_seconds_per_epoch(a):.2f} s per epoch, "
         f"`{p.name}` (hidden {p_config.hidden_size}, same data and batch size) {_seconds_per_epoch(p):.2f} s: "
@@ -271,20 +194,33 @@ def _timing_lines(config, runs: list[TranslatorResult]) -> list[str]:
     ]
 
 
-def _error_summary(errors: pd.DataFrame, datasets: dict[str, str], least: int = 20) -> list[str]:
-    """One line per run: its weakest and strongest category among those with `least` words of its dataset."""
-    lines = []
-    for name, dataset in datasets.items():
-        counted = errors[errors[f"words ({dataset})"] >= least]
-        column = counted[["category", name]].dropna()
-        if column.empty:
+def _failure_lines(ctx: ReportContext, config) -> list[str]:
+    """The commonest error of the best plain decoder of each cell, with examples (questions P1.2 of 2021/2022)."""
+    cells = sorted({r.cell for r in config.runs.values() if r.model == "rnn"})
+    lines = [f"### {FAILURES}", "",
+             "For each cell, the plain decoder (no attention) whose greedy translations of its validation words are best; its",
+             "wrong words sorted into kinds (checked in this order: the right letters in the wrong order, too short, too long,",
+             "wrong letters), and the shortest examples of its commonest kind.", ""]
+    for cell in cells:
+        mode = failure_mode(ctx, cell)
+        if mode is None:
             continue
-        worst = column.loc[column[name].idxmin()]
-        best = column.loc[column[name].idxmax()]
-        lines.append(f"- `{name}`: weakest on {worst['category']} ({worst[name]:.3f}), strongest on {best['category']} ({best[name]:.3f}).")
-    if lines:
-        lines = [f"Weakest and strongest category of each run (categories with at least {least} validation words):", "", *lines]
-    return [*lines, ""] if lines else []
+        lines += [f"`{mode.run}`: {100 * mode.accuracy:.1f}% of {mode.words} validation words right; {100 * mode.share:.0f}% of its "
+                  f"{mode.errors} errors are {mode.kind}. Accuracy by word length: "
+                  + ", ".join(f"{c.removeprefix('length ')} letters {a:.3f}" for c, a in mode.by_length.items()) + ".", "",
+                  mode.examples.rename(columns={"source": "input", "target": "expected", "prediction": "output"}).to_markdown(index=False), ""]
+    return lines
 
 
-SECTION = Section(STUDY.name, render)
+def _attention_example_lines(ctx: ReportContext) -> list[str]:
+    lines = [f"### {ATTENTION_EXAMPLE}", ""]
+    for cell in ("gru", "lstm"):
+        example = attention_example(ctx, cell)
+        if example is None:
+            continue
+        lines += [f"- {example.where} `{example.source}` (expected `{example.target}`): `{example.attention}` -> "
+                  f"`{example.with_attention}`, `{example.plain}` -> `{example.without_attention}`."]
+    return [*lines, ""]
+
+
+SECTION = Section(STUDY.name, render, ANSWERS)

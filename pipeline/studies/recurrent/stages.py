@@ -19,7 +19,7 @@ def train(*, run: str) -> None:
     data.check()
 
     # Heavy imports only once the inputs are known to be good.
-    from pipeline.studies.recurrent.architectures import BY_MODEL
+    from pipeline.translation.recurrent import BY_MODEL
     from pipeline.translation.run import config_fingerprint, train_translator
 
     stop_on_sigterm()

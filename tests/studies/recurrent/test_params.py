@@ -54,7 +54,7 @@ def test_bad_values_are_the_whole_line(tmp_path, edit, expected):
 
 
 def test_forget_bias_reaches_the_lstm_cells():
-    from pipeline.studies.recurrent.architectures import BY_MODEL
+    from pipeline.translation.recurrent import BY_MODEL
 
     run = params.load().recurrent.runs["lstm-small"].model_copy(update={"forget_bias": 2.0})
     model = BY_MODEL[run.model].build(30, run)

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.params import section_checks
-from pipeline.studies.piglatin import params
+from pipeline.datasets.piglatin import params
 from tests.params_helpers import PARAMS, params_error, write_params
 
 
@@ -113,7 +113,8 @@ def test_a_split_with_an_empty_side_names_val_fraction(tmp_path, val_fraction, e
 
 
 def test_prepare_refuses_an_empty_split_before_writing(tmp_path, monkeypatch):
-    from pipeline.studies.piglatin import PREPARED, STATISTICS, stages
+    from pipeline.datasets.piglatin import PREPARED, STATISTICS
+    from pipeline.studies.piglatin import stages
 
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     write_params(tmp_path, lambda raw: raw["piglatin"].update(val_fraction=0.9999))

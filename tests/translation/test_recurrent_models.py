@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.studies.recurrent.architectures import (
+from pipeline.translation.recurrent import (
     BY_MODEL,
     attention_map,
     greedy_decode,
     greedy_translate_words,
 )
-from pipeline.studies.recurrent.models import (
+from pipeline.translation.models.recurrent import (
     AdditiveAttention,
     AttentionRNNTranslator,
     RecurrentConfig,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from pipeline.studies.recurrent.cells import GRUCell, LSTMCell, recurrent_weight_count
+from pipeline.translation.models.cells import GRUCell, LSTMCell, recurrent_weight_count
 
 D, H, B = 5, 7, 4
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline.core.errors import PipelineError
-from pipeline.studies.arithmetic.data import (
+from pipeline.datasets.arithmetic.data import (
     NUMBER_WORDS,
     Example,
     check_disjoint,

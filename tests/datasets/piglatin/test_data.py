@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import PipelineError
-from pipeline.studies.piglatin.data import (
+from pipeline.datasets.piglatin.data import (
     read_pairs,
     rule_violations,
     split_pairs,

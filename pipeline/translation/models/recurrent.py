@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pipeline.studies.recurrent.cells import CELLS, LSTMCell, State
+from pipeline.translation.models.cells import CELLS, LSTMCell, State
 from pipeline.translation.models.limits import MAX_POSITIONS
 from pipeline.translation.models.transformer import DecoderLayer, EncoderLayer
 

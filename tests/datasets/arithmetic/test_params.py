@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.studies.arithmetic import params
+from pipeline.datasets.arithmetic import params
 from tests.params_helpers import PARAMS, params_error, write_params
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from pipeline.studies.recurrent.models import (
+from pipeline.translation.models.recurrent import (
     AttentionRNNTranslator,
     RecurrentConfig,
     RNNTranslator,
