@@ -4,6 +4,11 @@ Every classifier study's run ends the same way: accuracies and confusion matrice
 validation and test splits, the per-epoch curve, the probe sentences' predictions, the
 stage's outputs (classifier folder, metrics, curve) written before the last MLflow calls,
 then the summary metrics, figures and tables logged under the same artifact names.
+
+Every run is also checked for collapse: a classifier that gives every validation and test
+sentence the same class has learned nothing a constant could not, so it is flagged
+(`collapsed: 1`, with the majority class's accuracy beside) and the report calls it the
+majority baseline rather than a model.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pipeline.core.callbacks import Callbacks, EpochRecord
 from pipeline.core.io import write_metrics
 from pipeline.core.run import TrackedRun
 from pipeline.core.training import FitResult
-from pipeline.studies.arithmetic.data import LABELS, Example, sign_class
+from pipeline.datasets.arithmetic.data import LABELS, Example, sign_class
 
 CURVE_COLUMNS = ["epoch", "iterations", "train_loss", "val_loss", "val_accuracy"]
 
@@ -97,6 +102,7 @@ def finish_run(
     truth = {split: np.array([e.label for e in splits[split]]) for split in ("val", "test")}
     confusion = {split: confusion_matrix(truth[split], predicted[split], labels=range(len(LABELS))) for split in truth}
     curve = curve_frame(result.history)
+    collapse = collapse_check(predicted, truth, np.array([e.label for e in splits["train"]]))
     metrics = {
         "val_accuracy": float(accuracy_score(truth["val"], predicted["val"])),
         "test_accuracy": float(accuracy_score(truth["test"], predicted["test"])),
@@ -104,10 +110,18 @@ def finish_run(
         "final_train_loss": result.history[-1].train_loss,
         "final_val_loss": result.history[-1].val_loss,
         "epochs_trained": len(result.history),
+        **collapse,
+        # How far from uniform (1/3) the classifier's answers are: an untrained head stays near it.
+        "val_mean_top_probability": float(probabilities["val"].max(-1).values.mean()),
         **details,
     }
+    if collapse["collapsed"]:
+        only = LABELS[int(predicted["val"][0])]
+        print(f"warning: {name}: collapsed: every validation and test sentence is classified {only!r}", file=sys.stderr)
     probe_predictions = probe_table(probes, predict(probes))
     test_predictions = frame(splits["test"]).assign(prediction=predicted["test"], correct=predicted["test"] == truth["test"])
+    for i, label in enumerate(LABELS):
+        test_predictions[f"p_{label}"] = probabilities["test"][:, i].numpy().round(4)
 
     with run.outputs() as out:
         save_classifier(out.path(run.paths.output_dir))
@@ -129,6 +143,23 @@ def finish_run(
     run.tracker.log_table(probe_predictions, "tables/probe_predictions.json")
     run.tracker.log_table(test_predictions, "tables/test_predictions.json")
     return Evaluation(metrics, probe_predictions)
+
+
+def collapse_check(predicted: dict[str, np.ndarray], truth: dict[str, np.ndarray], train_labels: np.ndarray) -> dict:
+    """Whether the predictions of every split in `predicted` are one and the same class, beside what
+    always answering the training split's majority class scores on each split of `truth`.
+
+    {"collapsed": 0 | 1, "predicted_classes": distinct classes predicted, "majority_class": its index,
+    "majority_<split>_accuracy": ...}
+    """
+    majority = int(np.bincount(train_labels, minlength=len(LABELS)).argmax())
+    used = np.unique(np.concatenate(list(predicted.values())))
+    return {
+        "collapsed": int(len(used) == 1),
+        "predicted_classes": len(used),
+        "majority_class": majority,
+        **{f"majority_{split}_accuracy": float(np.mean(labels == majority)) for split, labels in truth.items()},
+    }
 
 
 def print_summary(heading: str, evaluation: Evaluation, timing: str) -> None:

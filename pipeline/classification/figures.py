@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core import figures  # noqa: F401 - selects matplotlib's Agg backend before pyplot is imported
-from pipeline.studies.arithmetic.data import LABELS
+from pipeline.datasets.arithmetic.data import LABELS
 
 
 def training_figure(curves: dict[str, pd.DataFrame]):

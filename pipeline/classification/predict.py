@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.core.errors import PipelineError
 from pipeline.core.params import Section, load_section
 from pipeline.core.paths import Study, project_root
-from pipeline.studies.arithmetic.data import parse_expression, sign_class
+from pipeline.datasets.arithmetic.data import parse_expression, sign_class
 
 # The output folder -> (sentences -> class probabilities (N, C) as a tensor; the classifier's labels).
 Loader = Callable[[Path], tuple[Callable[[list[str]], Any], list[str]]]

@@ -46,3 +46,21 @@ def test_confusion_frame_rows_are_true_classes():
     for t, p in zip(truth, predicted):
         expected[t, p] += 1
     assert table.iloc[:, 1:].to_numpy().tolist() == expected.tolist()
+
+
+def test_constant_predictions_are_flagged_as_collapsed_with_the_majority_beside():
+    from pipeline.classification.evaluation import collapse_check
+
+    train = np.array([2, 2, 2, 0, 1])  # majority: positive (index 2)
+    truth = {"val": np.array([2, 0, 2, 2]), "test": np.array([0, 2, 1, 2, 2])}
+    constant = {"val": np.full(4, 2), "test": np.full(5, 2)}
+    found = collapse_check(constant, truth, train)
+    # Counted by hand: val 3 of 4 positive, test 3 of 5.
+    assert found == {"collapsed": 1, "predicted_classes": 1, "majority_class": 2,
+                     "majority_val_accuracy": 0.75, "majority_test_accuracy": 0.6}
+    # Constant on another class is collapsed too; the majority figures stay the training majority's.
+    assert collapse_check({"val": np.zeros(4, int), "test": np.zeros(5, int)}, truth, train)["collapsed"] == 1
+    # One sentence answered differently, in either split, is not a collapse.
+    varied = {"val": np.array([2, 2, 2, 2]), "test": np.array([2, 2, 0, 2, 2])}
+    assert collapse_check(varied, truth, train)["collapsed"] == 0
+    assert collapse_check(varied, truth, train)["predicted_classes"] == 2

@@ -17,7 +17,7 @@ from torch import nn
 
 from pipeline.classification.batches import EncodedBatch
 from pipeline.core.errors import PipelineError
-from pipeline.studies.arithmetic.data import LABELS
+from pipeline.datasets.arithmetic.data import LABELS
 
 WEIGHTS_FILE = "model.safetensors"
 CLASSIFIER_FILE = "classifier.json"  # labels, max length, where the weights came from
@@ -43,6 +43,16 @@ def sentence_logits(model: SentenceClassifier, batch: EncodedBatch) -> torch.Ten
 def classification_loss(model: SentenceClassifier, batch: EncodedBatch) -> tuple[torch.Tensor, int]:
     """Mean cross-entropy over the batch's sentences, and how many there were."""
     return F.cross_entropy(sentence_logits(model, batch), batch.labels), len(batch)
+
+
+@torch.no_grad()
+def pooled_scale(model: SentenceClassifier, batch: EncodedBatch) -> float:
+    """Mean |x| of the pooled [CLS] features over `batch`'s sentences (dropout off): the size of
+    what the head reads, which sets how far a given weight step moves its logits."""
+    model.eval()
+    pooled = model.encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).pooler_output  # (B, H)
+    model.train()
+    return float(pooled.abs().mean())
 
 
 def load_encoder(location: str, pretrained: bool) -> nn.Module:

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from pipeline.classification.data import CsvSplit
 from pipeline.core.params import (
     PARAMS_FILE,
     Float,
@@ -25,9 +26,9 @@ from pipeline.core.params import (
     load_section,
     load_shared,
 )
-from pipeline.studies.arithmetic import STUDY as ARITHMETIC
-from pipeline.studies.arithmetic.data import parse_expression
-from pipeline.studies.arithmetic.params import ArithmeticParams
+from pipeline.datasets.arithmetic import STUDY as ARITHMETIC
+from pipeline.datasets.arithmetic.data import parse_expression
+from pipeline.datasets.arithmetic.params import ArithmeticParams
 from pipeline.studies.bert import STUDY
 
 
@@ -38,9 +39,13 @@ class BertRecipe(Section):
     batch_size: PositiveInt
     epochs: PositiveInt
     lr: PositiveFloat
+    eps: PositiveFloat  # AdamW's epsilon
     warmup_fraction: Float = Field(ge=0, lt=1)  # linear warm-up over this share of all steps
     grad_clip: PositiveFloat  # max global gradient norm
     weight_decay: Float = Field(ge=0)
+
+
+RECIPE_OVERRIDES = {"epochs", "lr", "warmup_fraction", "weight_decay"}  # what a variant may set for itself
 
 
 class BertCheckpoint(Section):
@@ -63,6 +68,11 @@ class BertVariant(Section):
     # Departures from the shared recipe for this variant only (unset: the recipe's value).
     epochs: PositiveInt | None = None
     lr: PositiveFloat | None = None
+    warmup_fraction: Float | None = Field(default=None, ge=0, lt=1)
+    weight_decay: Float | None = Field(default=None, ge=0)
+    # Unset: the `arithmetic` study's prepared split. Set: this split of the train CSV instead
+    # (e.g. the 2021 notebook's, the one the gpt study trains on).
+    split: CsvSplit | None = None
 
 
 class BertParams(Section):
@@ -71,8 +81,12 @@ class BertParams(Section):
     checkpoint_sets: dict[str, BertCheckpointSet] = Field(min_length=1)
     variants: dict[str, BertVariant] = Field(min_length=1)
     probes: list[str] = Field(min_length=1)  # sentences whose predictions the report shows
-    # Validation accuracies seen in published runs of the assignment (MathBERT / BERTweet): [min, max].
+    # Training batches timed phase by phase (forward, backward, optimizer step) after one untimed warm-up.
+    timed_batches: PositiveInt
+    # Validation accuracies of published runs of the assignment, by the variant they correspond
+    # to (MathBERT fine-tuned / frozen, BERTweet): [min, max]; the 2025 handout's and the 2022 one's.
     published_val_accuracy: dict[str, Range]
+    published_val_accuracy_2022: dict[str, Range]
 
     @model_validator(mode="after")
     def _consistent(self) -> BertParams:
@@ -89,9 +103,10 @@ class BertParams(Section):
                 )
         # A published figure may name a variant that only some checkpoint sets run (second_checkpoint
         # is added with the assignment set), so names are checked for form, not against `variants`.
-        for name in self.published_val_accuracy:
-            if not re.fullmatch(r"[a-z0-9_]+", name):
-                raise ValueError(f"published_val_accuracy.{name}: variant names must use only a-z, 0-9 and _")
+        for key in ("published_val_accuracy", "published_val_accuracy_2022"):
+            for name in getattr(self, key):
+                if not re.fullmatch(r"[a-z0-9_]+", name):
+                    raise ValueError(f"{key}.{name}: variant names must use only a-z, 0-9 and _")
         for i, probe in enumerate(self.probes):
             try:
                 parse_expression(probe)
@@ -108,8 +123,8 @@ class BertParams(Section):
         return f"{STUDY.name}.checkpoint_sets.{self.checkpoint_set}.{self.variants[variant].checkpoint}.source"
 
     def recipe_for(self, variant: str) -> BertRecipe:
-        """The shared recipe with the variant's own epochs/lr, where it sets them."""
-        overrides = self.variants[variant].model_dump(include={"epochs", "lr"}, exclude_none=True)
+        """The shared recipe with the variant's own values, where it sets them."""
+        overrides = self.variants[variant].model_dump(include=RECIPE_OVERRIDES, exclude_none=True)
         return self.recipe.model_copy(update=overrides)
 
 

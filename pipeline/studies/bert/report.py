@@ -2,149 +2,39 @@
 
 Light on purpose (no torch/transformers). The numbers come from the MLflow runs that
 produced the current `metrics/bert/*.json` and `plots/bert/*.csv` (found by
-`ReportContext.run_for`); the split sizes from the `arithmetic` study's label counts.
+`ReportContext.run_for`, read once in `results.load`); the split sizes from the
+`arithmetic` study's label counts. Every recipe value shown is the one the run logged.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
-import numpy as np
 import pandas as pd
 
-from pipeline.core.io import require_inputs
-from pipeline.reporting import (
-    TABLES,
-    ReportContext,
-    Section,
-    artifact_table,
-    metric_curve,
+from pipeline.classification.report import (
+    accuracy_note,
+    inspection_lines,
+    recipe_table,
+    timing_table,
+    verdicts,
+    write_run_outputs,
 )
-from pipeline.studies.arithmetic import PREPARE_STAGE, STATISTICS
-from pipeline.studies.arithmetic.data import LABELS
-from pipeline.studies.bert import STUDY, params, stage_name
-from pipeline.classification.report import write_run_outputs
-from pipeline.studies.bert.params import BertParams
-
-
-@dataclass
-class VariantRun:
-    name: str
-    model: str  # what the encoder started from, as tagged on the run
-    frozen: bool
-    checkpoint: str  # the slot of the checkpoint set it started from: main or second
-    pretrained: bool  # false: the checkpoint's architecture with random weights
-    pretraining_data: str  # as logged
-    params: dict[str, str]  # as logged, flattened: recipe.epochs, recipe.lr...
-    metrics: dict[str, float]
-    curve: pd.DataFrame  # epoch, iterations, train_loss, val_loss, val_accuracy
-    probes: pd.DataFrame  # sentence, truth, prediction, probability, p_<label>...
-    confusion_test: np.ndarray  # (C, C): rows true, columns predicted
-
-
-def load_variant_runs(ctx: ReportContext, config: BertParams) -> list[VariantRun]:
-    client = ctx.client
-    runs = []
-    for name in config.variants:
-        run = ctx.run_for(STUDY, name, stage_name(name))
-        run_id = run.info.run_id
-        confusion = artifact_table(client, run_id, "tables/confusion_test.json")
-        runs.append(
-            VariantRun(
-                name=name,
-                model=run.data.tags.get("model", "?"),
-                frozen=run.data.params.get("variant.freeze_encoder") == "True",
-                checkpoint=run.data.params.get("variant.checkpoint", "?"),
-                pretrained=run.data.params.get("checkpoint.pretrained") == "True",
-                pretraining_data=run.data.params.get("checkpoint.pretraining_data", "?"),
-                params=run.data.params,
-                metrics=run.data.metrics,
-                curve=metric_curve(client, run_id, keys=("iterations", "train_loss", "val_loss", "val_accuracy")),
-                probes=artifact_table(client, run_id, "tables/probe_predictions.json"),
-                confusion_test=confusion.drop(columns="true").to_numpy(),
-            )
-        )
-    return runs
-
-
-def render(ctx: ReportContext) -> list[str]:
-    loaded = params.load()
-    config, data = loaded.bert, loaded.arithmetic
-    out = ctx.out
-    runs = load_variant_runs(ctx, config)
-    require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
-    splits = json.loads((ctx.root / STATISTICS).read_text())
-    summary = summary_table(config, runs, splits)
-    summary.to_csv(out.path(TABLES / "bert_summary.csv"), index=False)
-    per_epoch, probes = write_run_outputs(out, "bert", runs)  # variants may train different epochs
-
-    recipe = config.recipe
-    split_line = ", ".join(f"{v['rows']} {k}" for k, v in splits.items())
-    return [
-        f"## BERT on verbal arithmetic (MLflow experiment `{STUDY.experiment}`)",
-        "",
-        f"Sentences `a plus b` / `a minus b` (a, b in zero..nineteen) classified by the sign of the result. "
-        f"Data: {split_line} (validation: stratified {data.val_fraction:.0%} of the train CSV, seed "
-        f"{data.split_seed}; the test CSV is held out). Reference recipe: AdamW lr {recipe.lr:g}, "
-        f"linear warm-up over {recipe.warmup_fraction:.0%} of steps, clipping {recipe.grad_clip:g}, "
-        f"batch {recipe.batch_size}, {recipe.epochs} epochs, max length {recipe.max_length}; "
-        "a variant may train with other epochs and lr (columns `epochs`, `lr`).",
-        "",
-        "### Accuracy and training time per variant",
-        "",
-        summary.to_markdown(index=False),
-        "",
-        "`published val accuracy`: validation accuracies seen in published runs of the same assignment, which used",
-        "`tbs17/MathBERT` (fine-tuned and frozen) and `vinai/bertweet-base` (second checkpoint); our checkpoints are in",
-        "`starts from`. `majority baseline`: accuracy of always answering the most frequent class of that split.",
-        "",
-        "### Validation accuracy per epoch",
-        "",
-        per_epoch.to_markdown(),
-        "",
-        "![training loss and validation accuracy](figures/bert_training.png)",
-        "",
-        "### Confusion matrices (test set)",
-        "",
-        "![confusion matrices](figures/bert_confusion_test.png)",
-        "",
-        *pretraining_section(config, runs),
-        "### Predictions on probe sentences",
-        "",
-        "Each cell: predicted class (its probability).",
-        "",
-        probes.to_markdown(index=False),
-        "",
-    ]
-
-
-def summary_table(config: BertParams, runs: list[VariantRun], splits: dict) -> pd.DataFrame:
-    def majority(split: str) -> float:
-        counts = [splits[split][label] for label in LABELS]
-        return round(max(counts) / sum(counts), 4)
-
-    rows = []
-    for run in runs:
-        low, high = config.published_val_accuracy.get(run.name, (float("nan"), float("nan")))
-        rows.append(
-            {
-                "variant": run.name,
-                "starts from": run.model,
-                "encoder": "frozen (classifier only)" if run.frozen else "fine-tuned",
-                "trainable parameters": int(run.metrics["trainable_parameters"]),
-                "epochs": int(run.params["recipe.epochs"]),
-                "lr": float(run.params["recipe.lr"]),
-                "val accuracy": round(run.metrics["val_accuracy"], 4),
-                "published val accuracy": "n/a" if low != low else f"{low:.2f}" if low == high else f"{low:.2f}-{high:.2f}",
-                "test accuracy": round(run.metrics["test_accuracy"], 4),
-                "train seconds": round(run.metrics["train_seconds"], 1),
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["majority baseline (val / test)"] = f"{majority('val')} / {majority('test')}"
-    return table
-
+from pipeline.reporting import TABLES, ReportContext, Section, versus
+from pipeline.studies.bert import STUDY
+from pipeline.studies.bert.answers import ANSWERS
+from pipeline.studies.bert.results import (
+    FROZEN,
+    HEADING,
+    INSPECTION,
+    PER_EPOCH,
+    PRETRAINING,
+    TIMING,
+    BertRuns,
+    frozen_cause,
+    frozen_statements,
+    load,
+    pretraining_statements,
+    timing_statement,
+)
 
 # PyPI packages read (not just their summaries) while looking for an offline second checkpoint.
 CHECKED_PACKAGES = (
@@ -157,52 +47,133 @@ CHECKED_PACKAGES = (
 )
 
 
-def pretraining_section(config: BertParams, runs: list[VariantRun]) -> list[str]:
+def render(ctx: ReportContext) -> list[str]:
+    b = load(ctx)
+    out = ctx.out
+    summary = summary_table(b)
+    summary.to_csv(out.path(TABLES / "bert_summary.csv"), index=False)
+    recipes = recipe_table(b.runs)
+    recipes.to_csv(out.path(TABLES / "bert_recipes.csv"), index=False)
+    timings = timing_table(b.runs)
+    timings.to_csv(out.path(TABLES / "bert_step_timings.csv"), index=False)
+    per_epoch, probes = write_run_outputs(out, "bert", b.runs)  # variants may train different epochs
+    timing_text, _ = timing_statement(b)
+
+    split_line = ", ".join(f"{v['rows']} {k}" for k, v in b.splits.items())
+    return [
+        f"## {HEADING}",
+        "",
+        f"Sentences `a plus b` / `a minus b` (a, b in zero..nineteen) classified by the sign of the result, by a "
+        f"pretrained encoder + `Linear(hidden, 3)` on the pooled [CLS] output. Data: the `arithmetic` study's split, "
+        f"{split_line}, unless a run's `split` says otherwise. Each run's recipe, as it logged it, is in the table "
+        "under the results. Each variant was trained once (one seed): no run-to-run spread was measured, so a gap "
+        "of a few test sentences may be noise.",
+        "",
+        "### Accuracy and training time per variant",
+        "",
+        summary.to_markdown(index=False),
+        "",
+        "`published val accuracy`: validation accuracies of published runs of the same assignment (2025 handout; "
+        "2022 version), which used `tbs17/MathBERT` (fine-tuned and frozen) and `vinai/bertweet-base` (second "
+        "checkpoint); our checkpoints are in `starts from`. `majority baseline`: accuracy of always answering the "
+        "training split's most frequent class. A run whose predictions collapsed to one class is marked: it is the "
+        "majority baseline, not a model.",
+        "",
+        "### Recipes, as each run logged them",
+        "",
+        recipes.to_markdown(index=False),
+        "",
+        f"### {PER_EPOCH}",
+        "",
+        per_epoch.to_markdown(),
+        "",
+        "![training loss and validation accuracy](figures/bert_training.png)",
+        "",
+        "### Confusion matrices (test set)",
+        "",
+        "![confusion matrices](figures/bert_confusion_test.png)",
+        "",
+        f"### {TIMING}",
+        "",
+        f"Seconds per training batch by phase, the median of {b.runs[0].params.get('timed_batches', '?')} batches after one warm-up, "
+        "timed on a copy of each model before its training (the same code as the training loop: forward with the "
+        "loss, backward, clipping and the optimizer step).",
+        "",
+        timings.to_markdown(index=False),
+        "",
+        timing_text,
+        "",
+        f"### {FROZEN}",
+        "",
+        *frozen_statements(b),
+        "",
+        frozen_cause(b),
+        "",
+        *pretraining_section(b),
+        "### Predictions on probe sentences",
+        "",
+        "Each cell: predicted class (its probability).",
+        "",
+        probes.to_markdown(index=False),
+        "",
+        f"### {INSPECTION}",
+        "",
+        *inspection(b),
+        "",
+    ]
+
+
+def summary_table(b: BertRuns) -> pd.DataFrame:
+    def published(key: str, name: str) -> str:
+        bounds = getattr(b.config, key).get(name)
+        if bounds is None:
+            return "n/a"
+        low, high = bounds
+        return f"{low:.3g}" if low == high else f"{low:.3g}-{high:.3g}"
+
+    rows = []
+    for run in b.runs:
+        val = run.metrics["val_accuracy"]
+        rows.append(
+            {
+                "variant": run.name,
+                "starts from": run.model,
+                "encoder": "frozen (classifier only)" if run.frozen else "fine-tuned",
+                "trainable parameters": int(run.metrics["trainable_parameters"]),
+                "val accuracy": round(val, 4),
+                "published val accuracy (2025 / 2022)": f"{published('published_val_accuracy', run.name)} / "
+                f"{published('published_val_accuracy_2022', run.name)}",
+                "vs 2025": versus(val, b.published("published_val_accuracy", run)),
+                "test accuracy": round(run.metrics["test_accuracy"], 4),
+                "majority baseline (val / test)": f"{run.metrics['majority_val_accuracy']:.4f} / "
+                f"{run.metrics['majority_test_accuracy']:.4f}",
+                "collapsed": accuracy_note(run) or "no",
+                "train seconds": round(run.metrics["train_seconds"], 1),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pretraining_section(b: BertRuns) -> list[str]:
     """Question 4: what each checkpoint was pretrained on, and what the runs with the same recipe show."""
+    config = b.config
     table = pd.DataFrame(
         [
             {
                 "variant": run.name,
-                "checkpoint": run.checkpoint,
-                "pretrained on": run.pretraining_data if run.pretrained else "nothing (random init)",
+                "checkpoint": run.params.get("variant.checkpoint", "?"),
+                "pretrained on": run.params.get("checkpoint.pretraining_data", "?") if run.pretrained else "nothing (random init)",
                 "encoder": "frozen" if run.frozen else "fine-tuned",
-                "epochs": int(run.params["recipe.epochs"]),
-                "lr": float(run.params["recipe.lr"]),
                 "val accuracy": round(run.metrics["val_accuracy"], 4),
                 "test accuracy": round(run.metrics["test_accuracy"], 4),
+                "collapsed": accuracy_note(run) or "no",
             }
-            for run in runs
+            for run in b.runs
         ]
     )
-    lines = ["### Pretraining data (question 4)", "", table.to_markdown(index=False), ""]
-
-    def same_recipe(a: VariantRun, b: VariantRun) -> bool:
-        keys = ("recipe.epochs", "recipe.lr")
-        return not a.frozen and not b.frozen and all(a.params[k] == b.params[k] for k in keys)
-
-    def scores(run: VariantRun) -> str:
-        return f"`{run.name}` {run.metrics['val_accuracy']:.4f} / {run.metrics['test_accuracy']:.4f}"
-
-    main_runs = [run for run in runs if run.checkpoint == "main" and run.pretrained]
-    seconds = [run for run in runs if run.checkpoint == "second" and run.pretrained]
-    for second in seconds:
-        for main in (m for m in main_runs if same_recipe(m, second)):
-            gap = second.metrics["test_accuracy"] - main.metrics["test_accuracy"]
-            lines += [
-                f"With the same recipe (validation / test accuracy): {scores(main)} from the main checkpoint against "
-                f"{scores(second)} from the second: a test-accuracy difference of {gap:+.4f} "
-                f"({gap * test_rows(runs):+.0f} test sentences) that comes from the pretraining (data and model).",
-                "",
-            ]
-    for random in (run for run in runs if not run.pretrained):
-        for main in (m for m in main_runs if same_recipe(m, random)):
-            gap = main.metrics["test_accuracy"] - random.metrics["test_accuracy"]
-            lines += [
-                f"Same architecture and recipe with and without pretraining (validation / test accuracy): {scores(main)} "
-                f"against {scores(random)}: the main checkpoint's pretraining is worth {gap:+.4f} test accuracy here.",
-                "",
-            ]
-    if not seconds:
+    lines = [f"### {PRETRAINING}", "", table.to_markdown(index=False), ""]
+    lines += [*pretraining_statements(b), ""]
+    if not any(run.params.get("variant.checkpoint") == "second" for run in b.runs):
         active = config.checkpoint_sets[config.checkpoint_set]
         lines += [
             f"These runs used checkpoint set `{config.checkpoint_set}`"
@@ -217,9 +188,22 @@ def pretraining_section(config: BertParams, runs: list[VariantRun]) -> list[str]
     return lines
 
 
-def test_rows(runs: list[VariantRun]) -> int:
-    """Test-set size, from a run's confusion matrix (every run is tested on the same sentences)."""
-    return int(runs[0].confusion_test.sum())
+def inspection(b: BertRuns) -> list[str]:
+    """Question 5, over the variants that did not collapse (a collapsed one is the majority baseline)."""
+    models = [run for run in b.runs if not run.collapsed]
+    left_out = [run.name for run in b.runs if run.collapsed]
+    lines = [
+        "Over the variants that did not collapse ("
+        + ", ".join(f"`{run.name}`" for run in models) + ")"
+        + (f"; left out as majority baselines: {', '.join(f'`{n}`' for n in left_out)}" if left_out else "")
+        + ". Computed from each run's logged predictions and class probabilities.",
+        "",
+    ]
+    if not models:
+        return lines
+    lines += inspection_lines(verdicts(models, "probes"), models, "probe sentences")
+    lines += inspection_lines(verdicts(models, "test"), models, "test sentences")
+    return lines
 
 
-SECTION = Section(STUDY.name, render)
+SECTION = Section(STUDY.name, render, ANSWERS)

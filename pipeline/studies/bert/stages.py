@@ -5,7 +5,8 @@ from __future__ import annotations
 from pipeline.core.errors import PipelineError, stop_on_sigterm
 from pipeline.core.io import require_inputs
 from pipeline.core.paths import project_root
-from pipeline.studies.arithmetic import PREPARE_STAGE, PREPARED, SPLITS
+from pipeline.datasets.arithmetic import PREPARE_STAGE, PREPARED, SPLITS
+from pipeline.datasets.arithmetic.data import read_examples
 from pipeline.studies.bert import STUDY, params
 
 
@@ -18,8 +19,18 @@ def train(*, variant: str) -> None:
             f"params.yaml: {STUDY.name}.variants.{variant}: no such variant (known: {', '.join(config.variants)})"
         )
     root = project_root()
-    data_dir = root / PREPARED
-    require_inputs([data_dir / f"{split}.csv" for split in SPLITS], PREPARE_STAGE)
+    split = config.variants[variant].split
+    if split is None:  # the arithmetic study's prepared split
+        data_dir = root / PREPARED
+        files = {name: data_dir / f"{name}.csv" for name in SPLITS}
+        require_inputs(list(files.values()), PREPARE_STAGE)
+        splits = {name: read_examples(path) for name, path in files.items()}
+    else:  # its own split of the shipped train CSV (a bad row fails here, before the heavy imports)
+        from pipeline.classification.data import load_splits
+
+        files = {"train": root / loaded.arithmetic.train_file, "test": root / loaded.arithmetic.test_file}
+        splits = load_splits(files["train"], files["test"], split, f"params.yaml: {STUDY.name}.variants.{variant}.split")
+        files["val"] = files["train"]
 
     # Resolve the checkpoint before the heavy imports: a bad name fails in a second, offline.
     from pipeline.studies.bert.checkpoints import resolve
@@ -32,7 +43,7 @@ def train(*, variant: str) -> None:
     from pipeline.studies.bert.train import train_variant
 
     stop_on_sigterm()
-    train_variant(variant, loaded, checkpoint, data_dir)
+    train_variant(variant, loaded, checkpoint, splits, files)
 
 
 STAGES = {"train": train}

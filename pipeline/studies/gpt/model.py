@@ -25,7 +25,7 @@ from torch import nn
 
 from pipeline.classification.batches import EncodedBatch
 from pipeline.core.errors import PipelineError
-from pipeline.studies.arithmetic.data import LABELS
+from pipeline.datasets.arithmetic.data import LABELS
 from pipeline.studies.gpt.checkpoints import ResolvedCheckpoint
 
 CLASSIFIER_FILE = "classifier.json"  # labels, max length, where the weights came from
@@ -58,41 +58,60 @@ def check_causal_lm(config, source: str, key: str) -> None:
 
 def load_pretrained(checkpoint: ResolvedCheckpoint, pad_token: str, key: str) -> tuple[nn.Module, object]:
     """(classifier with a fresh head, tokenizer), padding set up; failures name `key`."""
+    from transformers import AutoModelForSequenceClassification
+
+    model, tokenizer = _load(checkpoint, key, AutoModelForSequenceClassification)
+    set_padding(model, tokenizer, pad_token)
+    return model, tokenizer
+
+
+def load_causal_lm(checkpoint: ResolvedCheckpoint, key: str) -> tuple[nn.Module, object]:
+    """(the pretrained language model with its own output layer, tokenizer); failures name `key`."""
+    from transformers import AutoModelForCausalLM
+
+    model, tokenizer = _load(checkpoint, key, AutoModelForCausalLM)
+    model.tie_weights()  # a GGUF file stores a tied output layer once, as the token embeddings
+    return model.eval(), tokenizer
+
+
+def _load(checkpoint: ResolvedCheckpoint, key: str, auto_class) -> tuple[nn.Module, object]:
     from transformers.utils import logging
 
     logging.disable_progress_bar()  # a progress bar per load garbles DVC's log
     try:
         if checkpoint.gguf_file:
-            model, tokenizer = _load_gguf(checkpoint, key)
-        else:
-            model, tokenizer = _load_folder(checkpoint, key)
+            return _load_gguf(checkpoint, key, auto_class)
+        return _load_folder(checkpoint, key, auto_class)
     except (OSError, ValueError, KeyError, EOFError, struct.error) as error:  # not a model, unknown architecture, cut-off file...
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise PipelineError(f"params.yaml: {key}: cannot load {checkpoint.source!r} ({reason})") from None
-    set_padding(model, tokenizer, pad_token)
-    return model, tokenizer
 
 
-def _load_folder(checkpoint: ResolvedCheckpoint, key: str) -> tuple[nn.Module, object]:
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+def _load_folder(checkpoint: ResolvedCheckpoint, key: str, auto_class) -> tuple[nn.Module, object]:
+    from transformers import AutoConfig, AutoTokenizer
 
     config = AutoConfig.from_pretrained(checkpoint.location, num_labels=len(LABELS))
     check_causal_lm(config, checkpoint.source, key)
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint.location, config=config, dtype=torch.float32)
+    model = auto_class.from_pretrained(checkpoint.location, config=config, dtype=torch.float32)
     return model, AutoTokenizer.from_pretrained(checkpoint.location)
 
 
-def _load_gguf(checkpoint: ResolvedCheckpoint, key: str) -> tuple[nn.Module, object]:
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+def _load_gguf(checkpoint: ResolvedCheckpoint, key: str, auto_class) -> tuple[nn.Module, object]:
+    from transformers import AutoConfig, AutoTokenizer
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 
     folder, name = checkpoint.location, checkpoint.gguf_file
     config = AutoConfig.from_pretrained(folder, gguf_file=name, num_labels=len(LABELS))
     check_causal_lm(config, checkpoint.source, key)
-    model = AutoModelForSequenceClassification.from_config(config, dtype=torch.float32)  # the head's init: seeded
+    model = auto_class.from_config(config, dtype=torch.float32)  # the head's init: seeded
     tensors = load_gguf_checkpoint(str(Path(folder) / name), return_tensors=True, model_to_load=model, torch_dtype=torch.float32)
     missing, unexpected = model.load_state_dict(tensors["tensors"], strict=False)
-    head = {name for name, _ in model.named_parameters() if not name.startswith(model.base_model_prefix + ".")}
+    # What the file cannot hold: a classification head (initialised fresh), or a causal LM's output
+    # layer when it is tied to the token embeddings (then it is them). Anything else missing is an error.
+    if auto_class.__name__.endswith("ForCausalLM"):
+        head = {"lm_head.weight"} if config.tie_word_embeddings else set()
+    else:
+        head = {name for name, _ in model.named_parameters() if not name.startswith(model.base_model_prefix + ".")}
     if unexpected or set(missing) - head:
         raise PipelineError(
             f"params.yaml: {key}: {checkpoint.source!r}: GGUF tensors do not match the {config.model_type!r} model "

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from pipeline.classification.data import CsvSplit
 from pipeline.core.params import (
     PARAMS_FILE,
     Float,
@@ -22,25 +23,16 @@ from pipeline.core.params import (
     PositiveInt,
     Range,
     Section,
-    Seed,
     SharedParams,
     load_section,
     load_shared,
 )
-from pipeline.studies.arithmetic import STUDY as ARITHMETIC
-from pipeline.studies.arithmetic.data import parse_expression
-from pipeline.studies.arithmetic.params import ArithmeticParams
-from pipeline.studies.gpt import STUDY
+from pipeline.datasets.arithmetic import STUDY as ARITHMETIC
+from pipeline.datasets.arithmetic.data import parse_expression
+from pipeline.datasets.arithmetic.params import ArithmeticParams
+from pipeline.studies.gpt import GENERATION_RUN, STUDY
 
 Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
-
-
-class GptSplit(Section):
-    """How the train CSV is split into train/validation (the test CSV stays held out)."""
-
-    val_fraction: Float = Field(gt=0, lt=1)
-    seed: Seed
-    stratify: bool
 
 
 class GptRecipe(Section):
@@ -68,6 +60,13 @@ class GptVariant(Section):
     lr: PositiveFloat | None = None
 
 
+class GptGeneration(Section):
+    """Greedy continuations of prompts by the pretrained causal LM (what an encoder cannot do)."""
+
+    prompts: list[str] = Field(min_length=1)
+    max_new_tokens: PositiveInt
+
+
 class GptPublished(Section):
     """Figures of the published notebook, shown beside ours (never used in a computation)."""
 
@@ -77,13 +76,16 @@ class GptPublished(Section):
 
 
 class GptParams(Section):
-    split: GptSplit
+    split: CsvSplit  # the 2021 notebook's 512/128 split of the train CSV
     recipe: GptRecipe
     checkpoint_set: str
     checkpoint_sets: dict[str, GptCheckpointSet] = Field(min_length=1)
     pad_token: str = Field(min_length=1)  # added to a tokenizer that has none (openai-gpt), embeddings resized
     variants: dict[str, GptVariant] = Field(min_length=1)
     probes: list[str] = Field(min_length=1)
+    # Training batches timed phase by phase (forward, backward, optimizer step) after one untimed warm-up.
+    timed_batches: PositiveInt
+    generation: GptGeneration
     published: GptPublished
 
     @model_validator(mode="after")
@@ -93,6 +95,8 @@ class GptParams(Section):
         for name in self.variants:
             if not re.fullmatch(r"[a-z0-9_]+", name):
                 raise ValueError(f"variants.{name}: variant names must use only a-z, 0-9 and _")
+            if name == GENERATION_RUN:
+                raise ValueError(f"variants.{name}: the name is taken by the generate_gpt stage's run")
         for key in self.published.bert_test_accuracy:
             if key not in ("fine-tuned", "frozen"):
                 raise ValueError(f"published.bert_test_accuracy.{key}: expected fine-tuned or frozen")

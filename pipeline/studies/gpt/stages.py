@@ -16,11 +16,11 @@ def train(*, variant: str) -> None:
     root = project_root()
 
     # Data and checkpoint are checked before the heavy imports: a bad row or name fails in seconds.
+    from pipeline.classification.data import load_splits
     from pipeline.studies.gpt.checkpoints import resolve
-    from pipeline.studies.gpt.data import load_splits
 
     files = {"train": root / loaded.arithmetic.train_file, "test": root / loaded.arithmetic.test_file}
-    splits = load_splits(files["train"], files["test"], config.split)
+    splits = load_splits(files["train"], files["test"], config.split, f"params.yaml: {STUDY.name}.split")
     checkpoint = resolve(config.checkpoint.source, config.checkpoint_key, config.checkpoint.download, root)
 
     from pipeline.studies.gpt.train import train_variant
@@ -29,4 +29,18 @@ def train(*, variant: str) -> None:
     train_variant(variant, loaded, checkpoint, splits, {**files, "val": files["train"]})
 
 
-STAGES = {"train": train}
+def generate() -> None:
+    """Stage generate_gpt: metrics/gpt/generation.json, the pretrained causal LM's greedy continuations of gpt.generation.prompts."""
+    loaded = params.load()
+    config = loaded.gpt
+    from pipeline.studies.gpt.checkpoints import resolve
+
+    checkpoint = resolve(config.checkpoint.source, config.checkpoint_key, config.checkpoint.download, project_root())
+
+    from pipeline.studies.gpt.generate import generate_continuations
+
+    stop_on_sigterm()
+    generate_continuations(loaded, checkpoint)
+
+
+STAGES = {"train": train, "generate": generate}

