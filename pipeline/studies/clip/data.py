@@ -2,7 +2,8 @@
 
     outputs/clip/data/
         train.npz, validation.npz   images (N, S, S, 3) uint8
-        train.csv, validation.csv   the scene of each image (one row per image)
+        train.csv, validation.csv   the scene of each image (one row per image; train: twin groups of
+                                    `group_size` consecutive rows)
         gallery/NN.png              the prompting gallery: the target and its distractors
         gallery.csv                 file, scene, how it differs from the target; the target's row says "target"
 
@@ -29,10 +30,12 @@ def split_files(folder: Path) -> list[Path]:
     return [folder / f"{split}.{ext}" for split in SPLITS for ext in ("npz", "csv")]
 
 
-def write_dataset(folder: Path, seed: int, image_size: int, train_size: int, val_blocks: int, target: scenes.Scene) -> dict:
+def write_dataset(
+    folder: Path, seed: int, image_size: int, train_size: int, group_size: int, val_blocks: int, target: scenes.Scene
+) -> dict:
     """Generate every split into `folder`; returns summary statistics."""
     splits = {
-        "train": scenes.train_split(seed, train_size, image_size),
+        "train": scenes.train_split(seed, train_size, image_size, group_size),
         "validation": scenes.validation_split(seed, val_blocks, image_size),
     }
     for name, split in splits.items():
@@ -69,10 +72,11 @@ def load_split(folder: Path, name: str) -> scenes.SceneSet:
     return scenes.SceneSet(images, [scenes.Scene(**row) for row in table.to_dict("records")])
 
 
-def synthetic_gallery(folder: Path) -> tuple[Path, str]:
-    """(gallery folder, target file name) of the generated dataset."""
+def synthetic_gallery(folder: Path) -> tuple[Path, str, dict[str, scenes.Scene]]:
+    """(gallery folder, target file name, the scene of every gallery file) of the generated dataset."""
     manifest_file = folder / "gallery.csv"
     if not manifest_file.exists():
         raise PipelineError(f"{manifest_file}: missing; run `dvc repro clip_data` first")
     manifest = pd.read_csv(manifest_file)
-    return folder / "gallery", str(manifest.loc[manifest["differs_in"] == "target", "file"].iloc[0])
+    drawn = {row["file"]: scenes.Scene(**{slot: row[slot] for slot in scenes.SLOTS}) for row in manifest.to_dict("records")}
+    return folder / "gallery", str(manifest.loc[manifest["differs_in"] == "target", "file"].iloc[0]), drawn

@@ -46,6 +46,7 @@ class ClipScene(Section):
 class ClipData(Section):
     seed: Seed
     train_size: PositiveInt
+    group_size: int = Field(ge=2, le=6)  # an anchor and its twins, at most one per attribute (5)
     val_blocks: PositiveInt  # validation = this many blocks of 100 distinct scenes
     target: ClipScene  # the synthetic gallery's target; distractors differ from it in one attribute
 
@@ -57,6 +58,25 @@ class ClipTrain(Section):
     weight_decay: Float = Field(ge=0)
     warmup_steps: int = Field(ge=0)
     full_caption_fraction: Float = Field(ge=0, le=1)
+    text_frozen_steps: int = Field(ge=0)  # the text tower trains only after this many steps
+    twin_loss_weight: Float = Field(ge=0)  # weight of the loss inside each twin group (0: in-batch loss only)
+
+
+class ClipDiagnostic(Section):
+    attributes: list[str] = Field(min_length=1)  # scene attributes to test, each against its twins
+    pairs: PositiveInt  # held-out twin pairs per attribute (two trials each)
+    goal: Float = Field(gt=0.5, le=1)  # the accuracy every attribute should reach (0.5: blind to it)
+
+    @model_validator(mode="after")
+    def _known_attributes(self) -> ClipDiagnostic:
+        from pipeline.studies.clip.scenes import SLOTS  # numpy + PIL: only when a clip section is parsed
+
+        for attribute in self.attributes:
+            if attribute not in SLOTS:
+                raise ValueError(f"attributes: unknown attribute {attribute!r}; the scenes have {list(SLOTS)}")
+        if len(set(self.attributes)) != len(self.attributes):
+            raise ValueError(f"attributes: each attribute once, got {self.attributes}")
+        return self
 
 
 class ClipSearch(Section):
@@ -67,6 +87,7 @@ class ClipSearch(Section):
 class ClipParams(Section):
     data: ClipData
     train: ClipTrain
+    diagnostic: ClipDiagnostic
     model: str = Field(min_length=1)
     pretrained: str = Field(min_length=1)
     allow_download: bool
@@ -77,6 +98,11 @@ class ClipParams(Section):
 
     @model_validator(mode="after")
     def _sources_agree(self) -> ClipParams:
+        if self.train.batch_size % self.data.group_size:
+            raise ValueError(
+                f"train.batch_size: must be a multiple of clip.data.group_size ({self.data.group_size}) so batches hold whole "
+                f"twin groups, got {self.train.batch_size}"
+            )
         if self.pretrained == PIPELINE_WEIGHTS and self.model != PIPELINE_MODEL:
             raise ValueError(
                 f"model: the in-pipeline weights (pretrained: {PIPELINE_WEIGHTS}) are a {PIPELINE_MODEL}, got {self.model!r}; "

@@ -26,16 +26,26 @@ from pipeline.studies.clip import PIPELINE_WEIGHTS, PROMPT_RUN, STUDY, TRAIN_RUN
 from pipeline.studies.clip.gallery import Gallery
 from pipeline.studies.clip.models import CHECKPOINT_NAME, create
 from pipeline.studies.clip.params import ClipParams
+from pipeline.studies.clip.scenes import Scene, parse_caption
 from pipeline.studies.clip.scoring import CaptionScores, GalleryScorer
-from pipeline.studies.clip.search import SearchResult, search_caption
+from pipeline.studies.clip.search import SearchCounts, SearchResult, search_caption, true_of
 
 
-def caption_table(scores: CaptionScores, gallery: Gallery) -> pd.DataFrame:
-    """One row per caption: where the target lands and which image the caption selects."""
+def caption_truth(caption: str, target_scene: Scene | None) -> bool | None:
+    """Whether a caption is true of the target; None where that cannot be told (real
+    images, or a caption outside the scene grammar)."""
+    attributes = parse_caption(caption)
+    return None if target_scene is None or attributes is None else true_of(target_scene, attributes)
+
+
+def caption_table(scores: CaptionScores, gallery: Gallery, target_scene: Scene | None) -> pd.DataFrame:
+    """One row per caption: whether it is true of the target, where the target lands and
+    which image the caption selects."""
     chosen = scores.chosen()
     return pd.DataFrame(
         {
             "caption": scores.captions,
+            "true_of_target": [caption_truth(caption, target_scene) for caption in scores.captions],
             "target_rank": scores.rank_of(gallery.target),
             "target_probability": scores.probabilities[:, gallery.target],
             "margin": scores.margin_of(gallery.target),
@@ -72,8 +82,10 @@ def gallery_figure(gallery: Gallery, probabilities: np.ndarray, caption: str):
     return figure
 
 
-def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery) -> None:
+def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery, drawn: dict[str, Scene] | None) -> None:
+    """`drawn`: the scene of every gallery file where the gallery is synthetic (None: real images)."""
     started = time.perf_counter()
+    target_scene = drawn[gallery.files[gallery.target]] if drawn is not None else None
     root = project_root()
     device = select_device(shared.device)
     checkpoint_dir = root / STUDY.paths(TRAIN_RUN).output_dir
@@ -85,14 +97,23 @@ def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery) -
 
     images = torch.stack([preprocess(image) for image in gallery.images])  # (N, 3, H, W)
     scorer = GalleryScorer(model, tokenizer, images)
-    given = caption_table(scorer(list(clip.captions)), gallery)
-    result: SearchResult = search_caption(scorer, gallery.target, clip.search.beam_width, clip.search.min_margin)
+    given = caption_table(scorer(list(clip.captions)), gallery, target_scene)
+    result: SearchResult = search_caption(scorer, gallery.target, clip.search.beam_width, clip.search.min_margin, target_scene)
+    counts = SearchCounts.of(result.trace)
     found_scores = scorer([result.caption])
     captions_shown = list(clip.captions) + [result.caption]
     per_image = pd.DataFrame({"file": gallery.files, "is_target": [i == gallery.target for i in range(len(gallery.files))]})
+    if drawn is not None:
+        per_image["scene"] = [drawn[file].caption() for file in gallery.files]
     for caption, row in zip(captions_shown, scorer(captions_shown).probabilities):
         per_image[caption] = row
 
+    # Counted only where the target's scene is known (the synthetic gallery).
+    truth_counts = {
+        "search_true_captions": counts.true,
+        "search_true_captions_failing": counts.true_failing,
+        "search_false_captions_selecting": counts.false_selecting,
+    }
     metrics = {
         "gallery_images": len(gallery.files),
         "logit_scale": scorer.scale,
@@ -104,8 +125,14 @@ def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery) -
         "search_margin": result.margin,
         "search_selects_target": result.selects_target,
         "search_captions_scored": result.captions_scored,
+        "search_truth_checked": int(target_scene is not None),
+        **(truth_counts if target_scene is not None else {}),
         "captions": {
-            row.caption: {"target_rank": int(row.target_rank), "target_probability": float(row.target_probability)}
+            row.caption: {
+                "true_of_target": row.true_of_target,
+                "target_rank": int(row.target_rank),
+                "target_probability": float(row.target_probability),
+            }
             for row in given.itertuples()
         },
     }
@@ -120,6 +147,7 @@ def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery) -
     ) as run:
         run.tracker.log_params(
             {"model": clip.model, "pretrained": clip.pretrained, "gallery": str(clip.gallery), "target": gallery.files[gallery.target]}
+            | {"target_scene": target_scene.caption() if target_scene is not None else "unknown (real images)"}
             | {"search": clip.search.model_dump(), "captions": " | ".join(clip.captions), "device": str(device)}
         )
         with run.outputs(clear=[paths.output_dir, paths.metrics_file]) as out:
@@ -141,7 +169,14 @@ def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery) -
             f"clip_prompt: {clip.model}/{clip.pretrained} on {len(gallery.files)} images; "
             f"{metrics['captions_selecting_target']}/{len(given)} given captions select the target; "
             f'search found "{result.caption}" (target p={result.target_probability:.3f}, margin {result.margin:.3f}, '
-            f"selects target: {result.selects_target}, {result.captions_scored} captions scored); "
+            f"selects target: {result.selects_target}, {result.captions_scored} captions scored"
+            + (
+                f", {counts.true} of them true of the target, {counts.true_failing} of those not selecting it, "
+                f"{counts.false_selecting} false ones selecting it"
+                if target_scene is not None
+                else ", truth not checked (real images)"
+            )
+            + "); "
             f"{time.perf_counter() - started:.1f}s after imports",
             file=sys.stderr,
         )

@@ -18,13 +18,16 @@ e.g. all slots: "two red circles at the top left on a white background"; count a
 what the caption search uses to find short captions.
 
 Splits (all deterministic for a seed):
-- train: pairs of scenes, (a scene drawn uniformly, a copy with one random slot changed),
-  at positions (2k, 2k+1): batches keep pairs together, so every batch holds the hard
-  negatives the gallery is made of; each image has its own random placement and sizes;
+- train: twin groups of `group_size` consecutive scenes, (an anchor drawn uniformly, then
+  twins of it that each differ from it in one slot, a different slot for each twin):
+  batches keep groups together, so every batch holds the hard negatives the gallery is made
+  of; each image has its own random placement and sizes;
 - validation: blocks of 100 *distinct* scenes, so retrieval "image -> its caption among
   the 100 captions of its block" has exactly one right answer and chance level 1/100;
 - gallery: a target scene plus hard distractors, each differing from the target in exactly
-  one attribute (every other value of every slot).
+  one attribute (every other value of every slot);
+- twins (the attribute diagnostic): pairs equal in everything but one attribute, drawn from
+  the same placement draws.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ REGIONS = {
     "middle": (0.27, 0.27, 0.73, 0.73),
 }
 SHAPE_SIZE = 0.18  # side of a shape's bounding box, as a fraction of the image side
+SHAPE_GAP = 0.04  # least space between two shapes' boxes: over a pixel at 32x32, so shapes do not merge
 SUPERSAMPLE = 4  # draw larger, then downsample: smooth edges at 32x32
 
 
@@ -104,6 +108,25 @@ def render_caption(attributes: dict[str, object]) -> str:
     return " ".join(words)
 
 
+def parse_caption(caption: str) -> dict[str, object] | None:
+    """The partial scene description a grammar caption renders from; None if no grammar
+    caption reads like that (e.g. a free-form caption written for real photos)."""
+    return _GRAMMAR_CAPTIONS.get(caption)
+
+
+def _grammar_captions() -> dict[str, dict[str, object]]:
+    captions = {}
+    for named in itertools.product((False, True), repeat=len(SLOTS)):
+        slots = [slot for slot, on in zip(SLOTS, named) if on]
+        for values in itertools.product(*(VOCABULARY[slot] for slot in slots)):
+            attributes = dict(zip(slots, values))
+            captions[render_caption(attributes)] = attributes
+    return captions
+
+
+_GRAMMAR_CAPTIONS = _grammar_captions()  # every caption of the grammar: 4 x 6 x 4 x 6 x 4 = 2,304
+
+
 def all_scenes() -> list[Scene]:
     return [Scene(*values) for values in itertools.product(*(VOCABULARY[slot] for slot in SLOTS))]
 
@@ -128,23 +151,29 @@ def draw_scene(scene: Scene, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.asarray(image.resize((size, size), Image.Resampling.BOX))
 
 
-def _place(scene: Scene, rng: np.random.Generator, attempts: int = 50) -> list[tuple[float, float, float]]:
-    """Non-overlapping boxes (x0, y0, side) inside the scene's region (overlap allowed only
-    if `attempts` random tries per shape all failed, which tiny regions can cause)."""
+def _place(scene: Scene, rng: np.random.Generator, attempts: int = 50, restarts: int = 1000) -> list[tuple[float, float, float]]:
+    """Boxes (x0, y0, side) inside the scene's region, `SHAPE_GAP` apart, so every shape of
+    the count can be seen. Shapes are placed one by one (`attempts` random tries each); a
+    layout whose last shapes find no room is drawn again from the start (three shapes in
+    the middle region need about five layouts on average)."""
     rx0, ry0, rx1, ry1 = REGIONS[scene.position]
-    boxes: list[tuple[float, float, float]] = []
-    for _ in range(scene.count):
-        for _attempt in range(attempts):
-            side = SHAPE_SIZE * rng.uniform(0.9, 1.1)
-            x0 = rng.uniform(rx0, max(rx0, rx1 - side))
-            y0 = rng.uniform(ry0, max(ry0, ry1 - side))
-            if all(_apart((x0, y0, side), other) for other in boxes):
-                break
-        boxes.append((x0, y0, side))
-    return boxes
+    for _restart in range(restarts):
+        boxes: list[tuple[float, float, float]] = []
+        for _ in range(scene.count):
+            for _attempt in range(attempts):
+                side = SHAPE_SIZE * rng.uniform(0.9, 1.1)
+                box = (rng.uniform(rx0, rx1 - side), rng.uniform(ry0, ry1 - side), side)
+                if all(_apart(box, other) for other in boxes):
+                    boxes.append(box)
+                    break
+            else:
+                break  # no room left for this shape: start the layout again
+        if len(boxes) == scene.count:
+            return boxes
+    raise ValueError(f"no layout of {scene.count} shapes {SHAPE_GAP} apart in region {scene.position!r} after {restarts} tries")
 
 
-def _apart(a: tuple[float, float, float], b: tuple[float, float, float], gap: float = 0.02) -> bool:
+def _apart(a: tuple[float, float, float], b: tuple[float, float, float], gap: float = SHAPE_GAP) -> bool:
     (ax, ay, aside), (bx, by, bside) = a, b
     return ax + aside + gap <= bx or bx + bside + gap <= ax or ay + aside + gap <= by or by + bside + gap <= ay
 
@@ -163,21 +192,24 @@ class SceneSet:
         return [asdict(scene) for scene in self.scenes]
 
 
-def train_split(seed: int, size: int, image_size: int) -> SceneSet:
-    """`size` scenes as (scene, one-slot neighbour) pairs; an odd size ends with a lone scene."""
+def train_split(seed: int, size: int, image_size: int, group_size: int) -> SceneSet:
+    """`size` scenes in twin groups of `group_size`: an anchor, then `group_size - 1` twins of
+    it in distinct random slots. A size that is not a multiple ends with a shorter group."""
+    if not 2 <= group_size <= len(SLOTS) + 1:
+        raise ValueError(f"group_size must be 2..{len(SLOTS) + 1} (an anchor and at most one twin per slot), got {group_size}")
     rng = np.random.default_rng([seed, 0])
     catalogue = all_scenes()
     scenes = []
     while len(scenes) < size:
-        scene = catalogue[rng.integers(len(catalogue))]
-        scenes += [scene, neighbour(scene, rng)]
+        anchor = catalogue[rng.integers(len(catalogue))]
+        slots = rng.permutation(len(SLOTS))[: group_size - 1]
+        scenes += [anchor] + [twin(anchor, SLOTS[slot], rng) for slot in slots]
     scenes = scenes[:size]
     return SceneSet(np.stack([draw_scene(s, rng, image_size) for s in scenes]), scenes)
 
 
-def neighbour(scene: Scene, rng: np.random.Generator) -> Scene:
-    """`scene` with one random slot set to another random value of its vocabulary."""
-    slot = SLOTS[rng.integers(len(SLOTS))]
+def twin(scene: Scene, slot: str, rng: np.random.Generator) -> Scene:
+    """`scene` with `slot` set to another random value of its vocabulary."""
     others = [value for value in VOCABULARY[slot] if value != getattr(scene, slot)]
     return replace(scene, **{slot: others[rng.integers(len(others))]})
 
@@ -214,3 +246,51 @@ def gallery_split(seed: int, target: Scene, image_size: int) -> tuple[SceneSet, 
     pairs = gallery_scenes(target)
     scenes = [scene for scene, _ in pairs]
     return SceneSet(np.stack([draw_scene(s, rng, image_size) for s in scenes]), scenes), [d for _, d in pairs]
+
+
+@dataclass
+class Twins:
+    """Held-out twin pairs for the attribute diagnostic: pair k is (first.scenes[k],
+    second.scenes[k]), two scenes equal in every slot but `attribute[k]`; both captions of
+    the pair name the slots `named[k]`, which always include that attribute."""
+
+    attribute: list[str]
+    first: SceneSet
+    second: SceneSet
+    named: list[tuple[str, ...]]
+
+    def captions(self) -> tuple[list[str], list[str]]:
+        """(first captions, second captions): the pair's two captions differ only in the attribute."""
+        return (
+            [scene.caption(slots) for scene, slots in zip(self.first.scenes, self.named)],
+            [scene.caption(slots) for scene, slots in zip(self.second.scenes, self.named)],
+        )
+
+
+def twin_split(seed: int, attributes: tuple[str, ...], pairs: int, image_size: int) -> Twins:
+    """`pairs` twin pairs per attribute, from a random stream no other split uses.
+
+    Each pair is drawn twice from one placement seed, so the twins share their random draws:
+    colour, shape and background twins have identical boxes; count and position twins start
+    from the same draws (a layout that needs another try then goes its own way). Each caption
+    names the attribute and every other slot with probability 1/2 (partial captions are what
+    the caption search scores).
+    """
+    unknown = [a for a in attributes if a not in SLOTS]
+    if unknown:
+        raise ValueError(f"unknown attribute(s) {unknown}; the scenes have {list(SLOTS)}")
+    rng = np.random.default_rng([seed, 3])
+    catalogue = all_scenes()
+    labels, firsts, seconds, named, first_images, second_images = [], [], [], [], [], []
+    for attribute in attributes:
+        for _ in range(pairs):
+            scene = catalogue[rng.integers(len(catalogue))]
+            other = twin(scene, attribute, rng)
+            placement = int(rng.integers(2**32))
+            first_images.append(draw_scene(scene, np.random.default_rng(placement), image_size))
+            second_images.append(draw_scene(other, np.random.default_rng(placement), image_size))
+            labels.append(attribute)
+            firsts.append(scene)
+            seconds.append(other)
+            named.append(tuple(slot for slot in SLOTS if slot == attribute or rng.random() < 0.5))
+    return Twins(labels, SceneSet(np.stack(first_images), firsts), SceneSet(np.stack(second_images), seconds), named)

@@ -7,20 +7,26 @@ search is a beam search over caption length, i.e. over the number of slots named
 
 1. Length 0 is the bare caption "a shape".
 2. From every caption kept at length k, build every caption of length k+1 that names one
-   more slot, with every value of that slot's vocabulary (the target's attributes are not
-   assumed known, so this also works on a folder of real images).
+   more slot, with every value of that slot's vocabulary (so the search also runs on a
+   folder of real images, whose attributes it does not know).
 3. Score all of them against the gallery (softmax over images of logit scale x cosine)
    by their margin: the target's probability minus the best other image's (> 0: the
-   target is the argmax). If any reaches `min_margin` (and is positive), stop: the answer
-   is the one with the largest margin among them, so the caption found is the shortest
-   the search could find.
-4. Otherwise keep the `beam_width` captions with the largest margins and go on. (The
-   margin, not the target's probability, is what decides the argmax: a caption can raise
-   the target's probability while raising a distractor's even more.)
+   target is the argmax). If any reaches `min_margin` (and is positive) and is true of the
+   target, stop: the answer is the one with the largest margin among them, so the caption
+   found is the shortest the search could find.
+4. Otherwise keep the `beam_width` captions with the largest margins (false ones left out)
+   and go on. (The margin, not the target's probability, is what decides the argmax: a
+   caption can raise the target's probability while raising a distractor's even more.)
 
-If even five slots do not select the target, the caption with the largest margin seen is
-returned with `selects_target = False`. Every caption scored is
-recorded in the trace (one row each), which the stage logs to MLflow as a table.
+A caption counts as found only if every slot it names is true of the target: a model that
+ignores an attribute would otherwise "find" "two circles at the top right" for circles at
+the top left. The target's scene is known for the synthetic gallery; for a folder of real
+images it is not (`target_scene=None`) and the search accepts on the margin alone (the
+trace's `true_of_target` is then empty).
+
+If even five slots do not select the target, the (true) caption with the largest margin
+seen is returned with `selects_target = False`. Every caption scored is recorded in the trace (one
+row each), which the stage logs to MLflow as a table; `SearchCounts` sums it up.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.studies.clip.scenes import SLOTS, VOCABULARY, render_caption
+from pipeline.studies.clip.scenes import SLOTS, VOCABULARY, Scene, render_caption
 from pipeline.studies.clip.scoring import CaptionScores
 
 Scorer = Callable[[list[str]], CaptionScores]  # captions -> (T, N) probabilities over the gallery
@@ -42,12 +48,34 @@ class SearchResult:
     attributes: dict[str, object]  # the slots the caption names
     target_probability: float
     margin: float  # target probability minus the best other image's
-    selects_target: bool
+    selects_target: bool  # the margin criterion holds and the caption is true of the target (where known)
     captions_scored: int
-    trace: pd.DataFrame  # length, caption, target_probability, target_rank, margin, selects_target, kept
+    trace: pd.DataFrame  # length, caption, true_of_target, target_probability, target_rank, margin, selects_target, kept
 
 
-def search_caption(score: Scorer, target: int, beam_width: int, min_margin: float) -> SearchResult:
+@dataclass(frozen=True)
+class SearchCounts:
+    """What the search met on its way, from its trace."""
+
+    scored: int  # captions scored
+    true: int  # of those, captions true of the target
+    true_failing: int  # true captions under which the target is not the gallery's argmax
+    false_selecting: int  # captions false of the target under which it is the argmax anyway
+
+    @classmethod
+    def of(cls, trace: pd.DataFrame) -> SearchCounts:
+        true = trace["true_of_target"] == True  # noqa: E712 - None (unknown) is neither
+        false = trace["true_of_target"] == False  # noqa: E712
+        selected = trace["target_rank"] == 1
+        return cls(len(trace), int(true.sum()), int((true & ~selected).sum()), int((false & selected).sum()))
+
+
+def true_of(scene: Scene, attributes: dict[str, object]) -> bool:
+    """Whether every slot a caption names has the scene's value."""
+    return all(getattr(scene, slot) == value for slot, value in attributes.items())
+
+
+def search_caption(score: Scorer, target: int, beam_width: int, min_margin: float, target_scene: Scene | None = None) -> SearchResult:
     beam: list[dict[str, object]] = [{}]
     rows: list[dict] = []
     best: dict | None = None
@@ -57,30 +85,37 @@ def search_caption(score: Scorer, target: int, beam_width: int, min_margin: floa
         scores = score(captions)
         probability, margin = scores.probabilities[:, target], scores.margin_of(target)
         rank = scores.rank_of(target)
+        truth = [None if target_scene is None else true_of(target_scene, c) for c in candidates]
         step = [
             {
                 "length": length,
                 "caption": caption,
+                "true_of_target": truth[i],
                 "target_probability": float(probability[i]),
                 "target_rank": int(rank[i]),
                 "margin": float(margin[i]),
-                "selects_target": bool(margin[i] > 0 and margin[i] >= min_margin),
+                "selects_target": bool(margin[i] > 0 and margin[i] >= min_margin and truth[i] is not False),
                 "attributes": candidates[i],
             }
             for i, caption in enumerate(captions)
         ]
         # Largest margin first; ties broken by caption text so the search is deterministic.
         step.sort(key=lambda row: (-row["margin"], row["caption"]))
-        for i, row in enumerate(step):
-            row["kept"] = i < beam_width
+        # A caption false of the target is scored (and counted) but never kept nor returned:
+        # naming one more slot cannot make it true.
+        eligible = [row for row in step if row["true_of_target"] is not False]
+        for row in step:
+            row["kept"] = False
+        for row in eligible[:beam_width]:
+            row["kept"] = True
         rows += step
-        if best is None or step[0]["margin"] > best["margin"]:
-            best = step[0]
-        winners = [row for row in step if row["selects_target"]]
+        if best is None or eligible[0]["margin"] > best["margin"]:
+            best = eligible[0]
+        winners = [row for row in eligible if row["selects_target"]]
         if winners:
             best = winners[0]
             break
-        beam = [row["attributes"] for row in step[:beam_width]]
+        beam = [row["attributes"] for row in eligible[:beam_width]]
 
     trace = pd.DataFrame(rows).drop(columns="attributes")
     return SearchResult(

@@ -5,13 +5,15 @@
     python -m stages clip prompt    # DVC stage clip_prompt
 
 `train` always trains the in-pipeline model, whatever `clip.pretrained` says: it reads
-only `clip.data`/`clip.train`, so switching `prompt` to pretrained weights does not rerun
-it, and its retrieval metrics stay meaningful either way. With the defaults `prompt`
-uses the model `train` wrote on the synthetic gallery of `data`. With `clip.model:
-ViT-B-32`, `clip.pretrained: openai` (or a checkpoint file), `clip.gallery: <folder>` and
-`clip.target: <file>` it runs the original task; the DVC stage still depends on the
-trained weights (DVC has no conditional deps) but only loads them when
-`clip.pretrained: pipeline`.
+only `clip.data`/`clip.train`/`clip.diagnostic`, so switching `prompt` to pretrained
+weights does not rerun it, and its retrieval and attribute-diagnostic metrics stay
+meaningful either way. With the defaults `prompt` uses the model `train` wrote on the
+synthetic gallery of `data`, whose scenes are known, so the caption search accepts only
+captions true of the target. With `clip.model: ViT-B-32`, `clip.pretrained: openai` (or
+a checkpoint file), `clip.gallery: <folder>` and `clip.target: <file>` it runs the
+original task (what real images show is not known: captions are not checked against
+them); the DVC stage still depends on the trained weights (DVC has no conditional deps)
+but only loads them when `clip.pretrained: pipeline`.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def data() -> None:
         folder = out.path(DATA_DIR)
         folder.mkdir(parents=True)
         stats = write_dataset(
-            folder, config.seed, image_size, config.train_size, config.val_blocks, scenes.Scene(**config.target.model_dump())
+            folder, config.seed, image_size, config.train_size, config.group_size, config.val_blocks,
+            scenes.Scene(**config.target.model_dump()),
         )
     print(f"clip_data: {stats}", file=sys.stderr)
 
@@ -66,14 +69,14 @@ def prompt() -> None:
     from pipeline.studies.clip.gallery import load_gallery
 
     if params.gallery is None:
-        gallery_dir, target = synthetic_gallery(root / DATA_DIR)
-    else:
-        gallery_dir, target = root / Path(params.gallery).expanduser(), params.target
+        gallery_dir, target, drawn = synthetic_gallery(root / DATA_DIR)
+    else:  # real images: what they show is not known, so captions cannot be checked against the target
+        gallery_dir, target, drawn = root / Path(params.gallery).expanduser(), params.target, None
     gallery = load_gallery(gallery_dir, target)  # a bad gallery or target fails before the heavy imports
     from pipeline.studies.clip.prompt import run_prompting  # torch + open_clip
 
     stop_on_sigterm()
-    run_prompting(shared=shared, clip=params, gallery=gallery)
+    run_prompting(shared=shared, clip=params, gallery=gallery, drawn=drawn)
 
 
 STAGES = {"data": data, "train": train, "prompt": prompt}

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from PIL import Image
@@ -18,7 +19,7 @@ from pipeline.studies.clip import PIPELINE_MODEL, scenes
 from pipeline.studies.clip.gallery import load_gallery
 from pipeline.studies.clip.params import load
 from pipeline.studies.clip.scoring import CaptionScores
-from pipeline.studies.clip.search import search_caption
+from pipeline.studies.clip.search import SearchCounts, search_caption, true_of
 
 ROOT = Path(__file__).resolve().parents[3]
 TARGET = scenes.Scene(count=2, colour="red", shape="circle", position="top left", background="white")
@@ -40,14 +41,41 @@ def test_captions_follow_the_grammar():
 
 
 def test_generator_is_deterministic_for_a_seed_and_differs_across_seeds():
-    first, again, other = (scenes.train_split(seed, 20, 32) for seed in (3, 3, 4))
-    assert first.images.shape == (20, 32, 32, 3) and first.images.dtype == np.uint8
+    first, again, other = (scenes.train_split(seed, 24, 32, group_size=6) for seed in (3, 3, 4))
+    assert first.images.shape == (24, 32, 32, 3) and first.images.dtype == np.uint8
     assert np.array_equal(first.images, again.images) and first.scenes == again.scenes
     assert first.scenes != other.scenes and not np.array_equal(first.images, other.images)
-    for k in range(0, 20, 2):  # hard-negative pairs: one slot apart
-        assert len(scenes.differing_slots(first.scenes[k], first.scenes[k + 1])) == 1
     val, val_again = scenes.validation_split(3, 2, 32), scenes.validation_split(3, 2, 32)
     assert np.array_equal(val.images, val_again.images)
+
+
+@pytest.mark.parametrize("group_size", [2, 4, 6])
+def test_training_scenes_come_in_twin_groups(group_size):
+    split = scenes.train_split(5, 10 * group_size, 32, group_size)
+    for start in range(0, len(split.scenes), group_size):
+        anchor, twins = split.scenes[start], split.scenes[start + 1 : start + group_size]
+        changed = [scenes.differing_slots(anchor, twin) for twin in twins]
+        assert all(len(slots) == 1 for slots in changed)  # each twin: one slot away from its anchor
+        assert len({slots[0] for slots in changed}) == group_size - 1  # a different slot for each twin
+    with pytest.raises(ValueError, match="group_size must be 2..6"):
+        scenes.train_split(5, 10, 32, 7)
+
+
+def _visible_shapes(image: np.ndarray, scene: scenes.Scene) -> int:
+    """Connected blobs that differ clearly from the background (4-connectivity)."""
+    from scipy import ndimage
+
+    background = np.array(scenes.BACKGROUNDS[scene.background])
+    return ndimage.label(np.abs(image.astype(int) - background).sum(axis=-1) > 150)[1]
+
+
+def test_every_shape_of_the_count_can_be_seen():
+    # Three shapes in a corner are crowded: drawn at random they used to overlap or touch in
+    # most images, and "three" could not be read off the image.
+    split = scenes.validation_split(2, 2, 32)
+    crowded = [(image, scene) for image, scene in zip(split.images, split.scenes) if scene.count > 1]
+    seen = [_visible_shapes(image, scene) == scene.count for image, scene in crowded]
+    assert len(crowded) > 100 and np.mean(seen) > 0.97
 
 
 def test_drawn_image_shows_the_scene():
@@ -151,33 +179,40 @@ def test_training_input_equals_open_clip_preprocess(tiny):
     from pipeline.studies.clip.train import to_model_input
 
     model, preprocess, _ = tiny
-    images = scenes.train_split(1, 4, 32).images
+    images = scenes.train_split(1, 4, 32, group_size=2).images
     config = open_clip.get_model_preprocess_cfg(model)
     fast = to_model_input(images, config["mean"], config["std"]).numpy()
     reference = np.stack([preprocess(Image.fromarray(image)).numpy() for image in images])
     assert fast == pytest.approx(reference, abs=1e-5)
 
 
-def test_training_batches_keep_hard_negative_pairs_together():
+def test_training_batches_keep_twin_groups_together():
     import torch
 
     from pipeline.studies.clip.train import CaptionedImages
 
-    split = scenes.train_split(5, 64, 32)
-    data = CaptionedImages(split, torch.arange(64), lambda captions: captions, batch_size=16, seed=0, full_fraction=0.0)
+    split = scenes.train_split(5, 72, 32, group_size=6)
+    data = CaptionedImages(split, torch.arange(72), lambda captions: captions, batch_size=12, group_size=6, seed=0, full_fraction=0.0)
+    data._tokenize = lambda captions: captions  # keep the caption strings to check them
     batches = data.batches(1)
     seen = torch.cat([b.images for b in batches]).tolist()
-    assert sorted(seen) == list(range(64)) and seen != list(range(64))  # every image once, shuffled
+    assert sorted(seen) == list(range(72)) and seen != list(range(72))  # every image once, shuffled
     assert [b.images.tolist() for b in data.batches(1)] == [b.images.tolist() for b in batches]  # per-epoch seed
     for batch in batches:
-        for j in range(0, 16, 2):
-            i, partner = batch.images[j].item(), batch.images[j + 1].item()
-            assert partner == i ^ 1
-            (slot,) = scenes.differing_slots(split.scenes[i], split.scenes[partner])
-            # Both captions name the slot the pair differs in, so they differ too.
-            assert batch.tokens[j] != batch.tokens[j + 1]
-            assert slot in _slots_named(batch.tokens[j], split.scenes[i])
-            assert slot in _slots_named(batch.tokens[j + 1], split.scenes[partner])
+        index = batch.images.tolist()
+        for start in (0, 6):  # two whole groups per batch, anchor first
+            group = index[start : start + 6]
+            assert group == list(range(group[0], group[0] + 6)) and group[0] % 6 == 0
+            assert batch.group[start : start + 6].tolist() == [group[0] // 6] * 6
+            for i, caption in zip(group[1:], batch.tokens[start + 1 : start + 6]):
+                # A twin's caption names the slot it differs from its anchor in.
+                (slot,) = scenes.differing_slots(split.scenes[i], split.scenes[group[0]])
+                assert slot in _slots_named(caption, split.scenes[i])
+        # The truth matrix, recomputed from the scenes and the captions' slots.
+        for t, caption in enumerate(batch.tokens):
+            named = scenes.parse_caption(caption)
+            for j, i in enumerate(index):
+                assert bool(batch.truth[t, j]) == true_of(split.scenes[i], named)
 
 
 def _slots_named(caption: str, scene: scenes.Scene) -> tuple[str, ...]:
@@ -194,17 +229,23 @@ def _slots_named(caption: str, scene: scenes.Scene) -> tuple[str, ...]:
 # ------------------------------------------------------------------------ search
 
 
-def _fake_clip(gallery: list[scenes.Scene], sharpness: float = 3.0):
+MIRROR = {"top left": "top right", "top right": "top left", "bottom left": "bottom right", "bottom right": "bottom left", "middle": "middle"}
+
+
+def _fake_clip(gallery: list[scenes.Scene], sharpness: float = 3.0, mirrored: bool = False):
     """A CLIP stand-in: a caption's logit for an image is +1 per named slot that matches the
-    image's scene and -1 per slot that does not."""
+    image's scene and -1 per slot that does not; `mirrored` reads left and right swapped."""
     lookup = {}
     for values in np.ndindex(*(len(scenes.VOCABULARY[s]) + 1 for s in scenes.SLOTS)):
         attributes = {s: scenes.VOCABULARY[s][v - 1] for s, v in zip(scenes.SLOTS, values) if v}
         lookup[scenes.render_caption(attributes)] = attributes
 
+    def seen(scene: scenes.Scene, slot: str):
+        return MIRROR[scene.position] if mirrored and slot == "position" else getattr(scene, slot)
+
     def logits(caption: str) -> np.ndarray:
         attributes = lookup[caption]
-        return np.array([sum(1 if getattr(g, s) == v else -1 for s, v in attributes.items()) for g in gallery], float)
+        return np.array([sum(1 if seen(g, s) == v else -1 for s, v in attributes.items()) for g in gallery], float)
 
     def score(captions: list[str]) -> CaptionScores:
         return CaptionScores(list(captions), np.stack([_softmax(sharpness * logits(c)) for c in captions]))
@@ -215,7 +256,7 @@ def _fake_clip(gallery: list[scenes.Scene], sharpness: float = 3.0):
 def test_search_needs_every_slot_against_one_slot_distractors():
     gallery = [scene for scene, _ in scenes.gallery_scenes(TARGET)]
     score, logits = _fake_clip(gallery)
-    result = search_caption(score, target=0, beam_width=3, min_margin=0.05)
+    result = search_caption(score, target=0, beam_width=3, min_margin=0.05, target_scene=TARGET)
     assert result.selects_target
     assert result.caption == TARGET.caption()  # each distractor is only ruled out by naming its slot
     probabilities = _softmax(3.0 * logits(result.caption))  # recomputed independently
@@ -223,6 +264,41 @@ def test_search_needs_every_slot_against_one_slot_distractors():
     assert result.target_probability == pytest.approx(probabilities[0])
     assert result.margin == pytest.approx(probabilities[0] - np.delete(probabilities, 0).max())
     assert set(result.trace["length"]) == {0, 1, 2, 3, 4, 5}
+
+
+def test_search_accepts_only_captions_true_of_the_target():
+    gallery = [scene for scene, _ in scenes.gallery_scenes(TARGET)]
+    score, _ = _fake_clip(gallery, mirrored=True)  # sees the target's circles at the top right
+    blind = search_caption(score, target=0, beam_width=3, min_margin=0.05)
+    assert blind.selects_target and blind.attributes["position"] == "top right"  # the bug: a false caption "found"
+
+    checked = search_caption(score, target=0, beam_width=3, min_margin=0.05, target_scene=TARGET)
+    assert true_of(TARGET, checked.attributes)
+    # The true full caption puts the mirrored distractor on top: no true caption selects the target.
+    assert not checked.selects_target
+    trace = checked.trace
+    assert trace.loc[trace["kept"], "true_of_target"].all()  # false captions are scored, never extended
+    assert trace["true_of_target"].tolist() == [true_of(TARGET, scenes.parse_caption(c)) for c in trace["caption"]]
+    counts = SearchCounts.of(trace)
+    expected_false_selecting = sum((not t) and r == 1 for t, r in zip(trace["true_of_target"], trace["target_rank"]))
+    assert counts == SearchCounts(
+        scored=len(trace),
+        true=int(trace["true_of_target"].sum()),
+        true_failing=int((trace["true_of_target"] & (trace["target_rank"] > 1)).sum()),
+        false_selecting=expected_false_selecting,
+    )
+    assert counts.false_selecting > 0
+    naming_position = trace[trace["true_of_target"] & trace["caption"].str.contains("top left")]
+    assert len(naming_position) and (naming_position["target_rank"] > 1).all()  # "top left" points at the mirror image
+
+
+def test_search_counts_by_hand():
+    trace = pd.DataFrame(
+        {"true_of_target": [True, True, False, False, True], "target_rank": [1, 3, 1, 2, 2]}
+    )
+    assert SearchCounts.of(trace) == SearchCounts(scored=5, true=3, true_failing=2, false_selecting=1)
+    unknown = pd.DataFrame({"true_of_target": [None, None], "target_rank": [1, 2]})  # real images
+    assert SearchCounts.of(unknown) == SearchCounts(scored=2, true=0, true_failing=0, false_selecting=0)
 
 
 def test_search_prefers_the_shortest_caption():
@@ -341,6 +417,10 @@ def _params(tmp_path: Path, edit) -> Path:
         (lambda c: c["data"]["target"].update(colour="pink"), "clip.data.target.colour: must be one of"),
         (lambda c: c["train"].update(batch_size=1), "clip.train.batch_size: Input should be greater than or equal to 2"),
         (lambda c: c.update(captions=[]), "clip.captions: List should have at least 1 item"),
+        (lambda c: c["diagnostic"].update(attributes=["count", "size"]), "clip.diagnostic.attributes: unknown attribute 'size'"),
+        (lambda c: c["diagnostic"].update(attributes=["count", "count"]), "clip.diagnostic.attributes: each attribute once"),
+        (lambda c: c["train"].update(batch_size=64), "clip.train.batch_size: must be a multiple of clip.data.group_size (6)"),
+        (lambda c: c["data"].update(group_size=7), "clip.data.group_size: Input should be less than or equal to 6"),
     ],
 )
 def test_bad_params_name_the_key(tmp_path, edit, message):
