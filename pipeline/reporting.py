@@ -11,6 +11,7 @@ and their own study's code, never the report module that lists them.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,6 +84,33 @@ AnswerFunction = Callable[[ReportContext], Answer]
 
 
 @dataclass(frozen=True)
+class Heading:
+    level: int  # 2 for `##`
+    title: str
+    anchor: str  # the fragment GitHub and most Markdown viewers give it
+    line: int  # its index in the lines it was found in
+
+
+def markdown_headings(lines: list[str]) -> list[Heading]:
+    """Every heading outside code blocks, in order, with its anchor: lower case, punctuation dropped,
+    spaces to `-`, and `-1`, `-2`... on repeats. The table of contents and the answer sheet's links
+    both use it, so a link made here lands where the contents link does. `lines` may hold
+    multi-line strings (a rendered table): they are split first, and `line` counts split lines."""
+    headings, seen, in_code = [], {}, False
+    for number, line in enumerate("\n".join(lines).split("\n")):
+        in_code ^= line.startswith("```")
+        match = re.match(r"^(#{1,6}) (.+)$", line)
+        if in_code or not match:
+            continue
+        title = match.group(2).strip()
+        anchor = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        count = seen.get(anchor, 0)
+        seen[anchor] = count + 1
+        headings.append(Heading(len(match.group(1)), title, f"{anchor}-{count}" if count else anchor, number))
+    return headings
+
+
+@dataclass(frozen=True)
 class Section:
     key: str  # the params.yaml section it reads (its study's name)
     render: Callable[[ReportContext], list[str]]
@@ -113,6 +141,36 @@ def versus(value: float, published: tuple[float, float] | None) -> str:
         return "n/a"
     low, high = published
     return "below" if value < low else "inside" if value <= high else "above"
+
+
+# ------------------------------------------------------------------- run-to-run spread
+
+
+def seed_spread(values: list[float]) -> float | None:
+    """The run-to-run spread of one configuration: max - min of a result over its seeds (None from one seed)."""
+    return max(values) - min(values) if len(values) > 1 else None
+
+
+def told_apart(a_value: float, b_value: float, spread: float | None) -> bool:
+    """Whether two results differ by more than the run-to-run spread (never when none was measured)."""
+    return spread is not None and abs(a_value - b_value) > spread
+
+
+def compare(a: str, a_value: float, b: str, b_value: float, spread: float | None, digits: int = 3) -> str:
+    """`a` against `b` (lower is better) as a clause: their difference only where it exceeds `spread`.
+
+    `spread` is the run-to-run spread the two are judged against (e.g. the larger `seed_spread`
+    of their configurations); None says none was measured, and the clause says so.
+    """
+    gap = abs(a_value - b_value)
+    if spread is not None and not told_apart(a_value, b_value, spread):
+        return (f"{a} ({a_value:.{digits}f}) and {b} ({b_value:.{digits}f}) cannot be told apart: they differ by "
+                f"{gap:.{digits}f}, within the run-to-run spread of {spread:.{digits}f}")
+    (low, low_value), (high, high_value) = sorted(((a, a_value), (b, b_value)), key=lambda item: item[1])
+    clause = f"{low} ({low_value:.{digits}f}) is lower than {high} ({high_value:.{digits}f}) by {gap:.{digits}f}"
+    if spread is None:
+        return f"{clause}, but no run-to-run spread was measured for them, so this may be noise"
+    return f"{clause}, beyond the run-to-run spread of {spread:.{digits}f}"
 
 
 # ------------------------------------------------------------------- translators

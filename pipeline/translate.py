@@ -14,19 +14,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 
+from pipeline.comparisons.translator_runs import TRANSLATOR_STUDIES as REGISTRY
 from pipeline.core.errors import PipelineError, run_cli
 from pipeline.core.paths import RunPaths, project_root
 from pipeline.translation.models.limits import MAX_POSITIONS
 
-# The studies whose runs are translators (a folder of outputs/ each).
-TRANSLATOR_STUDIES = ("transformer", "decoder_only", "isoflop", "recurrent")
+# The studies whose runs are translators (a folder of outputs/ each): the comparisons' registry.
+TRANSLATOR_STUDIES = tuple(entry.study.name for entry in REGISTRY)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m pipeline.translate", description=__doc__.splitlines()[0])
     parser.add_argument("--study", choices=TRANSLATOR_STUDIES, default="transformer",
-                        help="transformer (encoder-decoder, default), decoder_only, isoflop (a grid member), "
-                             "or recurrent (GRU/LSTM, additive attention, single-block attention)")
+                        help="the study whose run translates: " + "; ".join(f"{e.study.name} ({e.study.description.split(':')[0]})" for e in REGISTRY))
     parser.add_argument("--run", required=True, help="trained run name, e.g. h64-large, h128-small or h64")
     parser.add_argument(
         "--max-len", type=_decode_length, default=20, help=f"longest translation per word, 1-{MAX_POSITIONS - 1} characters"

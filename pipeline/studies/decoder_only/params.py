@@ -15,8 +15,8 @@ from pipeline.core.params import (
     section_checks,
 )
 from pipeline.studies.decoder_only import STUDY
-from pipeline.studies.piglatin.params import PigLatinParams
-from pipeline.studies.piglatin.params import load as load_piglatin
+from pipeline.datasets.piglatin.params import PigLatinParams
+from pipeline.datasets.piglatin.params import load as load_piglatin
 from pipeline.translation.params import TranslatorRun
 
 

@@ -2,7 +2,10 @@
 
 Four runs with the assignment's hyperparameters, a matrix of hidden size x dataset:
 `train_transformer@h32-small` ... `@h64-large`, each an MLflow run named after it in
-the experiment below. Model: `pipeline/translation/models/transformer.py`.
+the experiment below. Runs listed in `transformer.extra_seeds` are trained again with
+each extra seed (`train_transformer_seeds@<run>`, runs `<run>-seeds/s<offset>`): the
+run-to-run spread the report judges differences against. Model:
+`pipeline/translation/models/transformer.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ STUDY = Study(
     "transformer",
     experiment="nmt-transformer",
     description="English -> Pig Latin, character by character, with a transformer encoder-decoder (assignment part 1): "
-    "four runs with the assignment's hyperparameters, hidden size 32 or 64 on the small or large data set.",
+    "four runs with the assignment's hyperparameters, hidden size 32 or 64 on the small or large data set; "
+    "runs named `<run>-seeds/s<offset>` repeat a run with seed `seed` + offset (the run-to-run spread).",
     metrics=glossary.TRANSLATOR,
 )
 
@@ -22,3 +26,13 @@ STUDY = Study(
 def stage_name(run: str) -> str:
     """The DVC stage of one run (the matrix block in dvc.yaml)."""
     return f"train_transformer@{run}"
+
+
+def seed_run(run: str, offset: int) -> str:
+    """The run trained again with seed `seed` + `offset`: its files live in `<run>-seeds/s<offset>.*`."""
+    return f"{run}-seeds/s{offset}"
+
+
+def seeds_stage_name(run: str) -> str:
+    """The DVC stage that trains `run`'s extra seeds (foreach over transformer.extra_seeds)."""
+    return f"train_transformer_seeds@{run}"

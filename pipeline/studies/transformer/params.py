@@ -6,11 +6,13 @@ import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 
 from pipeline.core.params import (
     PARAMS_FILE,
+    PositiveInt,
     Range,
     Section,
     SharedParams,
@@ -18,9 +20,9 @@ from pipeline.core.params import (
     load_shared,
     section_checks,
 )
-from pipeline.studies.piglatin.params import PigLatinParams
-from pipeline.studies.piglatin.params import load as load_piglatin
-from pipeline.studies.transformer import STUDY
+from pipeline.datasets.piglatin.params import PigLatinParams
+from pipeline.datasets.piglatin.params import load as load_piglatin
+from pipeline.studies.transformer import STUDY, seed_run
 from pipeline.translation.params import TranslatorRun
 
 
@@ -37,8 +39,18 @@ class TransformerMatrix(Section):
 class TransformerParams(Section):
     matrix: TransformerMatrix
     runs: dict[str, TranslatorRun]
-    # Lowest validation losses seen in published runs of the same assignment, per run.
+    # Run -> seed offsets it is trained with again (seed = the global `seed` + offset; the
+    # run itself is offset 0): the run-to-run spread. Runs not listed are trained once.
+    extra_seeds: dict[str, Annotated[list[PositiveInt], Field(min_length=1)]]
+    # Lowest validation losses (notebook definition) of published runs, per run: every
+    # version 2022-2025, then those of the 2022 and of the 2021 version alone.
     published_best_val_loss: dict[str, Range]
+    published_best_val_loss_2022: dict[str, Range]
+    published_best_val_loss_2021: dict[str, Range]
+
+    def replicates(self, run: str) -> list[str]:
+        """The runs of `run`'s configuration, one per seed: the run itself first, then its extra seeds."""
+        return [run] + [seed_run(run, offset) for offset in self.extra_seeds.get(run, [])]
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,21 @@ def load(path: str | Path = PARAMS_FILE) -> Setup:
     setup = Setup(load_shared(path), load_piglatin(path), load_section(STUDY.name, TransformerParams, path))
     with section_checks(path):
         check(setup.transformer, setup.piglatin)
+        check_seeds(setup.transformer, setup.shared.seed)
     return setup
+
+
+def check_seeds(config: TransformerParams, seed: int) -> None:
+    """Extra seeds belong to runs of the matrix, are distinct and stay valid seeds."""
+    key = f"{STUDY.name}.extra_seeds"
+    runs = config.matrix.run_names()
+    for name, offsets in config.extra_seeds.items():
+        if name not in runs:
+            raise ValueError(f"{key}.{name}: no such run in the matrix (runs: {', '.join(runs)})")
+        if len(set(offsets)) != len(offsets):
+            raise ValueError(f"{key}.{name}: offsets must be distinct, got {offsets}")
+        if seed + max(offsets, default=0) >= 2**32:
+            raise ValueError(f"{key}.{name}: seed {seed} + offset {max(offsets)} must stay below 2**32")
 
 
 def check(config: TransformerParams, data: PigLatinParams) -> None:
@@ -73,6 +99,7 @@ def check(config: TransformerParams, data: PigLatinParams) -> None:
             raise ValueError(f"{key}.runs.{name}.hidden_size: the run name says {match.group(1)}, got {run.hidden_size}")
         if match.group(2) != run.dataset:
             raise ValueError(f"{key}.runs.{name}.dataset: the run name says {match.group(2)!r}, got {run.dataset!r}")
-    for name in config.published_best_val_loss:
-        if name not in config.runs:
-            raise ValueError(f"{key}.published_best_val_loss.{name}: no such run (known: {', '.join(config.runs)})")
+    for published in ("published_best_val_loss", "published_best_val_loss_2022", "published_best_val_loss_2021"):
+        for name in getattr(config, published):
+            if name not in config.runs:
+                raise ValueError(f"{key}.{published}.{name}: no such run (known: {', '.join(config.runs)})")

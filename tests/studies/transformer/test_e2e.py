@@ -22,6 +22,9 @@ from pipeline.core.io import is_timing_key, timing_keys
 from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot, store_client
 
 RUNS = list(smoke_settings()["params"]["transformer"]["runs"])
+# The runs trained again with extra seeds (smoke: h8-small with offset 1), named <run>-seeds/s<offset>.
+EXTRA_SEEDS = {run: offsets for run, offsets in smoke_settings()["params"]["transformer"]["extra_seeds"].items() if isinstance(offsets, list)}
+SEED_RUNS = [f"{run}-seeds/s{offset}" for run, offsets in EXTRA_SEEDS.items() for offset in offsets]
 EXPERIMENT = "nmt-transformer"
 
 pytestmark = pytest.mark.e2e
@@ -42,24 +45,28 @@ def test_metrics_files_match_curves(project: Path):
         assert sorted(timings) == ["tokens_per_second", "train_seconds"]
 
 
-def test_mlflow_has_one_finished_run_per_matrix_entry(project: Path):
+def test_mlflow_has_one_finished_run_per_matrix_entry_and_extra_seed(project: Path):
     runs = mlflow_runs(project, EXPERIMENT)
-    assert sorted(runs["tags.mlflow.runName"]) == sorted(RUNS)
+    assert sorted(runs["tags.mlflow.runName"]) == sorted(RUNS + SEED_RUNS)
     assert set(runs["status"]) == {"FINISHED"}
     head = sh(project, "git", "rev-parse", "HEAD~1").stdout.strip()  # the commit the runs were made from
+    seed = yaml.safe_load((project / "params.yaml").read_text())["seed"]
     for _, row in runs.iterrows():
         name = row["tags.mlflow.runName"]
+        run, _, offset = name.partition("-seeds/s")  # h8-small-seeds/s1: run h8-small, seed offset 1
         metrics = json.loads((project / "metrics" / "transformer" / f"{name}.json").read_text())
         assert row["metrics.best_val_loss"] == pytest.approx(metrics["best_val_loss"])
         assert row["params.run.hidden_size"] == name.split("-")[0][1:]
-        assert row["tags.dvc_stage"] == f"train_transformer@{name}"
+        assert row["params.seed"] == str(seed + int(offset or 0))
+        stage, command = ("train_transformer_seeds", "train_seeds") if offset else ("train_transformer", "train")
+        assert row["tags.dvc_stage"] == f"{stage}@{run}"
         assert row["tags.git_commit"] == head
         assert row["tags.dataset"] == f"piglatin-{name.split('-')[1]}"
         assert row["tags.profile"] == "smoke"
         # Only code and params count: the repro rewrote tracked metrics, yet the code that ran was committed.
         assert row["tags.git_dirty"] == "false"
         # MLflow's own conventions, shown in the UI's Source / Version / User columns.
-        assert row["tags.mlflow.source.name"] == f"python -m stages transformer train --run {name}"
+        assert row["tags.mlflow.source.name"] == f"python -m stages transformer {command} --run {run}"
         assert row["tags.mlflow.source.git.commit"] == head
         assert row["tags.mlflow.user"]
         assert row["tags.dvc_current"] == "true"  # the report marked the run behind the current outputs
@@ -82,9 +89,15 @@ def test_report_generated_from_the_runs(project: Path):
         metrics = json.loads((project / "metrics" / "transformer" / f"{run}.json").read_text())
         assert run in report
         row = summary.loc[summary["run"] == run].iloc[0]
-        assert row["lowest val loss"] == pytest.approx(metrics["best_val_loss"], abs=1e-4)
-        assert row["lowest val loss (reference)"] == pytest.approx(metrics["best_val_loss_batch_mean"], abs=1e-4)
-        assert f"{row['lowest val loss']}" in report
+        assert row["lowest val loss (ours)"] == pytest.approx(metrics["best_val_loss"], abs=1e-4)
+        assert row["lowest val loss (notebooks)"] == pytest.approx(metrics["best_val_loss_batch_mean"], abs=1e-4)
+        assert f"{row['lowest val loss (notebooks)']}" in report
+        seeds = [metrics] + [json.loads((project / "metrics" / "transformer" / f"{run}-seeds" / f"s{k}.json").read_text())
+                             for k in EXTRA_SEEDS.get(run, [])]
+        values = [m["best_val_loss_batch_mean"] for m in seeds]
+        assert row["seeds"] == len(seeds)
+        if len(seeds) > 1:  # the spread the report judges differences against: max - min over the seeds
+            assert float(row["spread (notebooks)"]) == pytest.approx(max(values) - min(values), abs=1e-4)
     for figure in ("transformer_loss_by_hidden_size.png", "transformer_loss_by_dataset_size.png"):
         assert (project / "reports" / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "the air conditioning is working" in report
@@ -227,8 +240,10 @@ def test_forced_rerun_marks_only_the_run_behind_the_outputs(project: Path):
     assert list(twins["tags.dvc_current"]) == ["false"] * (len(twins) - 1) + ["true"]
     timings = json.loads((project / "timings" / "transformer" / "h8-large.json").read_text())
     assert twins["metrics.train_seconds"].iloc[-1] == pytest.approx(timings["train_seconds"])
-    current = runs[runs["tags.dvc_current"] == "true"]
-    assert sorted(current["tags.mlflow.runName"]) == sorted(RUNS)  # one current run per matrix entry
+    current = runs[runs["tags.dvc_current"] == "true"]["tags.mlflow.runName"]
+    replicates = current[current.str.contains("-seeds/")]  # the extra seeds' runs (train_transformer_seeds)
+    assert sorted(current[~current.isin(replicates)]) == sorted(RUNS)  # one current run per matrix entry
+    assert len(replicates) == len(set(replicates))  # and one per extra seed
 
 
 def test_a_comment_leaves_the_report_current_and_a_misspelt_section_does_not(project: Path):

@@ -120,3 +120,57 @@ def test_stage_with_an_unknown_run_is_one_line(tmp_path, monkeypatch):
     assert str(caught.value) == (
         "params.yaml: transformer.runs.h48-small: no such run (known: h32-small, h32-large, h64-small, h64-large)"
     )
+
+
+# ------------------------------------------------------------------- extra seeds and the published figures per version
+
+
+def test_extra_seeds_train_the_small_runs_twice_and_the_large_once():
+    config = params.load(PARAMS).transformer
+    assert config.replicates("h32-small") == ["h32-small", "h32-small-seeds/s1"]
+    assert config.replicates("h64-small") == ["h64-small", "h64-small-seeds/s1"]
+    assert config.replicates("h64-large") == ["h64-large"]
+    assert config.published_best_val_loss_2021["h64-large"] == pytest.approx((0.178, 0.333))
+    assert config.published_best_val_loss_2022["h32-small"] == pytest.approx((0.88, 1.023))
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (lambda raw: raw["transformer"]["extra_seeds"].update({"h48-small": [1]}),
+         "transformer.extra_seeds.h48-small: no such run in the matrix (runs: h32-small, h32-large, h64-small, h64-large)"),
+        (lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [1, 1]}),
+         "transformer.extra_seeds.h32-small: offsets must be distinct, got [1, 1]"),
+        (lambda raw: raw.update(seed=2**32 - 1), "transformer.extra_seeds.h32-small: seed 4294967295 + offset 1 must stay below 2**32"),
+    ],
+    ids=["unknown-run", "repeated-offset", "seed-overflow"],
+)
+def test_bad_extra_seeds_name_the_key(tmp_path, edit, expected):
+    assert params_error(params.load, write_params(tmp_path, edit)).endswith(f": {expected}")
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragments"),
+    [
+        (lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [0]}), ["transformer.extra_seeds.h32-small.0", "greater than 0"]),
+        (lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": []}), ["transformer.extra_seeds.h32-small", "at least 1 item"]),
+        (lambda raw: raw["transformer"].pop("extra_seeds"), ["transformer.extra_seeds", "missing"]),
+        (lambda raw: raw["transformer"]["published_best_val_loss_2021"].update({"h48-small": [1, 2]}),
+         ["transformer.published_best_val_loss_2021.h48-small: no such run"]),
+    ],
+    ids=["offset-zero-is-the-run-itself", "empty-list", "missing", "published-unknown-run"],
+)
+def test_bad_seed_or_published_edit_names_the_key(tmp_path, edit, fragments):
+    message = params_error(params.load, write_params(tmp_path, edit))
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_seeds_stage_of_a_run_without_extra_seeds_is_one_line(tmp_path, monkeypatch):
+    write_params(tmp_path, lambda raw: None)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(PipelineError) as caught:
+        stages.train_seeds(run="h64-large")
+    assert str(caught.value) == (
+        "params.yaml: transformer.extra_seeds.h64-large: no such entry (runs with extra seeds: h32-small, h64-small)"
+    )
