@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pipeline.core.errors import PipelineError
-from pipeline.studies.piglatin.data import ALPHABET, vocabulary
+from pipeline.datasets.piglatin.data import ALPHABET, vocabulary
 from pipeline.translation.architectures import (
     ARCHITECTURES,
     DECODER_ONLY,

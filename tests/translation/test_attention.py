@@ -177,3 +177,28 @@ def test_causal_attention_with_fewer_queries_treats_them_as_the_last_positions()
         q, k, v = _project(module, x[:, -1:], x, x)
         expected = _by_hand(q, k, v, 1 / math.sqrt(hidden))[:, 0]
     torch.testing.assert_close(module(x[:, -1], x, x), expected)
+
+
+# ------------------------------------------ one query per step (the recurrent ablation's attention)
+
+
+@pytest.mark.parametrize("hidden", [4, 16])
+def test_step_dot_attention_matches_torch_sdpa(hidden):
+    from pipeline.translation.models.attention import StepDotAttention
+
+    torch.manual_seed(0)
+    module = StepDotAttention(hidden).double()
+    query = torch.randn(3, hidden, dtype=torch.float64)  # (B, H): one decoder state
+    annotations = torch.randn(3, 7, hidden, dtype=torch.float64)  # (B, S, H)
+
+    context, weights = module(query, module.keys(annotations), annotations)
+
+    # torch's own implementation on the same projections; the values are the annotations.
+    q, k = module.Q(query).unsqueeze(1), module.K(annotations)
+    expected = F.scaled_dot_product_attention(q, k, annotations).squeeze(1)  # default scale 1/sqrt(H)
+    assert context.shape == (3, hidden) and weights.shape == (3, 7)
+    torch.testing.assert_close(context, expected)
+    # The weights: softmax of q.k / sqrt(H) written out per position, summing to 1.
+    by_hand = torch.softmax(torch.einsum("bh,bsh->bs", module.Q(query), k) / math.sqrt(hidden), dim=-1)
+    torch.testing.assert_close(weights, by_hand)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(3, dtype=torch.float64))

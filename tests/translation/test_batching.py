@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline.studies.piglatin.data import read_pairs, vocabulary
+from pipeline.datasets.piglatin.data import read_pairs, vocabulary
 from pipeline.translation.batching import LengthBucketBatcher
 from pipeline.translation.pairs import Pair
 

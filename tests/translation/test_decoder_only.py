@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pipeline.studies.piglatin.data import vocabulary
+from pipeline.datasets.piglatin.data import vocabulary
 from pipeline.translation.architectures import (
     DECODER_ONLY,
     load_model,

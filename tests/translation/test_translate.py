@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from pipeline.core.errors import PipelineError, run_cli
-from pipeline.studies.piglatin.data import vocabulary
+from pipeline.datasets.piglatin.data import vocabulary
 from pipeline.translate import main
 from pipeline.translation.architectures import save_model, translate_sentence
 from pipeline.translation.models.transformer import (

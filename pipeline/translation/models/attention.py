@@ -9,6 +9,8 @@ which fuses the scaling, softmax over keys and weighted sum (and applies the cau
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -53,3 +55,34 @@ class CausalScaledDotAttention(ScaledDotAttention):
 
     def __init__(self, hidden_size: int):
         super().__init__(hidden_size, causal=True)
+
+
+class StepDotAttention(nn.Module):
+    """Scaled dot-product attention for one query per step, weights returned: the drop-in for
+    additive attention in a recurrent decoder (pipeline/studies/ablations), same interface:
+
+        score(s, h_j) = (W_q s + b_q) . (W_k h_j + b_k) / sqrt(H),  alpha = softmax_j(score),
+        context = sum_j alpha_j h_j
+
+    Like the additive score, the values are the annotations themselves (no value projection),
+    so only the scoring function differs. Its weights are the softmax written out: the
+    decoder's attention maps need them, and SDPA does not return them.
+    """
+
+    def __init__(self, hidden_size: int):
+        super().__init__()
+        self.hidden_size = hidden_size
+        self.Q = nn.Linear(hidden_size, hidden_size)
+        self.K = nn.Linear(hidden_size, hidden_size)
+
+    def keys(self, annotations: torch.Tensor) -> torch.Tensor:
+        """annotations (B, S, H) -> projected keys (B, S, H), once per word, not once per step."""
+        return self.K(annotations)
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """query (B, H), keys from `keys()` (B, S, H), values (B, S, H) -> context (B, H), weights (B, S)."""
+        q = self.Q(query).unsqueeze(1)  # (B, 1, H)
+        scores = (q @ keys.transpose(1, 2)).squeeze(1) / math.sqrt(self.hidden_size)  # (B, S)
+        weights = torch.softmax(scores, dim=-1)  # (B, S)
+        context = torch.bmm(weights.unsqueeze(1), values).squeeze(1)  # (B, H)
+        return context, weights

@@ -14,12 +14,18 @@ The decoder-only (GPT-style) model, for translation as continuation:
 It reads the English word, the end-of-prompt marker `<EOP>`, and continues with the
 Pig Latin word. Both use the same blocks: single-head attention, a Linear + ReLU MLP,
 no LayerNorm and no dropout, matching the reference.
+
+Two options of `TransformerConfig` exist for the ablations study (pipeline/studies/ablations),
+and their defaults are the assignment's model: `positional_encoding` (sinusoidal, learned,
+one-hot or none) and `causal_decoder` (False lets the decoder's self-attention see later
+target positions too).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+from typing import Literal
 
 import torch
 from torch import nn
@@ -30,6 +36,8 @@ from pipeline.translation.models.attention import (
 )
 from pipeline.translation.models.limits import MAX_POSITIONS
 
+ABLATION_OPTIONS = ("positional_encoding", "causal_decoder")  # fields whose defaults are the assignment's model
+
 
 @dataclass(frozen=True)
 class TransformerConfig:
@@ -37,9 +45,14 @@ class TransformerConfig:
     hidden_size: int
     num_layers: int
     max_positions: int = MAX_POSITIONS
+    positional_encoding: Literal["sinusoidal", "learned", "one-hot", "none"] = "sinusoidal"
+    causal_decoder: bool = True  # the encoder-decoder's decoder self-attention hides later positions
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # The ablation options are saved only where they differ from the assignment's model: its
+        # checkpoints keep their format, and older ones (without the keys) load as they are.
+        defaults = {f.name: f.default for f in fields(self) if f.name in ABLATION_OPTIONS}
+        return {k: v for k, v in asdict(self).items() if k not in defaults or v != defaults[k]}
 
 
 class Seq2SeqTransformer(nn.Module):
@@ -59,7 +72,7 @@ class TransformerEncoder(nn.Module):
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.embedding = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.positions = SinusoidalPositionalEncoding(config.hidden_size, config.max_positions)
+        self.positions = positional_encoding(config)
         self.layers = nn.ModuleList(EncoderLayer(config.hidden_size) for _ in range(config.num_layers))
 
     def forward(self, source: torch.Tensor) -> torch.Tensor:
@@ -73,8 +86,8 @@ class TransformerDecoder(nn.Module):
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.embedding = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.positions = SinusoidalPositionalEncoding(config.hidden_size, config.max_positions)
-        self.layers = nn.ModuleList(DecoderLayer(config.hidden_size) for _ in range(config.num_layers))
+        self.positions = positional_encoding(config)
+        self.layers = nn.ModuleList(DecoderLayer(config.hidden_size, config.causal_decoder) for _ in range(config.num_layers))
         self.out = nn.Linear(config.hidden_size, config.vocab_size)
 
     def forward(self, decoder_input: torch.Tensor, annotations: torch.Tensor) -> torch.Tensor:
@@ -96,9 +109,11 @@ class EncoderLayer(nn.Module):
 
 
 class DecoderLayer(nn.Module):
-    def __init__(self, hidden_size: int):
+    def __init__(self, hidden_size: int, causal: bool = True):
         super().__init__()
-        self.self_attention = CausalScaledDotAttention(hidden_size)
+        # causal=False is the ablation of the 2021/2022 handouts: training then lets position t read
+        # the character it must predict (at t + 1), which greedy decoding never has.
+        self.self_attention = CausalScaledDotAttention(hidden_size) if causal else ScaledDotAttention(hidden_size)
         self.cross_attention = ScaledDotAttention(hidden_size)
         self.mlp = MLP(hidden_size)
 
@@ -117,6 +132,26 @@ class MLP(nn.Module):
         return torch.relu(self.fc(x))
 
 
+def positional_encoding(config: TransformerConfig) -> nn.Module:
+    """The module that adds position information to the embeddings (B, T, H), by `config.positional_encoding`."""
+    kind = config.positional_encoding
+    if kind == "none":
+        return nn.Identity()
+    encodings = {
+        "sinusoidal": SinusoidalPositionalEncoding,
+        "learned": LearnedPositionalEncoding,
+        "one-hot": OneHotPositionalEncoding,
+    }
+    if kind not in encodings:
+        raise ValueError(f"unknown positional encoding {kind!r} (known: none, {', '.join(encodings)})")
+    return encodings[kind](config.hidden_size, config.max_positions)
+
+
+def _check_length(length: int, max_positions: int) -> None:
+    if length > max_positions:
+        raise ValueError(f"sequence of length {length} exceeds max_positions={max_positions}")
+
+
 class SinusoidalPositionalEncoding(nn.Module):
     """Adds PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d))."""
 
@@ -131,8 +166,38 @@ class SinusoidalPositionalEncoding(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         length = x.size(1)
-        if length > self.table.size(0):
-            raise ValueError(f"sequence of length {length} exceeds max_positions={self.table.size(0)}")
+        _check_length(length, self.table.size(0))
+        return x + self.table[:length]  # (B, T, H)
+
+
+class LearnedPositionalEncoding(nn.Module):
+    """Adds a trained vector per position (GPT-2's choice). A position no training sequence
+    reached keeps its random initial vector: nothing was learned there."""
+
+    def __init__(self, hidden_size: int, max_positions: int):
+        super().__init__()
+        self.table = nn.Embedding(max_positions, hidden_size)  # (P, H)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.size(1)
+        _check_length(length, self.table.num_embeddings)
+        return x + self.table(torch.arange(length, device=x.device))  # (B, T, H)
+
+
+class OneHotPositionalEncoding(nn.Module):
+    """Adds e_pos, the unit vector of dimension pos: a one-hot code needs one dimension per
+    position, so the model represents at most `hidden_size` positions."""
+
+    def __init__(self, hidden_size: int, max_positions: int):
+        super().__init__()
+        if max_positions > hidden_size:
+            raise ValueError(f"a one-hot position code has one dimension per position: max_positions={max_positions} "
+                             f"needs hidden_size >= {max_positions}, got {hidden_size}")
+        self.register_buffer("table", torch.eye(max_positions, hidden_size), persistent=False)  # (P, H): identity rows
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        length = x.size(1)
+        _check_length(length, self.table.size(0))
         return x + self.table[:length]  # (B, T, H)
 
 
@@ -144,7 +209,7 @@ class DecoderOnlyTransformer(nn.Module):
         super().__init__()
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.positions = SinusoidalPositionalEncoding(config.hidden_size, config.max_positions)
+        self.positions = positional_encoding(config)
         self.layers = nn.ModuleList(DecoderOnlyLayer(config.hidden_size) for _ in range(config.num_layers))
         self.out = nn.Linear(config.hidden_size, config.vocab_size)
 

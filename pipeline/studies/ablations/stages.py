@@ -1,0 +1,144 @@
+"""Ablations: the length split, the three experiments' runs and the length-generalisation test."""
+
+from __future__ import annotations
+
+import sys
+
+from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.paths import project_root
+from pipeline.studies.ablations import (
+    LONG_WORDS,
+    PREPARED,
+    STATISTICS,
+    STUDY,
+    attention_run,
+    params,
+    positions_run,
+    stage_name,
+    unmasked_run,
+)
+
+
+def prepare() -> None:
+    """Stage prepare_ablations: data/prepared/ablations/ (short words to train on, long.txt to test) and its statistics."""
+    setup = params.load()
+    config = setup.ablations
+    root = project_root()
+    dataset = config.transformer.dataset
+    source = setup.piglatin.prepared(root, dataset)
+    source.check()
+
+    from pipeline.core.io import staged_outputs, write_json
+    from pipeline.studies.ablations.data import split_by_length, statistics
+    from pipeline.translation.pairs import read_pairs, write_pairs
+    from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+
+    train, val, long = split_by_length(
+        read_pairs(source.folder / "train.txt"), read_pairs(source.folder / "val.txt"), config.train_max_length
+    )
+    for what, pairs in (("training", train), ("validation", val), ("longer", long)):
+        if not pairs:
+            raise PipelineError(
+                f"params.yaml: {STUDY.name}.train_max_length: leaves no {what} pair of data set "
+                f"{dataset!r}, got {config.train_max_length}"
+            )
+    with staged_outputs(root, clear=[root / PREPARED, root / STATISTICS]) as out:
+        write_pairs(out.path(PREPARED / "train.txt"), train)
+        write_pairs(out.path(PREPARED / "val.txt"), val)
+        write_pairs(out.path(PREPARED / LONG_WORDS), long)
+        Vocabulary.load(source.folder / VOCAB_FILE).save(out.path(PREPARED / VOCAB_FILE))
+        write_json(out.path(STATISTICS), statistics(train, val, long))
+    print(f"{dataset}: {len(train)} train / {len(val)} val words of <= {config.train_max_length} characters, "
+          f"{len(long)} longer", file=sys.stderr)
+
+
+def positions(*, encoding: str, replicate: str) -> None:
+    """Stage train_ablations_positions@<encoding>-<replicate>: the transformer with one positional encoding."""
+    setup = params.load()
+    if encoding not in setup.ablations.positions.encodings:
+        known = ", ".join(setup.ablations.positions.encodings)
+        raise PipelineError(f"params.yaml: {STUDY.name}.positions.encodings: no encoding {encoding!r} (known: {known})")
+    number = _replicate(setup, replicate)
+    run = setup.ablations.transformer.model_copy(update={"positional_encoding": encoding})
+    _train_transformer(setup, positions_run(encoding, number), run, number, positions)
+
+
+def unmasked(*, replicate: str) -> None:
+    """Stage train_ablations_unmasked@<replicate>: the transformer whose decoder self-attention has no causal mask."""
+    setup = params.load()
+    number = _replicate(setup, replicate)
+    run = setup.ablations.transformer.model_copy(update={"causal_decoder": False})
+    _train_transformer(setup, unmasked_run(number), run, number, unmasked)
+
+
+def _replicate(setup: params.Setup, replicate: str) -> int:
+    known = setup.ablations.replicates
+    if not replicate.isdigit() or int(replicate) not in known:
+        raise PipelineError(f"params.yaml: {STUDY.name}.replicates: no replicate {replicate!r} (known: {known})")
+    return int(replicate)
+
+
+def _train_transformer(setup: params.Setup, name: str, run, replicate: int, stage) -> None:
+    root = project_root()
+    data = setup.short_words(root)
+    data.check()
+
+    from pipeline.studies.ablations.architectures import TRANSFORMER_VARIANT
+    from pipeline.translation.run import config_fingerprint, train_translator
+
+    stop_on_sigterm()
+    shared = setup.seeded(replicate)
+    train_translator(
+        study=STUDY,
+        name=name,
+        run=run,
+        shared=shared,
+        evaluation=setup.piglatin.eval,
+        data=data,
+        stage=stage_name(name),
+        architecture=TRANSFORMER_VARIANT,
+        fingerprint=config_fingerprint(root, shared, run, data, stage),
+    )
+
+
+def attention(*, kind: str, replicate: str) -> None:
+    """Stage train_ablations_attention@<kind>-<replicate>: the GRU encoder-decoder with additive or scaled-dot attention."""
+    setup = params.load()
+    config = setup.ablations.attention
+    if kind not in config.kinds:
+        raise PipelineError(f"params.yaml: {STUDY.name}.attention.kinds: no kind {kind!r} (known: {', '.join(config.kinds)})")
+    number = _replicate(setup, replicate)
+    run = config.run.model_copy(update={"attention": kind})
+    root = project_root()
+    data = setup.piglatin.prepared(root, run.dataset)
+    data.check()
+
+    from pipeline.studies.ablations.dot_attention import BY_ATTENTION
+    from pipeline.translation.run import config_fingerprint, train_translator
+
+    stop_on_sigterm()
+    shared = setup.seeded(number)
+    name = attention_run(kind, number)
+    train_translator(
+        study=STUDY,
+        name=name,
+        run=run,
+        shared=shared,
+        evaluation=setup.piglatin.eval,
+        data=data,
+        stage=stage_name(name),
+        architecture=BY_ATTENTION[kind],
+        fingerprint=config_fingerprint(root, shared, run, data, attention),
+    )
+
+
+def evaluate() -> None:
+    """Stage evaluate_ablations: length generalisation of every positional-encoding run."""
+    setup = params.load()
+    from pipeline.studies.ablations.evaluation import run_length_evaluation
+
+    stop_on_sigterm()
+    run_length_evaluation(setup, project_root())
+
+
+STAGES = {"prepare": prepare, "positions": positions, "unmasked": unmasked, "attention": attention, "evaluate": evaluate}
