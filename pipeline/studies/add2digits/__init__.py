@@ -11,9 +11,13 @@ epoch trained; `outputs|metrics|plots/add2digits/<cell>-L<length>`) when `refere
 holds the length (otherwise those files say it was not run), and the extended grid's seeds
 (more data, mini-batches, early stopping on a validation split;
 `.../<cell>-L<length>-extended/s<seed>`), each one MLflow run in experiment `add2digits`.
+Stage `measure_add2digits` then measures, on every trained model, the gradient of the loss
+with respect to each input by its distance from the end (`gradients`, HW3-1.1; one MLflow
+run `input-gradients`).
 
 Modules: `params` (the section's schema), `data` (the generator, the files), `model`,
-`train` (one matrix entry end to end), `figures`, `stages`, `report`.
+`train` (one matrix entry end to end), `gradients` (the input gradients), `figures`, `stages`,
+`report` and `answers` (the homework's questions 1.1-1.3).
 Kept free of heavy imports: the report and the stage entry point import this package.
 """
 
@@ -46,9 +50,22 @@ STUDY = Study(
         "kept_*": "extended runs: the kept weights (epoch `best_epoch`) scored on the training (`kept_train_accuracy`) "
         "and validation (`kept_val_accuracy`) splits",
         "replicate": "the extended grid's seed (0 in the reference): offsets the data, initialisation and batch-order seed",
+        "first_over_last.*": "run `input-gradients` (HW3-1.1): `first_over_last.<model>.<trained|initial>` is the mean norm "
+        "of the loss's gradient with respect to the first input over that of the last input (test split), for a model's "
+        "trained or initial weights",
+        "gradient_norm*": "run `input-gradients`, its table: the norm of d loss / d x_t averaged over the test examples "
+        "(`gradient_norm` the mean, `gradient_norm_median` the median), by `distance` = T-1-t from the end",
+        "distance": "run `input-gradients`: how many steps before the last input the input sits (0: the last digit)",
+        "model": "run `input-gradients`: the training run whose weights were measured (`rnn-L30`, `lstm-L5-extended-s1`)",
+        "cell": "run `input-gradients`: rnn or lstm",
+        "grid": "reference (the homework's protocol) or extended (tag of every training run too)",
+        "weights": "run `input-gradients`: `trained` (the run's kept weights) or `initial` (its initialisation, same seed)",
+        "models": "run `input-gradients`: how many trained models it measured",
     },
 )
 PREPARE_STAGE = "prepare_add2digits"
+MEASURE_STAGE = "measure_add2digits"  # the input gradients of every trained model (HW3-1.1)
+GRADIENTS_RUN = "input-gradients"  # its MLflow run and files: metrics|timings/add2digits/input-gradients.json, plots/...csv
 PREPARED = Path("data/prepared/add2digits")  # L<length>/reference.csv, L<length>/extended-s<seed>.csv
 STATISTICS = Path("metrics/add2digits/data.json")  # per data set: rows, class histogram, majority baseline
 CELLS = ("rnn", "lstm")

@@ -53,3 +53,32 @@ def reference_figure(curves: dict[tuple[str, str], pd.DataFrame], cells: list[st
             axis.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def gradient_figure(curves: pd.DataFrame):
+    """HW3-1.1: the mean norm of d loss / d x_t by distance from the end, a panel per length, one colour per
+    cell; trained weights solid (the homework protocol's run thick, the extended seeds thin), the
+    initial weights of the seeds dashed."""
+    import matplotlib.pyplot as plt
+
+    lengths = sorted(curves["length"].unique())
+    figure, axes = plt.subplots(1, len(lengths), figsize=(4.5 * len(lengths), 4), squeeze=False)
+    for axis, length in zip(axes[0], lengths):
+        at = curves[curves["length"] == length]
+        for cell in at["cell"].unique():
+            colour, name = COLOURS.get(cell), cell.upper()
+            for (model, weights, grid), curve in at[at["cell"] == cell].groupby(["model", "weights", "grid"], sort=False):
+                if weights == "initial" and grid == "reference":
+                    continue  # the same draw as the extended seed 0
+                label = {("trained", "reference"): f"{name} trained (homework protocol)",
+                         ("trained", "extended"): f"{name} trained (extended seeds)",
+                         ("initial", "extended"): f"{name} initial weights"}[(weights, grid)]
+                style = {"reference": dict(lw=2.2), "extended": dict(lw=0.9, alpha=0.7)}[grid] if weights == "trained" else dict(lw=0.9, ls="--", alpha=0.7)
+                shown = {line.get_label() for line in axis.get_lines()}
+                axis.plot(curve["distance"], curve["gradient_norm"], color=colour, label=None if label in shown else label, **style)
+        axis.set(yscale="log", xlabel="distance from the last input (steps)", ylabel="mean ||d loss / d x_t||",
+                 title=f"length {length}")
+        axis.grid(alpha=0.3, which="both")
+        axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure

@@ -145,21 +145,22 @@ class PublishedRun(Section):
     train_accuracy_1_by_epoch: PositiveInt | None = None
 
 
-class PublishedMoreData(Section):
-    """The reference's variant with more training data."""
+class PublishedLaterVariant(Section):
+    """A later published variant of the course's experiment (not the homework's protocol): more data, fewer epochs."""
 
     train_examples: PositiveInt
+    epochs: PositiveInt
     test_accuracy: dict[str, Probability]  # run name -> accuracy
 
 
 class Published(Section):
     reference: dict[str, PublishedRun]
-    more_data: PublishedMoreData
+    later_variant: PublishedLaterVariant
     majority_baseline: Probability = Field(ge=0, le=1)
 
     @model_validator(mode="after")
     def _run_names(self) -> Published:
-        for where, names in (("reference", self.reference), ("more_data.test_accuracy", self.more_data.test_accuracy)):
+        for where, names in (("reference", self.reference), ("later_variant.test_accuracy", self.later_variant.test_accuracy)):
             for name in names:
                 match = re.fullmatch(r"([a-z]+)-L(\d+)", name)
                 if not match or match.group(1) not in CELLS:

@@ -1,58 +1,46 @@
 """Report section: Add2Digits, RNN vs LSTM over sequence length (MLflow experiment `add2digits`).
 
-Light on purpose (no torch). Every number comes from the MLflow runs that produced the
-current `metrics/add2digits/*` and `plots/add2digits/*` files (found by
-`ReportContext.run_for`) or from the prepare stage's statistics; the published figures
-come from params.yaml. The closing paragraph is generated from the extended grid's numbers.
+Light on purpose (no torch). Every number comes from the MLflow runs that produced the current
+`metrics/add2digits/*` and `plots/add2digits/*` files (read through `results`, shared with the
+answer sheet's entries in `answers`) or from the prepare stage's statistics; the published
+figures come from params.yaml. The closing paragraph is generated from the extended grid's numbers.
 """
 
 from __future__ import annotations
-
-import json
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core import figures
-from pipeline.core.io import require_inputs
-from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, metric_curve
-from pipeline.studies.add2digits import PREPARE_STAGE, STATISTICS, STUDY, extended_run, params, run_name, stage_name
-from pipeline.studies.add2digits.figures import reference_figure
+from pipeline.reporting import FIGURES, TABLES, ReportContext, Section
+from pipeline.studies.add2digits import GRADIENTS_RUN, STUDY, length_value, run_name
+from pipeline.studies.add2digits.answers import (
+    ANSWERS,
+    EXTENDED,
+    GRADIENTS,
+    PROTOCOL_TABLE,
+    gradient_summary,
+    protocol_heading,
+)
+from pipeline.studies.add2digits.figures import gradient_figure, reference_figure
 from pipeline.studies.add2digits.params import Add2DigitsParams, PublishedRun
-
-CURVE_KEYS = ("iterations", "train_loss", "test_loss", "train_accuracy", "test_accuracy")  # the reference runs' epochs
-
-
-@dataclass
-class Results:
-    """What the section shows, keyed by (cell, length)."""
-
-    reference: dict[tuple[str, str], dict[str, float]]  # the reference run's metrics
-    curves: dict[tuple[str, str], pd.DataFrame]  # its per-epoch curve
-    extended: dict[tuple[str, str], list[dict[str, float]]]  # one metrics dict per seed
-
-
-def load_results(ctx: ReportContext, config: Add2DigitsParams) -> Results:
-    results = Results({}, {}, {})
-    for cell in config.matrix.cell:
-        for length in config.matrix.length:
-            stage = stage_name(cell, length)
-            if config.runs_reference(length):
-                run = ctx.run_for(STUDY, run_name(cell, length), stage)
-                results.reference[(cell, length)] = dict(run.data.metrics)
-                results.curves[(cell, length)] = metric_curve(ctx.client, run.info.run_id, CURVE_KEYS)
-            results.extended[(cell, length)] = [
-                dict(ctx.run_for(STUDY, extended_run(cell, length, seed), stage).data.metrics)
-                for seed in config.extended.active.seeds
-            ]
-    return results
+from pipeline.studies.add2digits.results import (
+    Results,
+    compare,
+    comparison_text,
+    config_of,
+    load_gradients,
+    load_results,
+    majority_baselines,
+    mean_std,
+    reference_lengths,
+    statistics,
+)
 
 
 def render(ctx: ReportContext) -> list[str]:
-    _, config = params.load()
-    require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
-    stats = json.loads((ctx.root / STATISTICS).read_text())
+    config = config_of(ctx)
+    stats = statistics(ctx)
     results = load_results(ctx, config)
     grid = config.extended.active
     baselines = majority_baselines(stats, config)
@@ -60,57 +48,116 @@ def render(ctx: ReportContext) -> list[str]:
     reference = reference_table(config, results, baselines)
     extended = extended_table(config, results)
     per_seed = seed_table(config, results)
+    gradients = gradient_table(ctx, config)
     reference.to_csv(ctx.out.path(TABLES / "add2digits_reference.csv"), index=False)
     extended.to_csv(ctx.out.path(TABLES / "add2digits_extended.csv"), index=False)
     per_seed.to_csv(ctx.out.path(TABLES / "add2digits_extended_runs.csv"), index=False)
-    figure = reference_figure(results.curves, config.matrix.cell, reference_lengths(config), stats["label_distribution_majority"])
-    figures.save(figure, ctx.out.path(FIGURES / "add2digits_reference.png"))
+    gradients.to_csv(ctx.out.path(TABLES / "add2digits_input_gradients.csv"), index=False)
+    expected = stats["label_distribution_majority"]
+    for length in reference_lengths(config):
+        figure = reference_figure(results.curves, config.matrix.cell, [length], expected)
+        figures.save(figure, ctx.out.path(FIGURES / f"add2digits_reference_{length}.png"))
+    figures.save(gradient_figure(load_gradients(ctx)), ctx.out.path(FIGURES / "add2digits_input_gradients.png"))
 
     protocol = config.reference
     published = config.published
-    more = published.more_data
-    more_text = ", ".join(f"{name} {value:.2f}" for name, value in more.test_accuracy.items())
+    variant = published.later_variant
+    variant_text = ", ".join(f"{name} {value:.3f}" for name, value in variant.test_accuracy.items())
     return [
         f"## Add2Digits: RNN vs LSTM over sequence length (MLflow experiment `{STUDY.experiment}`)",
         "",
         "Random digits with one marker -1 (never in the last two positions); the label is the digit after the "
         "marker plus the last digit (19 classes), one-hot input over 11 tokens. "
         f"`torch.nn.RNN` / `torch.nn.LSTM` (hidden {config.model.hidden_size}, {config.model.num_layers} layers) "
-        f"+ `Linear({config.model.hidden_size}, 19)` on the last step. Reference protocol: {protocol.examples:,} "
+        f"+ `Linear({config.model.hidden_size}, 19)` on the last step. The homework's protocol: {protocol.examples:,} "
         f"examples per length, the first {protocol.train_examples} train and the rest test, full-batch Adam for "
         f"{protocol.epochs} epochs (one step each), lr {protocol.lr.rnn:g} (RNN) / {protocol.lr.lstm:g} (LSTM). "
         f"Majority-class baseline (always the training split's commonest class): {baseline_range(baselines)} on the "
-        f"test splits; {stats['label_distribution_majority']:.2f} in expectation (P(a + b = 9)); published "
+        f"test splits; {expected:.2f} in expectation (P(a + b = 9)); published "
         f"{published.majority_baseline:.2f}.",
         "",
-        "![loss and accuracy per step](figures/add2digits_reference.png)",
-        "",
-        "### Reference protocol: test accuracy per run",
+        *[line for length in reference_lengths(config) for line in protocol_lines(config, results, baselines, length)],
+        f"### {PROTOCOL_TABLE}",
         "",
         reference.to_markdown(index=False),
         "",
-        "`published`: the reference's figures (approximate, from its text and plots). The train accuracy of an epoch is "
-        "measured on its full batch before that epoch's step, like its loss.",
+        "`published`: the homework's reference run (approximate, from its text and plots; it shows the RNN only). The "
+        "train accuracy of an epoch is measured on its full batch before that epoch's step, like its loss.",
         *not_run_lines(config),
         "",
-        f"### Beyond the reference: {grid.train_examples:,} training examples, {len(grid.seeds)} seeds (preset `{config.extended.preset}`)",
+        f"### {EXTENDED}",
         "",
-        f"Mini-batches of {grid.batch_size}, Adam lr {grid.lr.rnn:g} (RNN) / {grid.lr.lstm:g} (LSTM), at most "
-        f"{grid.epochs} epochs with early stopping on {grid.val_examples:,} validation examples (patience {grid.patience}); "
-        f"the lowest-validation-loss weights are scored on {grid.test_examples:,} test examples. Each seed draws its own "
-        "data set and initialisation; the RNN and LSTM of a seed share its data. Mean ± standard deviation over seeds. "
-        f"The reference's variant with {more.train_examples:,} training examples reported {more_text}.",
+        f"{grid.train_examples:,} training examples per (length, seed), {len(grid.seeds)} seeds (preset "
+        f"`{config.extended.preset}`): mini-batches of {grid.batch_size}, Adam lr {grid.lr.rnn:g} (RNN) / {grid.lr.lstm:g} "
+        f"(LSTM), at most {grid.epochs} epochs with early stopping on {grid.val_examples:,} validation examples (patience "
+        f"{grid.patience}); the lowest-validation-loss weights are scored on {grid.test_examples:,} test examples. Each seed "
+        "draws its own data set and initialisation; the RNN and LSTM of a seed share its data. Mean ± standard deviation "
+        f"over seeds. A later published variant of the course, not the homework's protocol ({variant.train_examples:,} "
+        f"training examples, {variant.epochs} epochs), reported {variant_text}; preset `train_5000` trains on as many examples "
+        f"(`dvc exp run -S {STUDY.name}.extended.preset=train_5000`).",
         "",
         extended.to_markdown(index=False),
         "",
         conclusions(config, results, baselines),
         "",
+        *gradient_lines(ctx, config, gradients),
     ]
 
 
-def reference_lengths(config: Add2DigitsParams) -> list[str]:
-    """The matrix lengths that ran the reference protocol, in matrix order."""
-    return [length for length in config.matrix.length if config.runs_reference(length)]
+def protocol_lines(config: Add2DigitsParams, results: Results, baselines: dict[str, float], length: str) -> list[str]:
+    """HW3-1.2 at one length: the two graphs, and the numbers they end at."""
+    finals = ", ".join(
+        f"{cell.upper()} {results.reference[(cell, length)]['final_test_accuracy']:.3f}" for cell in config.matrix.cell
+    )
+    return [
+        f"### {protocol_heading(length)}",
+        "",
+        f"Training loss per step (top), training (solid) and test (dashed) accuracy per step (bottom). Final test "
+        f"accuracy: {finals}; majority-class baseline {baselines[f'{length}/reference']:.2f}.",
+        "",
+        f"![loss and accuracy per step, length {length_value(length)}](figures/add2digits_reference_{length}.png)",
+        "",
+    ]
+
+
+def gradient_table(ctx: ReportContext, config: Add2DigitsParams) -> pd.DataFrame:
+    """Per length and cell: the first-over-last gradient ratio, initial and trained, with the test accuracies."""
+    summary = gradient_summary(ctx)
+    rows = []
+    for length in sorted(config.matrix.length, key=length_value):
+        for cell in config.matrix.cell:
+            at = summary[(summary["length"] == length_value(length)) & (summary["cell"] == cell)]
+            seeds = at[at["grid"] == "extended"]
+            initial, trained = seeds[seeds["weights"] == "initial"], seeds[seeds["weights"] == "trained"]
+            protocol = at[(at["grid"] == "reference") & (at["weights"] == "trained")]
+            rows.append({
+                "length": length_value(length),
+                "cell": cell.upper(),
+                "initial weights (seeds)": " / ".join(f"{v:.2g}" for v in initial["first_over_last"]),
+                "per step, initial": " / ".join(f"{v:.3f}" for v in initial["per_step"]),
+                "trained, homework protocol": f"{protocol['first_over_last'].iloc[0]:.2g}" if len(protocol) else "not run",
+                "trained (seeds)": " / ".join(f"{v:.2g}" for v in trained["first_over_last"]),
+                "test accuracy (seeds)": " / ".join(f"{v:.3f}" for v in trained["test_accuracy"]),
+            })
+    return pd.DataFrame(rows)
+
+
+def gradient_lines(ctx: ReportContext, config: Add2DigitsParams, table: pd.DataFrame) -> list[str]:
+    return [
+        f"### {GRADIENTS}",
+        "",
+        f"Run `{GRADIENTS_RUN}` (stage `measure_add2digits`, no training): for every trained model and for its initial weights "
+        "(rebuilt from its training run's seed), the norm of the gradient of the loss with respect to each one-hot input, "
+        "averaged over the test split of its data set, by the input's distance from the end (0: the last digit). The label "
+        "needs the digit after the marker, anywhere from the second input to the third-last, so a model that solves the task "
+        "must carry gradient that far back. The table gives the norm at the first input over the norm at the last (and, for "
+        "the initial weights, the factor per step that amounts to).",
+        "",
+        "![input gradients](figures/add2digits_input_gradients.png)",
+        "",
+        table.to_markdown(index=False),
+        "",
+    ]
 
 
 def not_run_lines(config: Add2DigitsParams) -> list[str]:
@@ -120,20 +167,10 @@ def not_run_lines(config: Add2DigitsParams) -> list[str]:
     every = ",".join(config.matrix.length)
     return [
         "",
-        f"The protocol is not run at length {', '.join(l.removeprefix('L') for l in skipped)} by default "
-        f"(`{STUDY.name}.reference.lengths`): its 300 full-batch epochs there would take this study's `dvc repro` past "
-        "its time budget. The reference reports no figure for that length "
-        f"with {config.reference.train_examples} training examples (its length-30 figures use "
-        f"{config.published.more_data.train_examples:,}; compare the extended grid below). "
+        f"The protocol is not run at length {', '.join(l.removeprefix('L') for l in skipped)} "
+        f"(`{STUDY.name}.reference.lengths`); the extended grid below covers it. "
         f"To run it: `dvc exp run -S '{STUDY.name}.reference.lengths=[{every}]'`.",
     ]
-
-
-def majority_baselines(stats: dict, config: Add2DigitsParams) -> dict[str, float]:
-    """Test-split accuracy of always answering the training split's commonest class, per data set."""
-    keys = [f"{length}/reference" for length in reference_lengths(config)]
-    keys += [f"{length}/extended-s{seed}" for length in config.matrix.length for seed in config.extended.active.seeds]
-    return {key: stats[key]["test"]["majority_accuracy"] for key in keys}
 
 
 def baseline_range(baselines: dict[str, float]) -> str:
@@ -178,12 +215,6 @@ def reference_table(config: Add2DigitsParams, results: Results, baselines: dict[
     return pd.DataFrame(rows)
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    array = np.asarray(values, dtype=float)
-    return float(array.mean()), float(array.std(ddof=1)) if len(array) > 1 else 0.0
-
-
 def extended_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
     rows = []
     for length in config.matrix.length:
@@ -191,7 +222,7 @@ def extended_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
             runs = results.extended[(cell, length)]
             test, test_std = mean_std([m["test_accuracy"] for m in runs])
             train, train_std = mean_std([m["kept_train_accuracy"] for m in runs])
-            published = config.published.more_data.test_accuracy.get(run_name(cell, length))
+            published = config.published.later_variant.test_accuracy.get(run_name(cell, length))
             rows.append(
                 {
                     "length": int(length.removeprefix("L")),
@@ -200,11 +231,16 @@ def extended_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
                     "per seed": " / ".join(f"{m['test_accuracy']:.3f}" for m in runs),
                     "train accuracy": f"{train:.3f} ± {train_std:.3f}",
                     "kept epoch (mean)": round(float(np.mean([m["best_epoch"] for m in runs])), 1),
-                    f"published ({config.published.more_data.train_examples:,} train)": "n/a" if published is None else f"{published:.2f}",
+                    later_variant_column(config): "n/a" if published is None else f"{published:.3g}",
                     "seconds per epoch": round(float(np.mean([m["seconds_per_epoch"] for m in runs])), 3),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def later_variant_column(config: Add2DigitsParams) -> str:
+    variant = config.published.later_variant
+    return f"later variant ({variant.train_examples:,} train, {variant.epochs} epochs)"
 
 
 def seed_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
@@ -220,28 +256,20 @@ def seed_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
 
 
 def conclusions(config: Add2DigitsParams, results: Results, baselines: dict[str, float]) -> str:
-    """The paragraph answering the reference's question, generated from the numbers."""
+    """The paragraph answering the homework's question, generated from the numbers: a claim that one cell
+    is ahead at a length only where a cell learns the task at this data size and the seeds do not overlap."""
     threshold = config.fails_below
     grid = config.extended.active
-    lengths = sorted(config.matrix.length, key=lambda name: int(name.removeprefix("L")))
+    lengths = sorted(config.matrix.length, key=length_value)
     accuracies = {key: [m["test_accuracy"] for m in runs] for key, runs in results.extended.items()}
     sentences = []
-    if {"rnn", "lstm"} <= set(config.matrix.cell):
-        real, unclear = [], []
-        for length in lengths:
-            lstm, rnn = accuracies[("lstm", length)], accuracies[("rnn", length)]
-            difference = np.mean(lstm) - np.mean(rnn)
-            text = f"{length.removeprefix('L')} ({difference:+.2f})"
-            (real if min(lstm) > max(rnn) else unclear).append(text)
-        if real:
-            sentences.append(
-                f"With {grid.train_examples:,} training examples the LSTM's advantage is real at length "
-                f"{', '.join(real)}: every LSTM seed scores above every RNN seed (mean difference in brackets)."
-            )
-        if unclear:
-            sentences.append(
-                f"At length {', '.join(unclear)} it is not established: the seeds of the two cells overlap."
-            )
+    if len(config.matrix.cell) == 2:
+        verdicts = [
+            comparison_text(compare({cell: accuracies[(cell, length)] for cell in config.matrix.cell}, threshold),
+                            length, grid.train_examples, threshold)
+            for length in lengths
+        ]
+        sentences.append(f"With {grid.train_examples:,} training examples, " + "; ".join(verdicts) + ".")
     for cell in config.matrix.cell:
         failing = [length for length in lengths if np.mean(accuracies[(cell, length)]) < threshold]
         from_length = next(
@@ -262,16 +290,16 @@ def conclusions(config: Add2DigitsParams, results: Results, baselines: dict[str,
     finals = [m["final_test_accuracy"] for m in results.reference.values()]
     perfect = [m for m in results.reference.values() if m.get("first_epoch_train_accuracy_1") is not None]
     sentences.append(
-        f"In the reference protocol ({config.reference.train_examples} training examples) {len(perfect)} of "
+        f"In the homework's protocol ({config.reference.train_examples} training examples) {len(perfect)} of "
         f"{len(finals)} runs reach training accuracy 1.0 while their final test accuracy is "
         f"{min(finals):.2f}-{max(finals):.2f}, against a majority-class baseline of {baseline_range(baselines)}: "
-        "with so few examples of the 100 digit pairs the models memorise, so the reference's comparison is limited "
+        "with so few examples of the 100 digit pairs the models memorise, so the protocol's comparison is limited "
         "by its data more than by the cell."
         if perfect
-        else f"In the reference protocol no run reaches training accuracy 1.0; final test accuracy "
+        else f"In the homework's protocol no run reaches training accuracy 1.0; final test accuracy "
         f"{min(finals):.2f}-{max(finals):.2f}, majority-class baseline {baseline_range(baselines)}."
     )
     return " ".join(sentences)
 
 
-SECTION = Section(STUDY.name, render)
+SECTION = Section(STUDY.name, render, ANSWERS)

@@ -2,6 +2,7 @@
 
     python -m stages add2digits prepare             # DVC stage prepare_add2digits
     python -m stages add2digits train --run rnn-L5  # DVC stage train_add2digits@rnn-L5
+    python -m stages add2digits measure             # DVC stage measure_add2digits (input gradients, HW3-1.1)
 """
 
 from __future__ import annotations
@@ -12,7 +13,18 @@ from pipeline.core.errors import stop_on_sigterm
 from pipeline.core.io import require_inputs, staged_outputs, write_json
 from pipeline.core.params import section_checks
 from pipeline.core.paths import project_root
-from pipeline.studies.add2digits import PREPARE_STAGE, PREPARED, STATISTICS, dataset_file, length_value, params
+from pipeline.studies.add2digits import (
+    PREPARE_STAGE,
+    PREPARED,
+    STATISTICS,
+    STUDY,
+    dataset_file,
+    extended_run,
+    length_value,
+    params,
+    run_name,
+    stage_name,
+)
 from pipeline.studies.add2digits.data import (
     EXTENDED,
     NUM_CLASSES,
@@ -71,4 +83,19 @@ def train(*, run: str) -> None:
     train_entry(cell, length, shared, config, root)
 
 
-STAGES = {"prepare": prepare, "train": train}
+def measure() -> None:
+    """Stage measure_add2digits: the gradient of the loss with respect to each input of every trained model."""
+    shared, config = params.load()
+    root = project_root()
+    for cell in config.matrix.cell:
+        for length in config.matrix.length:
+            runs = [run_name(cell, length)] if config.runs_reference(length) else []
+            runs += [extended_run(cell, length, seed) for seed in config.extended.active.seeds]
+            require_inputs([root / STUDY.paths(run).output_dir for run in runs], stage_name(cell, length))
+    from pipeline.studies.add2digits.gradients import measure_gradients  # torch, mlflow: only once the inputs are there
+
+    stop_on_sigterm()
+    measure_gradients(shared, config, root)
+
+
+STAGES = {"prepare": prepare, "train": train, "measure": measure}

@@ -10,8 +10,11 @@ becomes a numeric check on random (seeded) instances, in float64.
   parameters implement a 1-D convolution (compared with `F.conv1d`);
 - 1.3.2 `relative_attention.maxpool_check`: the same layer approximating max-pooling, its
   error against the bound 2k / (e C x_i);
-- `parameter_counts`: GRU/LSTM encoder sizes and the MLP-versus-RNN classifier sizes,
-  counted on torch modules beside their formulas.
+- 1.1.1 the same chain with every weight 1: f'(x) is 1 or 0;
+- `parameter_counts`: GRU/LSTM encoder sizes and the MLP-versus-RNN classifier sizes under
+  every reading of the homework's question, counted on torch modules beside their formulas;
+- `attention_questions`: units and connections of the recurrent encoder and the attention
+  decoder, counted on the implemented modules beside the formulas in K, D, H, V.
 
 Stage `written_checks` (`python -m stages written check`) writes every number to
 `metrics/written/checks.json` (its timing to `timings/written/checks.json`), the curves to
@@ -34,7 +37,8 @@ STUDY = Study(
         "checks_failed": "answers whose numeric check failed (the stage fails unless it is 0)",
         "relu_chain.*": "1.1.2, a scalar ReLU chain's derivative against prod |w_i| over `samples` chains: "
         "`max_violation` must be 0, `attains_bound` counts chains reaching it (every pre-activation positive), "
-        "`derivative_zero` those with f' = 0, `kink_cases` a pre-activation exactly 0",
+        "`derivative_zero` those with f' = 0, `kink_cases` a pre-activation exactly 0; `unit_weights_*` (1.1.1): with "
+        "every weight 1, how many chains had f' = 1 (as many as inputs x > 0) and f' = 0",
         "sigmoid_jacobian.*": "1.2.1, sigma_max of the Jacobian of x_{t+1} = sigmoid(W x_t) over n-1 steps: "
         "`*_ratio` = measured / the bound (1/16)^(n-1) (<= 1: it holds); `orthogonal_half_min_ratio` > 1 shows the "
         "bound needs sigma_max(W) <= 1/4",
@@ -44,8 +48,9 @@ STUDY = Study(
         "(<= 1: it holds), `violations` must be 0; `zero_centre_*` and `negative_centre_*` are the two worked examples",
         "parameter_counts.*": "GRU/LSTM encoder and MLP-versus-RNN classifier sizes: `*_match` is 1 when torch's "
         "count equals the formula",
-        "attention.*": "`connections_match` is 1 when the attention connections are as answered; "
-        "`step_seconds_ratio` is the measured time per step over the RNN's",
+        "attention.*": "`networks_match` is 1 when the units, weights and connections counted on the recurrent encoder "
+        "and attention decoder equal the formulas in K, D, H, V; `step_seconds_ratio` is the measured time per step "
+        "over the RNN's",
     },
 )
 RUN = "checks"  # the one MLflow run; its metrics file is STUDY.paths(RUN).metrics_file
@@ -56,4 +61,6 @@ LINEAGE = [METRICS, TIMINGS]  # the files whose hash identifies the run: the sta
 PLOTS = Path("plots") / STUDY.name  # jacobian.csv, conv.csv, maxpool.csv: the curves
 OUTPUTS = Path("outputs") / STUDY.name  # the figures
 CURVES = ("jacobian", "conv", "maxpool")  # the curves, plots/written/<name>.csv
-TABLE_NAMES = (*CURVES, "encoder_counts", "classifier_counts", "attention_connections", "attention_timing")  # every table, logged as tables/<name>.json
+TABLE_NAMES = (  # every table, logged as tables/<name>.json
+    *CURVES, "encoder_counts", "classifier_counts", "encoder_network", "decoder_network", "attention_timing",
+)

@@ -23,7 +23,7 @@ from pipeline.core.run import TrackedRun
 from pipeline.core.tracking import flatten
 from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, RUN, STAGE, STUDY, TABLE_NAMES, TIMINGS
 from pipeline.studies.written.figures import FILES, draw_figures
-from pipeline.studies.written.attention_questions import connection_counts, connection_failures, step_seconds
+from pipeline.studies.written.attention_questions import network_counts, network_failures, step_seconds
 from pipeline.studies.written.gradients import (
     relu_chain_check,
     relu_chain_failures,
@@ -51,20 +51,21 @@ def compute(config: WrittenParams) -> Results:
     pool, pool_table = maxpool_check(config.maxpool_k, config.sequence_length, samples, config.scales, seed + 3)
     encoders = encoder_counts(config.encoder_sizes)
     classifiers, embedding = classifier_counts(
-        config.vocab_size, config.embedding_dim, config.hidden_size, config.sequence_lengths, seed + 4
+        config.vocab_size, config.embedding_dim, config.hidden_size, config.sequence_lengths,
+        config.classifier_layers, config.classifier_logits, seed + 4,
     )
-    connections = connection_counts(config.connection_lengths, config.timing_hidden, seed + 5)
-    timing = step_seconds(config.timing_hidden, max(config.connection_lengths), config.timing_batch, config.timing_repeats, seed + 6)
+    encoder_network, decoder_network = network_counts(config.network_sizes, seed + 5)
+    timing = step_seconds(config.timing_hidden, config.timing_length, config.timing_batch, config.timing_repeats, seed + 6)
     counts = {
         "encoders_match": bool(
             (encoders["gru"] == encoders["gru_formula"]).all() and (encoders["lstm"] == encoders["lstm_formula"]).all()
             and (encoders["gru_cell"] == encoders["gru_formula"]).all() and (encoders["lstm_cell"] == encoders["lstm_formula"]).all()
         ),
-        "classifiers_match": bool(
-            (classifiers["mlp"] == classifiers["mlp_formula"]).all() and (classifiers["rnn"] == classifiers["rnn_formula"]).all()
+        "classifiers_match": bool((classifiers["parameters"] == classifiers["formula"]).all()),
+        "embedding_parameters": embedding,  # V x E, counted apart (`with_embedding`)
+        "rnn_same_for_every_length": bool(
+            (classifiers[classifiers["network"] == "rnn"].groupby(["layers", "biases", "logits"])["parameters"].nunique() == 1).all()
         ),
-        "embedding_parameters": embedding,  # V x E, not counted in either classifier
-        "rnn_same_for_every_length": bool(classifiers["rnn"].nunique() == 1),
     }
     failures = (
         relu_chain_failures(relu)
@@ -72,7 +73,7 @@ def compute(config: WrittenParams) -> Results:
         + conv_failures(conv)
         + maxpool_failures(pool)
         + counts_failures(encoders, classifiers)
-        + connection_failures(connections)
+        + network_failures(encoder_network, decoder_network)
     )
     tables = {
         "jacobian": jacobian_table,
@@ -80,7 +81,8 @@ def compute(config: WrittenParams) -> Results:
         "maxpool": pool_table,
         "encoder_counts": encoders,
         "classifier_counts": classifiers,
-        "attention_connections": connections,
+        "encoder_network": encoder_network,
+        "decoder_network": decoder_network,
         "attention_timing": timing,
     }
     metrics = {
@@ -90,7 +92,7 @@ def compute(config: WrittenParams) -> Results:
         "maxpool": pool,
         "parameter_counts": counts,
         "attention": {
-            "connections_match": not connection_failures(connections),
+            "networks_match": not network_failures(encoder_network, decoder_network),
             "step_seconds_ratio": float(timing["ratio_to_rnn"].iloc[-1]),
             # Wall-clock rows: a timing (its name says so), written to the timings twin, not the metrics file.
             "step_seconds_table": _records(timing),
@@ -139,7 +141,7 @@ def run_checks(shared: SharedParams, config: WrittenParams) -> Results:
         for name, figure in figures.items():
             run.log_figure(figure, f"figures/{FILES[name]}")
     print(
-        f"{STAGE}: every written answer holds (1.1.2, 1.2.1, 1.3.1, 1.3.2, parameter counts); "
+        f"{STAGE}: every written answer holds (1.1.1, 1.1.2, 1.2.1, 1.3.1, 1.3.2, parameter counts, units and connections); "
         f"{time.perf_counter() - started:.1f}s after imports",
         file=sys.stderr,
     )

@@ -1,4 +1,6 @@
-"""Questions 1.1.2 and 1.2.1: how large a gradient can get through ReLUs and sigmoids.
+"""Questions 1.1.1, 1.1.2 and 1.2.1: how large a gradient can get through ReLUs and sigmoids.
+
+1.1.1 is 1.1.2 with every w_i = 1: f(x) = relu(x), so f'(x) is 1 or 0 (checked too).
 
 1.1.2. A scalar ReLU chain f(x) = w_n relu(w_{n-1} relu(... relu(w_1 x))) has, by the
 chain rule, f'(x) = w_n prod_{i<n} [z_i > 0] w_i with z_i the pre-activations. So
@@ -55,6 +57,10 @@ def relu_chain_check(layers: int, samples: int, seed: int) -> dict:
     positive = (pre > 0).all(dim=1)
     closed_form = torch.where(positive, product, torch.zeros_like(product))
 
+    # 1.1.1, every weight 1: f(x) = relu(x) for every n, so f'(x) is 1 for x > 0 and 0 for x < 0.
+    unit_x = x.detach().clone().requires_grad_()
+    (unit_derivative,) = torch.autograd.grad(relu_chain(torch.ones_like(weights), unit_x)[0].sum(), unit_x)
+
     gap = (derivative - closed_form).abs()
     attains = positive & ((derivative.abs() - bound).abs() <= TOLERANCE * bound)
     zero = ~positive & (derivative == 0)
@@ -74,6 +80,9 @@ def relu_chain_check(layers: int, samples: int, seed: int) -> dict:
         "max_relative_violation": float((violation / bound).max()),
         "max_error_vs_closed_form": float(gap.max()),
         "max_relative_error_vs_closed_form": float((gap / bound).max()),
+        "unit_weights_derivative_one": int((unit_derivative == 1).sum()),  # x > 0
+        "unit_weights_derivative_zero": int((unit_derivative == 0).sum()),  # x <= 0
+        "unit_weights_positive_inputs": int((x > 0).sum()),
     }
 
 
@@ -88,6 +97,13 @@ def relu_chain_failures(result: dict) -> list[str]:
     if result["derivative_zero"] != result["some_pre_activation_not_positive"]:
         failures.append(
             f"1.1.2: f' = 0 in {result['derivative_zero']} of {result['some_pre_activation_not_positive']} cases with a z_i <= 0"
+        )
+    if result["unit_weights_derivative_one"] + result["unit_weights_derivative_zero"] != result["samples"]:
+        failures.append("1.1.1: with every weight 1, |f'| took a value other than 0 and 1")
+    if result["unit_weights_derivative_one"] != result["unit_weights_positive_inputs"]:
+        failures.append(
+            f"1.1.1: with every weight 1, f' = 1 in {result['unit_weights_derivative_one']} cases, "
+            f"x > 0 in {result['unit_weights_positive_inputs']}"
         )
     if not result["max_relative_error_vs_closed_form"] <= TOLERANCE:
         failures.append(f"1.1.2: autograd differs from the closed form by {result['max_relative_error_vs_closed_form']:.3g}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -33,11 +33,17 @@ class WrittenParams(Section):
     maxpool_k: int = Field(ge=1)  # 1.3.2: window of 2k+1
     scales: list[PositiveFloat] = Field(min_length=1)  # C: W_Q W_K scale (1.3.2), position penalty (1.3.1)
     encoder_sizes: list[Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]] = Field(min_length=1)  # (D, H)
-    vocab_size: PositiveInt  # the classifier question: embedded, but the embedding is not counted
+    vocab_size: PositiveInt  # the classifier question (HW3-3.1): V, its embedding counted apart
     embedding_dim: PositiveInt
     hidden_size: PositiveInt  # both MLP hidden layers and the RNN state
     sequence_lengths: list[PositiveInt] = Field(min_length=1)
-    connection_lengths: list[PositiveInt] = Field(min_length=1)  # K: source = target steps of the connection count
+    classifier_layers: list[PositiveInt] = Field(min_length=1)  # RNN depths counted
+    classifier_logits: list[PositiveInt] = Field(min_length=1)  # output units counted (1: a sigmoid, 2: a softmax)
+    # The homework's published answers: network (mlp | rnn) -> sentence length -> parameters.
+    published_classifier_parameters: dict[Literal["mlp", "rnn"], dict[PositiveInt, PositiveInt]]
+    # (K, D, H, V) at which the units/connections formulas are checked on the modules.
+    network_sizes: list[Annotated[list[PositiveInt], Field(min_length=4, max_length=4)]] = Field(min_length=1)
+    timing_length: PositiveInt  # K of the with/without-attention timing
     timing_hidden: PositiveInt  # hidden size of both decoders in the with/without-attention timing
     timing_batch: PositiveInt
     timing_repeats: PositiveInt  # training steps timed per decoder (the median is reported)

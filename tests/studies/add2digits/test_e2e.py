@@ -3,7 +3,7 @@
 The smoke-size params (`add2digits` in tests/smoke.yaml): both cells at lengths 3 and 5,
 an 8-unit single layer, 3 full-batch reference epochs on 40 examples (at length 5 only:
 `reference.lengths`), then seeds 0 and 1 of 40/20/20 examples in batches of 20 for at most
-2 epochs.
+2 epochs; then the input gradients of every trained model (stage measure_add2digits).
 """
 
 from __future__ import annotations
@@ -51,9 +51,12 @@ def test_metrics_files_agree_with_curves(project: Path):
 def test_mlflow_has_one_finished_run_per_run(project: Path):
     runs = mlflow_runs(project, "add2digits")
     expected = set(REFERENCE) | {f"{entry}-extended-s{seed}" for entry in ENTRIES for seed in SEEDS}
-    assert set(runs["tags.mlflow.runName"]) == expected
+    assert set(runs["tags.mlflow.runName"]) == expected | {"input-gradients"}
     assert set(runs["status"]) == {"FINISHED"} and set(runs["tags.profile"]) == {"smoke"}
-    for _, row in runs.iterrows():
+    gradients = runs[runs["tags.mlflow.runName"] == "input-gradients"].iloc[0]
+    assert gradients["tags.dvc_stage"] == "measure_add2digits"
+    assert gradients["tags.mlflow.source.name"] == "python -m stages add2digits measure"
+    for _, row in runs[runs["tags.mlflow.runName"] != "input-gradients"].iterrows():
         entry = row["tags.mlflow.runName"].split("-extended")[0]
         assert row["tags.dvc_stage"] == f"train_add2digits@{entry}"
         assert row["tags.mlflow.source.name"] == f"python -m stages add2digits train --run {entry}"
@@ -64,9 +67,18 @@ def test_report_section_comes_from_the_runs(project: Path):
     assert "## Add2Digits: RNN vs LSTM over sequence length" in report
     table = pd.read_csv(project / "reports" / "tables" / "add2digits_reference.csv")
     assert sorted(f"{c.lower()}-L{n}" for c, n in zip(table["cell"], table["length"])) == sorted(REFERENCE)
-    assert "The protocol is not run at length 3 by default (`add2digits.reference.lengths`)" in report
+    assert "The protocol is not run at length 3 (`add2digits.reference.lengths`)" in report
+    assert "### Gradient reaching each input (HW3-1.1)" in report and "figures/add2digits_input_gradients.png" in report
     for row in table.itertuples():
         metrics = json.loads((project / "metrics" / "add2digits" / f"{row.cell.lower()}-L{row.length}.json").read_text())
         assert row._3 == pytest.approx(round(metrics["final_test_accuracy"], 3))
     assert len(pd.read_csv(project / "reports" / "tables" / "add2digits_extended_runs.csv")) == len(ENTRIES) * len(SEEDS)
-    assert (project / "reports" / "figures" / "add2digits_reference.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (project / "reports" / "figures" / "add2digits_reference_L5.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_input_gradients_cover_every_trained_model(project: Path):
+    curves = pd.read_csv(project / "plots" / "add2digits" / "input-gradients.csv")
+    expected = set(REFERENCE) | {f"{entry}-extended-s{seed}" for entry in ENTRIES for seed in SEEDS}
+    assert set(curves["model"]) == expected and set(curves["weights"]) == {"trained", "initial"}
+    metrics = json.loads((project / "metrics" / "add2digits" / "input-gradients.json").read_text())
+    assert set(metrics["first_over_last"]) == expected

@@ -17,8 +17,12 @@ def test_real_params_hold_the_reference_protocol():
     assert (reference.examples, reference.train_examples, reference.epochs) == (1000, 666, 300)
     assert (reference.lr.rnn, reference.lr.lstm) == (pytest.approx(0.005), pytest.approx(0.013))
     assert config.extended.active.seeds == [0, 1, 2]
-    assert config.published.reference["rnn-L5"].best_test_accuracy == pytest.approx(0.32)
+    assert config.published.reference["rnn-L5"].best_test_accuracy == pytest.approx(0.317)
     assert config.check_run("lstm-L30") == ("lstm", "L30")
+    # The homework's protocol runs at every length by default, L30 included.
+    assert all(config.runs_reference(length) for length in ("L5", "L10", "L30"))
+    variant = config.published.later_variant  # a later course variant's figures, not the homework's
+    assert (variant.train_examples, variant.epochs, variant.test_accuracy["rnn-L30"]) == (5000, 20, pytest.approx(0.16))
 
 
 def test_an_unknown_run_names_the_matrix():

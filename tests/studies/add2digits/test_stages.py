@@ -18,7 +18,7 @@ import yaml
 from pipeline.core.io import file_sha256, read_metrics, staged_outputs, timing_keys
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.reporting import ReportContext
-from pipeline.studies.add2digits import PREPARED, STATISTICS, STUDY, params, report, stages
+from pipeline.studies.add2digits import PREPARED, STATISTICS, STUDY, answers, params, report, stages
 from pipeline.studies.add2digits.data import read_sequences
 from tests.params_helpers import PARAMS
 
@@ -64,6 +64,7 @@ def ran(tmp_path_factory) -> Path:
         for cell in ("rnn", "lstm"):
             for length in LENGTHS:
                 stages.train(run=f"{cell}-{length}")
+        stages.measure()
         yield root
     __import__("torch").set_num_threads(previous)
 
@@ -127,7 +128,8 @@ def test_training_writes_every_run_and_its_curve(ran: Path):
 def test_one_finished_mlflow_run_per_run_tagged_with_its_files(ran: Path):
     runs = _runs()
     expected = {f"{c}-{l}{suffix}" for c in ("rnn", "lstm") for l in LENGTHS for suffix in ("", "-extended-s0", "-extended-s1")}
-    assert set(runs) == expected
+    assert set(runs) == expected | {"input-gradients"}
+    runs.pop("input-gradients")
     for name, run in runs.items():
         assert run.info.status == "FINISHED"
         files = name.replace("-extended-", "-extended/")
@@ -187,14 +189,97 @@ def test_runs_describe_themselves(ran: Path):
     assert experiment.tags[note] == STUDY.experiment_description
 
 
+def test_measure_writes_the_input_gradients_of_every_model_and_logs_one_run(ran: Path):
+    curves = pd.read_csv(ran / "plots" / "add2digits" / "input-gradients.csv")
+    models = {f"{cell}-L4{suffix}" for cell in ("rnn", "lstm") for suffix in ("", "-extended-s0", "-extended-s1")}
+    assert set(curves["model"]) == models
+    assert len(curves) == len(models) * 2 * 4  # trained and initial weights, distances 0..3
+    metrics = json.loads((ran / "metrics" / "add2digits" / "input-gradients.json").read_text())
+    assert metrics["models"] == len(models) and not timing_keys(metrics)
+    for model in models:
+        for weights in ("trained", "initial"):
+            curve = curves[(curves["model"] == model) & (curves["weights"] == weights)].set_index("distance")["gradient_norm"]
+            assert metrics["first_over_last"][model][weights] == pytest.approx(curve[3] / curve[0], rel=1e-4)  # 6 digits
+    run = _runs()["input-gradients"]
+    files = [ran / folder / "add2digits" / f"input-gradients{suffix}" for folder, suffix in LINEAGE]
+    assert run.info.status == "FINISHED" and run.data.tags[OUTPUTS_TAG] == file_sha256(*files)
+    assert run.data.tags["dvc_stage"] == "measure_add2digits"
+    assert run.data.metrics["first_over_last.lstm-L4.trained"] == pytest.approx(metrics["first_over_last"]["lstm-L4"]["trained"])
+
+
+def test_the_initial_weights_measured_are_those_the_run_started_from(ran: Path, monkeypatch, tmp_path):
+    """Training is cut off at `fit`, where the run's own model is captured, and compared with the rebuilt one."""
+    from pipeline.studies.add2digits import gradients, train
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")  # the cut-off run stays out of ran's store
+    shared, config = params.load(ran / "params.yaml")
+    started = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(model, **_):
+        started.update({k: v.clone() for k, v in model.state_dict().items()})
+        raise Captured
+
+    monkeypatch.setattr(train, "fit", capture)
+    spec = train.run_specs("lstm", "L4", config, ran)[2]  # extended seed 1
+    with pytest.raises(Captured):
+        train.train_run(spec, shared, config, __import__("torch").device("cpu"), ran)
+    rebuilt = gradients.initial_model(spec, shared, config).state_dict()
+    assert started.keys() == rebuilt.keys() and all(bool((started[k] == rebuilt[k]).all()) for k in started)
+
+
+def test_the_answers_quote_the_runs(ran: Path):
+    with staged_outputs(ran) as out:
+        context = ReportContext(ran, out)
+        given = {question: function(context) for question, function in report.SECTION.answers.items()}
+        text = "\n".join(report.render(context))
+    assert sorted(given) == ["HW3-1.1", "HW3-1.2-L10", "HW3-1.2-L30", "HW3-1.2-L5", "HW3-1.3"]
+    for question in ("HW3-1.1", "HW3-1.3"):
+        assert f"### {given[question].link}" in text and given[question].numbers
+    assert given["HW3-1.2-L5"].text.startswith("Length 5 is not trained")  # this project trains length 4 only
+    metrics = json.loads((ran / "metrics" / "add2digits" / "input-gradients.json").read_text())
+    ratio = metrics["first_over_last"]["rnn-L4-extended-s0"]["initial"]
+    assert any(label.startswith("gradient at the first input / at the last, initial weights, model `rnn-L4-extended-s0`")
+               and value == f"{ratio:.3g}" for label, value in given["HW3-1.1"].numbers)
+    final = json.loads((ran / "metrics" / "add2digits" / "lstm-L4.json").read_text())["final_test_accuracy"]
+    assert f"LSTM {final:.2f}" in given["HW3-1.3"].text
+    assert "diag(f_t)" in given["HW3-1.1"].text and "(ii) Weaknesses" in given["HW3-1.3"].text
+
+
+def test_a_length_answer_states_the_protocol_and_attributes_the_later_variant(ran: Path):
+    """HW3-1.2 at a length the project trains, with the later variant's figure present at that length."""
+    from pipeline.studies.add2digits.answers import protocol_answer
+
+    _, config = params.load(ran / "params.yaml")
+    variant = config.published.later_variant.model_copy(update={"test_accuracy": {"rnn-L4": 0.5, "lstm-L4": 1.0}})
+    patched = config.model_copy(update={"published": config.published.model_copy(update={"later_variant": variant})})
+    with staged_outputs(ran) as out:
+        context = ReportContext(ran, out)
+        context.memo("add2digits:params", lambda: patched)
+        answer = protocol_answer("L4")(context)
+    metrics = {cell: json.loads((ran / "metrics" / "add2digits" / f"{cell}-L4.json").read_text()) for cell in ("rnn", "lstm")}
+    assert f"Final test accuracy RNN {metrics['rnn']['final_test_accuracy']:.3f} / LSTM {metrics['lstm']['final_test_accuracy']:.3f}" in answer.text
+    assert ("A later published variant of the course, not the homework's protocol (5,000 training examples, 20 epochs), "
+            "reported RNN 0.500 / LSTM 1.000 at this length.") in answer.text
+    assert "one run per cell" in answer.text and answer.link == "Homework protocol at length 4"
+
+
 def test_report_section_comes_from_the_runs(ran: Path):
     assert report.SECTION.key == "add2digits"
     with staged_outputs(ran) as out:
         lines = report.render(ReportContext(ran, out))
     text = "\n".join(lines)
     assert lines[0] == "## Add2Digits: RNN vs LSTM over sequence length (MLflow experiment `add2digits`)"
-    assert "![loss and accuracy per step](figures/add2digits_reference.png)" in text
-    assert (ran / "reports" / "figures" / "add2digits_reference.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for heading in ("### Homework protocol at length 4", f"### {answers.PROTOCOL_TABLE}", f"### {answers.EXTENDED}",
+                    f"### {answers.GRADIENTS}"):
+        assert heading in text
+    for figure in ("add2digits_reference_L4.png", "add2digits_input_gradients.png"):
+        assert f"](figures/{figure})" in text
+        assert (ran / "reports" / "figures" / figure).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    gradients = pd.read_csv(ran / "reports" / "tables" / "add2digits_input_gradients.csv")
+    assert gradients[["length", "cell"]].values.tolist() == [[4, "RNN"], [4, "LSTM"]]
     table = pd.read_csv(ran / "reports" / "tables" / "add2digits_reference.csv")
     for row in table.itertuples():
         metrics = json.loads((ran / "metrics" / "add2digits" / f"{row.cell.lower()}-L{row.length}.json").read_text())
@@ -206,7 +291,7 @@ def test_report_section_comes_from_the_runs(ran: Path):
             for s in SEEDS
         ]
         assert row._3 == f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
-    assert "In the reference protocol" in text and "majority-class baseline" in text
+    assert "In the homework's protocol" in text and "majority-class baseline" in text
 
 
 def _fake(config, reference_accuracy, extended_accuracy) -> report.Results:
@@ -236,8 +321,11 @@ def test_conclusions_and_tables_on_a_made_up_run_set():
     results = _fake(config, reference, extended)
     baselines = {"L5/reference": 0.09, "L10/reference": 0.12}
     text = report.conclusions(config, results, baselines)
-    assert "the LSTM's advantage is real at length 5 (+0.40), 10 (+0.83):" in text
-    assert "At length 30 (+0.13) it is not established" in text
+    assert "at length 5 the LSTM is ahead: every one of its seeds scores above every seed of the other cell (mean difference +0.40)" in text
+    assert "at length 10 the LSTM is ahead" in text and "(mean difference +0.83)" in text
+    # A length where neither cell learns makes no claim, whatever the means (here +0.13).
+    assert ("at length 30 neither cell learns the task with 2,000 training examples (mean test accuracy below 0.5), so this "
+            "data size cannot compare them there") in text
     assert "The RNN fails (mean test accuracy below 0.5) from length 10 on." in text
     assert "The LSTM fails (mean test accuracy below 0.5) from length 30 on." in text
     assert "6 of 6 runs reach training accuracy 1.0 while their final test accuracy is 0.10-0.30" in text
@@ -247,10 +335,10 @@ def test_conclusions_and_tables_on_a_made_up_run_set():
     lstm10 = table[(table["length"] == 10) & (table["cell"] == "LSTM")].iloc[0]
     assert lstm10["test accuracy"] == f"{np.mean([0.97, 0.98, 0.91]):.3f} ± {np.std([0.97, 0.98, 0.91], ddof=1):.3f}"
     rnn30 = table[(table["length"] == 30) & (table["cell"] == "RNN")].iloc[0]
-    assert rnn30["published (5,000 train)"] == "0.16"
+    assert rnn30["later variant (5,000 train, 20 epochs)"] == "0.16"
     reference_table = report.reference_table(config, results, {**baselines, "L30/reference": 0.1})
     assert reference_table["published"].tolist()[:2] == ["best ≈0.32, final ≈0.29, train 1.0 by epoch ≈90", "n/a"]
-    assert reference_table.loc[2, "published"] == "≈0.13"  # rnn at length 10
+    assert reference_table.loc[2, "published"] == "≈0.13, train 1.0 by epoch ≈60"  # rnn at length 10
 
 
 def test_a_length_without_the_reference_protocol_trains_only_the_extended_grid(ran: Path, tmp_path):
@@ -268,11 +356,12 @@ def test_a_length_without_the_reference_protocol_trains_only_the_extended_grid(r
     assert "not run" in (tmp_path / "outputs/add2digits/rnn-L4/NOT_RUN.txt").read_text()
 
 
-def test_the_shipped_default_leaves_the_reference_at_length_30_one_override_away():
+def test_the_shipped_default_runs_the_homework_protocol_at_every_length():
     _, config = params.load(PARAMS)
-    assert report.reference_lengths(config) == ["L5", "L10"]
-    text = " ".join(report.not_run_lines(config))
-    assert "not run at length 30 by default (`add2digits.reference.lengths`)" in text
+    assert report.reference_lengths(config) == ["L5", "L10", "L30"] and report.not_run_lines(config) == []
+    skipping = config.model_copy(update={"reference": config.reference.model_copy(update={"lengths": ["L5", "L10"]})})
+    text = " ".join(report.not_run_lines(skipping))
+    assert "not run at length 30 (`add2digits.reference.lengths`)" in text
     assert "`dvc exp run -S 'add2digits.reference.lengths=[L5,L10,L30]'`" in text
 
 
@@ -280,7 +369,7 @@ def test_when_the_rnn_learns_every_length_nothing_fails():
     _, config = params.load(PARAMS)
     everything = {(c, l): [0.99, 1.0, 1.0] for c in ("rnn", "lstm") for l in ("L5", "L10", "L30")}
     text = report.conclusions(config, _fake(config, {k: 0.2 for k in everything}, everything), {"L5/reference": 0.1})
-    assert "not established" in text and "real at" not in text
+    assert text.count("cannot be told apart: their seeds overlap") == 3 and "is ahead" not in text
     assert "The RNN does not fail at any length tried" in text and "The LSTM does not fail" in text
 
 

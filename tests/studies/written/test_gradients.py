@@ -50,6 +50,17 @@ def test_relu_chain_check_counts_every_case_and_finds_no_violation():
     assert gradients.relu_chain_failures(result) == []
 
 
+def test_unit_weights_give_a_derivative_of_one_exactly_for_positive_inputs():
+    """1.1.1: the check's x are drawn from N(0, 1) by its own generator: about half are positive."""
+    result = gradients.relu_chain_check(layers=6, samples=4000, seed=3)
+    generator = torch.Generator().manual_seed(3)
+    torch.randn(4000, 6, generator=generator, dtype=torch.float64)  # the weights come first
+    positive = int((torch.randn(4000, generator=generator, dtype=torch.float64) > 0).sum())
+    assert result["unit_weights_derivative_one"] == result["unit_weights_positive_inputs"] == positive
+    assert result["unit_weights_derivative_zero"] == 4000 - positive
+    assert abs(positive / 4000 - 0.5) < 4 * math.sqrt(0.25 / 4000)
+
+
 def test_relu_chain_check_fails_when_the_nonlinearity_changes(monkeypatch):
     """With a leaky ReLU the derivative is no longer 0 when a pre-activation is negative."""
 

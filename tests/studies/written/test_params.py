@@ -58,9 +58,13 @@ def test_real_params_load_once_merged():
         (lambda w: w.update(samples=0), ["written.samples", "got 0"]),
         (lambda w: w.update(chain_layer=3), ["written.chain_layer", "unknown key"]),
         (lambda w: w.pop("maxpool_k"), ["written.maxpool_k", "missing"]),
+        (lambda w: w.update(network_sizes=[[3, 5, 4]]), ["written.network_sizes.0"]),
+        (lambda w: w.update(classifier_logits=[0]), ["written.classifier_logits.0", "greater than 0"]),
+        (lambda w: w.update(published_classifier_parameters={"cnn": {10: 1}}), ["written.published_classifier_parameters.cnn"]),
     ],
     ids=["chain-n-1", "k-0", "steps-from-1", "steps-decrease", "steps-one-value", "negative-kernel", "even-kernel",
-         "scales-unsorted", "scale-zero", "sequence-too-short", "encoder-size-triple", "no-samples", "typo", "missing-k"],
+         "scales-unsorted", "scale-zero", "sequence-too-short", "encoder-size-triple", "no-samples", "typo", "missing-k",
+         "network-size-triple", "no-logits", "published-network"],
 )
 def test_bad_edit_names_the_key(tmp_path, edit, fragments):
     message = params_error(params.load, write_params(tmp_path, with_written(edit)))

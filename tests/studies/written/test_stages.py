@@ -14,7 +14,9 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.io import file_sha256, staged_outputs, timing_keys
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.reporting import ReportContext
-from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, STUDY, TIMINGS, checks, report, stages
+from pipeline.answers.questions import BY_ID
+from pipeline.answers.sentences import count_sentences
+from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, STUDY, TIMINGS, answers, checks, report, stages
 from pipeline.studies.written.figures import FILES
 from tests.params_helpers import PARAMS
 from tests.studies.written.settings import small
@@ -54,7 +56,7 @@ def _mlflow_runs():
 def test_stage_writes_every_output(ran: Path):
     metrics = json.loads((ran / METRICS).read_text())
     assert metrics["checks_failed"] == 0
-    assert not timing_keys(metrics) and metrics["attention"] == {"connections_match": True}
+    assert not timing_keys(metrics) and metrics["attention"] == {"networks_match": True}
     assert list(json.loads((ran / TIMINGS).read_text())) == ["attention"]  # its step_seconds_ratio, apart
     assert sorted(p.name for p in (ran / PLOTS).iterdir()) == sorted(f"{name}.csv" for name in CURVES)
     assert sorted(p.name for p in (ran / OUTPUTS).iterdir()) == sorted(FILES.values())
@@ -69,7 +71,9 @@ def test_stage_writes_every_output(ran: Path):
     assert pd.read_csv(ran / PLOTS / "jacobian.csv")["n"].tolist() == [2, 3, 4, 5]
     assert pd.read_csv(ran / PLOTS / "maxpool.csv")["scale"].tolist() == [1, 10, 100]
     counts = pd.DataFrame(metrics["tables"]["classifier_counts"])
-    assert counts[["L", "mlp", "rnn"]].values.tolist() == [[10, 322_305, 91_905], [40, 1_090_305, 91_905]]
+    mlp = counts[counts["network"] == "mlp"]
+    assert mlp[["L", "logits", "parameters"]].values.tolist() == [[10, 1, 322_305], [10, 2, 322_562], [40, 1, 1_090_305], [40, 2, 1_090_562]]
+    assert metrics["relu_chain"]["unit_weights_derivative_one"] == metrics["relu_chain"]["unit_weights_positive_inputs"]
 
 
 def test_one_finished_mlflow_run_tagged_with_the_outputs_hash(ran: Path):
@@ -97,20 +101,63 @@ def test_report_section_reads_the_run(ran: Path):
         lines = report.render(ReportContext(ran, out))
     text = "\n".join(lines)
     assert lines[0] == "## Written questions, answered by code (MLflow experiment `written-questions`)"
-    for heading in ("### 1.1.2", "### 1.2.1", "### 1.3.1 Relative attention as Conv1D with kernel [2, 0, 1]", "### 1.3.2",
-                    "### Parameter counts"):
-        assert heading in text
-    assert "window **mean**" in text and "Module counts against formulas: all equal" in text
+    for heading in (answers.RELU, answers.JACOBIAN, answers.CONV, answers.MAXPOOL, answers.ENCODERS, answers.NETWORKS,
+                    answers.ADDITIVE, answers.CLASSIFIERS):
+        assert f"### {heading}" in text
+    assert "Kernel w = [2, 0, 1]." in text and "window **mean**" in text
+    assert "module counts against formulas: all equal" in text and "Every count and the formulas: **equal**" in text
     for name in FILES.values():
         assert f"](figures/written_{name})" in text
         assert (ran / "reports" / "figures" / f"written_{name}").stat().st_size > 10_000
-    table = pd.read_csv(ran / "reports" / "tables" / "written_classifier_counts.csv")
-    assert table["mlp"].tolist() == [322_305, 1_090_305]
+    matches = pd.read_csv(ran / "reports" / "tables" / "written_published_classifier_matches.csv")
+    assert matches["matches"].tolist()[-1] == "2-layer nn.RNN, one bias per layer, 2 logits, embedding not counted"
     # Read back from MLflow at full precision (its JSON tables keep 10 decimals: 16^-4 = 1.5e-5 would lose digits).
     metrics = json.loads((ran / METRICS).read_text())
     jacobian = pd.read_csv(ran / "reports" / "tables" / "written_jacobian.csv")
     pd.testing.assert_frame_equal(jacobian, pd.DataFrame(metrics["tables"]["jacobian"]), check_dtype=False, rtol=1e-15)
     assert jacobian["bound"].iloc[-1] == 16.0**-4
+
+
+def _answers(ran: Path) -> dict:
+    with staged_outputs(ran) as out:
+        context = ReportContext(ran, out)
+        return {question: function(context) for question, function in report.SECTION.answers.items()}
+
+
+def test_every_answer_keeps_its_limit_links_its_heading_and_quotes_the_run(ran: Path):
+    given = _answers(ran)
+    with staged_outputs(ran) as out:
+        text = "\n".join(report.render(ReportContext(ran, out)))
+    assert sorted(given) == sorted([
+        "A25-1.1.1", "A25-1.1.2", "A25-1.2.1", "A25-1.3.1", "A25-1.3.2", "A22-P1.1a", "A21-P1.1a", "A22-P1.3", "A21-P1.3",
+        "A22-P2.1.1", "A21-P2.1", "A22-P2.1.4", "A21-P2.4", "HW3-3.1a", "HW3-3.1b", "HW3-3.1c",
+    ])
+    for question, answer in given.items():
+        assert BY_ID[question].within_limit(count_sentences(answer.text)), (question, answer.text)
+        assert f"### {answer.link}" in text, question
+        assert answer.numbers or answer.code, question
+    assert [obj.__name__ for obj in given["A22-P1.1a"].code] == ["GRUCell"]
+    assert [obj.__name__ for obj in given["A21-P1.1a"].code] == ["LSTMCell"]
+
+
+def test_answers_state_the_numbers_of_the_run(ran: Path):
+    given = _answers(ran)
+    metrics = json.loads((ran / METRICS).read_text())
+    relu = metrics["relu_chain"]
+    assert f"f' = 1 for {relu['unit_weights_derivative_one']:,} of" in given["A25-1.1.1"].text
+    assert "p_1 = log 2, p_-1 = log 1 = 0 (offset i - j), p = -inf at offset 0 and at every |i - j| > 1" in given["A25-1.3.1"].text
+    assert "W_V = sum(w) = 3" in given["A25-1.3.1"].text
+    # The homework's figures quoted as published, and the readings that give them, counted by hand in test_parameter_counts.
+    assert "MLP 322,562" in given["HW3-3.1a"].text and "RNN 223,234" in given["HW3-3.1a"].text
+    assert "223,234 is the 2-layer nn.RNN, one bias per layer, 2 logits, embedding not counted (one logit: 222,977)" in given["HW3-3.1a"].text
+    assert "MLP 1,090,562" in given["HW3-3.1b"].text and "(one logit: 1,090,305)" in given["HW3-3.1b"].text
+    assert "3.4x" in given["HW3-3.1c"].text  # 1,090,562 / 322,562
+    decoders = pd.DataFrame(metrics["tables"]["decoder_network"])
+    largest = decoders[decoders["cell"] == "lstm"].iloc[-1]
+    assert f"{int(largest['connections']):,}" in dict(given["A21-P2.4"].numbers).values()
+    assert "K[4H(D + 2H) + HV] + K^2(2H^2 + 2H)" in given["A21-P2.4"].text
+    assert "K[3H(D + 2H) + HV] + K^2(2H^2 + 2H)" in given["A22-P2.1.4"].text
+    assert "all equal the formulas" in given["A21-P1.3"].text
 
 
 def test_a_failed_check_records_nothing(tmp_path, monkeypatch):
