@@ -1,8 +1,10 @@
-"""Turkish -> English translation with a recurrent encoder-decoder (MLflow experiment `turkish-english`).
+"""Turkish -> English translation with an encoder-decoder (MLflow experiment `turkish-english`).
 
 The sister course's homework: an RNN or LSTM encoder whose final state initialises a
 decoder that emits one token per step, trained with teacher forcing on 1,000 sentence
-pairs and scored with corpus BLEU and chrF (sacrebleu) on 100 held-out pairs.
+pairs and scored with corpus BLEU and chrF (sacrebleu) on 100 held-out pairs; and, for
+its question 3.2, a Transformer encoder-decoder (torch's nn.TransformerEncoder/Decoder)
+trained and scored the same way.
 
 - Stage `prepare_turkish` (`python -m stages turkish prepare`) validates the shipped
   Tatoeba pairs (or loads `wmt16` tr-en), splits them seeded into train/validation/test
@@ -12,13 +14,20 @@ pairs and scored with corpus BLEU and chrF (sacrebleu) on 100 held-out pairs.
 - Stage `train_turkish@<run>` (`python -m stages turkish train --run lstm`) trains one
   entry of `turkish.runs` on the shared loop, evaluates it on the test split (BLEU, chrF,
   a copy-the-source baseline) and writes `outputs/turkish/<run>/`,
-  `metrics/turkish/<run>.json` and `plots/turkish/<run>.csv`; one MLflow run each.
+  `metrics/turkish/<run>.json` and `plots/turkish/<run>.csv`; one MLflow run each. A
+  killed run resumes from its last saved epoch (`train`).
+- Stage `benchmark_turkish` (`python -m stages turkish benchmark`) times a training step
+  and free-running decoding of the trained runs of `turkish.benchmark.runs` on random
+  batches of several lengths: `plots/turkish/benchmark.csv`, MLflow run `benchmark`.
 - `python -m pipeline.studies.turkish.translate --run lstm "Merhaba."` translates with a trained run.
 
 Modules: `params` (the section's schema), `data` (reading, checking, splitting pairs),
-`tokenization` (WordPiece training, hub tokenizers), `model` (the encoder-decoder),
-`evaluation` (sacrebleu), `train` (one run end to end), `figures`, `stages`, `report`,
-`translate`. Kept free of heavy imports: the report and the stage entry point import it.
+`tokenization` (WordPiece training, hub tokenizers), `model` (the encoder-decoders),
+`evaluation` (sacrebleu), `train` (one run end to end), `benchmark` (batch times),
+`figures`, `stages`, `results` (the runs as the report reads them), `interfaces` (what
+each model's encoder and decoder are called with), `report`, `answers` (the answer
+sheet's entries), `translate`. Kept free of heavy imports: the report and the stage entry
+point import it.
 """
 
 from __future__ import annotations
@@ -31,9 +40,10 @@ from pipeline.core.paths import Study
 STUDY = Study(
     "turkish",
     experiment="turkish-english",
-    description="Turkish -> English with a recurrent (RNN or LSTM) encoder-decoder, the sister course's homework: "
+    description="Turkish -> English with an RNN, LSTM or Transformer encoder-decoder, the sister course's homework: "
     "Tatoeba pairs (1,000 train / 100 validation / 100 test), WordPiece tokenizers, test BLEU and chrF (sacrebleu) "
-    "beside a copy-the-source baseline; one run per entry of `turkish.runs` (cells and ablations).",
+    "beside a copy-the-source baseline; one run per entry of `turkish.runs` (architectures and ablations), and run "
+    "`benchmark`: time per batch of trained runs against sentence length.",
     metrics=glossary.fit_loop("target tokens")
     | {
         "train_loss": "per epoch, with the run's teacher-forcing ratio",
@@ -50,6 +60,15 @@ STUDY = Study(
         "copy_*": "the baseline: BLEU (`copy_bleu`) and chrF (`copy_chrf`) of copying the Turkish source as the translation",
         "train_bleu": "BLEU on as many training pairs as the test split has: how well the model reproduces what it trained on",
         "reference_parameters": "parameters of the same architecture at the reference's hub-tokenizer vocabulary sizes",
+        "*_parameters": "run `benchmark`: parameters of the timed run named first (`lstm_parameters`)",
+        "*_train_seconds_L*": "run `benchmark`: median seconds of one training step (forward, backward, Adam) of the named "
+        "run on random batches of L-token sources and targets; `_min`/`_max` the spread over the timed batches",
+        "*_decode_seconds_L*": "run `benchmark`: the same for free-running decoding of L-1 tokens (no gradients)",
+        "*_epoch_seconds_L*": "run `benchmark`: the median training step times the batches of one training epoch",
+        "seconds": "run `benchmark`'s table (`tables/benchmark.json`, plots/turkish/benchmark.csv), one row per `run`, "
+        "`mode` (train | decode) and `length`: median seconds per batch of `batch_size` pairs; `min_seconds`/`max_seconds` "
+        "the spread over the timed batches, `epoch_seconds` a training epoch, `cell` the run's architecture",
+        **{column: "see `seconds`" for column in ("min_seconds", "max_seconds", "run", "cell", "mode", "batch_size")},
     },
 )
 PREPARE_STAGE = "prepare_turkish"

@@ -1,4 +1,4 @@
-"""The study's figures: loss curves, drawn by a training run (logged to MLflow) and by the report.
+"""The study's figures: loss curves and batch times, drawn by the stages (logged to MLflow) and by the report.
 
 Light on purpose (matplotlib and pandas, no torch): the report imports it.
 """
@@ -24,5 +24,27 @@ def loss_curves(curves: dict[str, pd.DataFrame], title: str):
     axis.xaxis.get_major_locator().set_params(integer=True)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure
+
+
+def timing_curves(table: pd.DataFrame):
+    """Seconds per batch against sequence length (the benchmark's table): a training step left,
+    free-running decoding right; one colour per run, the median with the min-max spread as bars."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
+    titles = {"train": "training step (forward, backward, Adam)", "decode": "free-running decoding (no gradients)"}
+    for axis, (mode, title) in zip(axes, titles.items()):
+        for colour, (run, rows) in enumerate(table[table["mode"] == mode].groupby("run", sort=False)):
+            spread = [rows["seconds"] - rows["min_seconds"], rows["max_seconds"] - rows["seconds"]]
+            axis.errorbar(rows["length"], rows["seconds"], yerr=spread, color=f"C{colour}", marker="o", capsize=3,
+                          label=f"{run} ({rows['cell'].iloc[0]}, batch {rows['batch_size'].iloc[0]})")
+        axis.set(xscale="log", yscale="log", xlabel="tokens per sentence (source and target)", title=title)
+        axis.set_xticks(sorted(table["length"].unique()), labels=[str(n) for n in sorted(table["length"].unique())])
+        axis.minorticks_off()
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("seconds per batch")
+    axes[0].legend(fontsize=7)
     figure.tight_layout()
     return figure

@@ -1,10 +1,20 @@
-"""A recurrent encoder-decoder (the sister course's reference), nanoGPT-style: one file, top-down.
+"""The study's encoder-decoders, nanoGPT-style: one file, top-down.
 
-The encoder (embedding, dropout, a 2-layer RNN or LSTM) reads the Turkish ids; its final
-state (h, and c for an LSTM) is the decoder's initial state. The decoder emits one token
-per step from the previous one: in training the previous *true* token with probability
-`teacher_forcing` per step (otherwise its own greedy guess), in evaluation always its own
-guess. Weights start U(-init_range, init_range). Cross-entropy ignores padding.
+Recurrent (the sister course's reference, `Seq2Seq`): the encoder (embedding, dropout, a
+2-layer RNN or LSTM) reads the Turkish ids; its final state (h, and c for an LSTM) is the
+decoder's initial state. The decoder emits one token per step from the previous one: in
+training the previous *true* token with probability `teacher_forcing` per step (otherwise
+its own greedy guess), in evaluation always its own guess. Weights start
+U(-init_range, init_range).
+
+Transformer (`TransformerSeq2Seq`, homework question 3.2): torch's `nn.TransformerEncoder`
+and `nn.TransformerDecoder` (pre-LayerNorm) over token embeddings plus sinusoidal
+positions. The encoder hands the decoder every source position (memory), not one final
+state; with full teacher forcing the decoder computes every target position in one pass
+under a causal mask, otherwise it steps like the recurrent one. Same interface, so the
+training loop, evaluation and decoding are the study's shared ones.
+
+`build(config)` makes either from a `Seq2SeqConfig`. Cross-entropy ignores padding.
 """
 
 from __future__ import annotations
@@ -18,14 +28,18 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM}
+from pipeline.translation.models.limits import MAX_POSITIONS
+from pipeline.translation.models.transformer import SinusoidalPositionalEncoding
+
+CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM}  # the recurrent encoder-decoders' modules
+ARCHITECTURES = (*CELLS, "transformer")
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "model.json"
 
 
 @dataclass(frozen=True)
 class Seq2SeqConfig:
-    cell: str  # rnn | lstm
+    cell: str  # rnn | lstm | transformer
     source_vocab: int
     target_vocab: int
     embedding_dim: int = 256
@@ -36,10 +50,19 @@ class Seq2SeqConfig:
     start_id: int = 2  # target [CLS]: the decoder's first input
     end_id: int = 3  # target [SEP]: decoding stops here
     max_length: int = 10  # target tokens, [CLS] and [SEP] included
+    # Transformer only: its width (d_model) is hidden_size, and so is its embedding size.
+    heads: int = 4
+    feedforward_size: int = 256
 
     def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {self.cell!r}")
+        if self.cell not in ARCHITECTURES:
+            raise ValueError(f"cell must be one of {sorted(ARCHITECTURES)}, got {self.cell!r}")
+        if self.cell == "transformer" and self.embedding_dim != self.hidden_size:
+            raise ValueError(f"a transformer embeds tokens at its width: embedding_dim ({self.embedding_dim}) must equal hidden_size ({self.hidden_size})")
+
+
+def build(config: Seq2SeqConfig) -> nn.Module:
+    return TransformerSeq2Seq(config) if config.cell == "transformer" else Seq2Seq(config)
 
 
 class Seq2Seq(nn.Module):
@@ -74,8 +97,12 @@ class Seq2Seq(nn.Module):
             done |= token == self.config.end_id
             if done.all():
                 break
-        ids = torch.stack(emitted, dim=1).tolist()  # (B, steps)
-        return [row[: row.index(self.config.end_id)] if self.config.end_id in row else row for row in ids]
+        return until_end(torch.stack(emitted, dim=1), self.config.end_id)  # (B, steps) -> lists
+
+
+def until_end(ids: torch.Tensor, end_id: int) -> list[list[int]]:
+    """Each row of emitted ids (B, steps) up to, not including, its first [SEP]."""
+    return [row[: row.index(end_id)] if end_id in row else row for row in ids.tolist()]
 
 
 class Encoder(nn.Module):
@@ -137,11 +164,103 @@ class Decoder(nn.Module):
         return self.head(x), new_state  # (B, V)
 
 
+class TransformerSeq2Seq(nn.Module):
+    """A Transformer encoder-decoder with `Seq2Seq`'s interface (homework question 3.2).
+
+    What crosses from encoder to decoder is the whole encoded source, `memory` (B, S, D),
+    read by every decoder layer's cross-attention, where the recurrent model passes one
+    final state (L, B, H). Pre-LayerNorm layers (`norm_first`) train stably without a
+    learning-rate warm-up, which a run of a few dozen epochs has no room for.
+    """
+
+    def __init__(self, config: Seq2SeqConfig):
+        super().__init__()
+        self.config = config
+        width = config.hidden_size
+        self.source_embedding = nn.Embedding(config.source_vocab, width, padding_idx=config.pad_id)
+        self.target_embedding = nn.Embedding(config.target_vocab, width, padding_idx=config.pad_id)
+        self.positions = SinusoidalPositionalEncoding(width, MAX_POSITIONS)  # any length up to 256: no table to learn
+        self.dropout = nn.Dropout(config.dropout)
+        layer = dict(d_model=width, nhead=config.heads, dim_feedforward=config.feedforward_size, dropout=config.dropout,
+                     batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(**layer), config.num_layers, norm=nn.LayerNorm(width),
+                                             enable_nested_tensor=False)
+        self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(**layer), config.num_layers, norm=nn.LayerNorm(width))
+        self.head = nn.Linear(width, config.target_vocab)
+
+    def forward(self, source: torch.Tensor, source_lengths: torch.Tensor, target: torch.Tensor,
+                teacher_forcing: torch.Tensor) -> torch.Tensor:
+        """Logits for target[:, 1:]: (B, T-1, V), as `Seq2Seq.forward` (the lengths are read off the padding instead)."""
+        memory, source_padding = self.encode(source)  # (B, S, D), (B, S)
+        if bool(teacher_forcing.all()):
+            # Every input is the true previous token, known in advance: all T-1 steps in one pass.
+            return self.decode(target[:, :-1], memory, source_padding)  # (B, T-1, V)
+        inputs, steps = target[:, :1], []  # (B, 1) [CLS]
+        for t in range(1, target.size(1)):
+            logits = self.decode(inputs, memory, source_padding)[:, -1]  # (B, V): the newest position
+            steps.append(logits)
+            token = target[:, t] if teacher_forcing[t - 1] else logits.argmax(-1)  # (B,)
+            inputs = torch.cat([inputs, token[:, None]], dim=1)  # (B, t+1)
+        return torch.stack(steps, dim=1)  # (B, T-1, V)
+
+    def encode(self, source: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """source (B, S) ids -> memory (B, S, D) and the source key padding mask (B, S), True at [PAD]."""
+        source_padding = source == self.config.pad_id  # (B, S): attention never reads these keys
+        x = self.dropout(self.positions(self.source_embedding(source)))  # (B, S, D)
+        return self.encoder(x, src_key_padding_mask=source_padding), source_padding
+
+    def decode(self, inputs: torch.Tensor, memory: torch.Tensor, source_padding: torch.Tensor) -> torch.Tensor:
+        """inputs (B, T) from [CLS] on -> logits (B, T, V); position t reads inputs[:, :t+1] and the whole memory.
+
+        No target padding mask: padding only ever follows a sentence's tokens, the causal mask keeps
+        every real position from reading it, and the loss ignores the padded positions' outputs.
+        """
+        causal = nn.Transformer.generate_square_subsequent_mask(inputs.size(1), device=inputs.device)  # (T, T): -inf above the diagonal
+        x = self.dropout(self.positions(self.target_embedding(inputs)))  # (B, T, D)
+        x = self.decoder(x, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=source_padding)  # (B, T, D)
+        return self.head(x)  # (B, T, V)
+
+    @torch.no_grad()
+    def generate(self, source: torch.Tensor, source_lengths: torch.Tensor) -> list[list[int]]:
+        """Greedy decoding up to `max_length` tokens or [SEP], as `Seq2Seq.generate`.
+
+        Each step reruns the decoder over the whole prefix (torch's decoder keeps no cache of
+        earlier positions), so step t costs O(t) where the recurrent decoder's costs O(1).
+        """
+        memory, source_padding = self.encode(source)
+        inputs = torch.full((source.size(0), 1), self.config.start_id, dtype=torch.long, device=source.device)  # (B, 1)
+        done = torch.zeros(source.size(0), dtype=torch.bool, device=source.device)
+        for _ in range(self.config.max_length - 1):
+            token = self.decode(inputs, memory, source_padding)[:, -1].argmax(-1)  # (B,)
+            inputs = torch.cat([inputs, token[:, None]], dim=1)
+            done |= token == self.config.end_id
+            if done.all():
+                break
+        return until_end(inputs[:, 1:], self.config.end_id)
+
+
+def init_xavier(model: nn.Module, generator: torch.Generator | None = None) -> None:
+    """Every matrix ~ Xavier-uniform, as `nn.Transformer` initialises itself; LayerNorms stay at (1, 0),
+    biases at torch's defaults. (U(-0.08, 0.08) on every parameter would zero the LayerNorm gains.)"""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() > 1:
+                nn.init.xavier_uniform_(parameter, generator=generator)
+
+
 def init_uniform(model: nn.Module, bound: float, generator: torch.Generator | None = None) -> None:
     """Every weight and bias ~ U(-bound, bound), the reference's initialisation."""
     with torch.no_grad():
         for parameter in model.parameters():
             parameter.uniform_(-bound, bound, generator=generator)
+
+
+def initialise(model: nn.Module, init_range: float, generator: torch.Generator | None = None) -> None:
+    """The recurrent models as the reference (U(-init_range, init_range)), the transformer as torch's."""
+    if isinstance(model, TransformerSeq2Seq):
+        init_xavier(model, generator)
+    else:
+        init_uniform(model, init_range, generator)
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -176,7 +295,7 @@ def make_batch(sources: list[list[int]], targets: list[list[int]], pad_id: int, 
     return PairBatch(pad(sources, pad_id), torch.tensor([len(s) for s in sources]), target, forcing[: target.size(1) - 1])
 
 
-def sequence_loss(model: Seq2Seq, batch: PairBatch) -> tuple[torch.Tensor, int]:
+def sequence_loss(model: Seq2Seq | TransformerSeq2Seq, batch: PairBatch) -> tuple[torch.Tensor, int]:
     """Mean cross-entropy over the batch's real target tokens (after [CLS]), and their number."""
     logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)  # (B, T-1, V)
     gold = batch.target[:, 1:]  # (B, T-1)
@@ -187,7 +306,7 @@ def sequence_loss(model: Seq2Seq, batch: PairBatch) -> tuple[torch.Tensor, int]:
 # ------------------------------------------------------------------------ save / load
 
 
-def save(folder: Path, model: Seq2Seq) -> None:
+def save(folder: Path, model: Seq2Seq | TransformerSeq2Seq) -> None:
     from safetensors.torch import save_file
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -195,9 +314,9 @@ def save(folder: Path, model: Seq2Seq) -> None:
     (folder / CONFIG_FILE).write_text(json.dumps(asdict(model.config), indent=2) + "\n")
 
 
-def load(folder: Path, device: torch.device | str = "cpu") -> Seq2Seq:
+def load(folder: Path, device: torch.device | str = "cpu") -> Seq2Seq | TransformerSeq2Seq:
     from safetensors.torch import load_file
 
-    model = Seq2Seq(Seq2SeqConfig(**json.loads((Path(folder) / CONFIG_FILE).read_text())))
+    model = build(Seq2SeqConfig(**json.loads((Path(folder) / CONFIG_FILE).read_text())))
     model.load_state_dict(load_file(str(Path(folder) / WEIGHTS_FILE)))
     return model.to(device).eval()

@@ -5,6 +5,8 @@ shipped Tatoeba pairs and trains WordPiece tokenizers on the training split; `re
 is the homework's set-up (`wmt16` tr-en through the `datasets` package and the hub
 tokenizers `dbmdz/bert-base-turkish-cased` / `bert-base-cased`). Each entry of `runs`
 is one DVC stage `train_turkish@<run>`: the shared `recipe` with the run's own changes.
+`benchmark` sets up stage `benchmark_turkish`: training and decoding time per batch of
+trained runs against the sequence length.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pipeline.core.params import (
 from pipeline.studies.turkish import STUDY
 
 WORDPIECE = "wordpiece"  # a tokenizer param meaning: train one on the training split
+BENCHMARK_RUN = "benchmark"  # the benchmark's MLflow run and file names (metrics/turkish/benchmark.json): no run may take it
+Architecture = Literal["rnn", "lstm", "transformer"]
 Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
 
 
@@ -62,14 +66,16 @@ class WordPieceParams(Section):
 
 
 class Recipe(Section):
-    cell: Literal["rnn", "lstm"]
-    embedding_dim: PositiveInt
+    cell: Architecture  # the encoder-decoder's building block: a recurrent cell, or transformer layers
+    embedding_dim: PositiveInt  # a transformer's must equal hidden_size (its d_model)
     hidden_size: PositiveInt
-    num_layers: PositiveInt
-    dropout: Float = Field(ge=0, lt=1)  # on embeddings and between recurrent layers
+    num_layers: PositiveInt  # recurrent layers, or transformer layers in the encoder and as many in the decoder
+    dropout: Float = Field(ge=0, lt=1)  # on embeddings and between recurrent layers (a transformer: also in every layer)
     teacher_forcing: Probability  # chance, per decoder step, of feeding the true token in training
     grad_clip: PositiveFloat  # max global gradient norm
-    init_range: PositiveFloat  # every weight ~ U(-init_range, init_range)
+    init_range: PositiveFloat  # recurrent models: every weight ~ U(-init_range, init_range); a transformer: Xavier
+    heads: PositiveInt  # transformer only: attention heads (hidden_size must divide by it)
+    feedforward_size: PositiveInt  # transformer only: width of each layer's feed-forward block
     lr: PositiveFloat  # Adam
     batch_size: PositiveInt
     epochs: PositiveInt
@@ -84,7 +90,7 @@ class Recipe(Section):
 class RunParams(Section):
     """A run: the recipe with some settings changed (unset: the recipe's value)."""
 
-    cell: Literal["rnn", "lstm"] | None = None
+    cell: Architecture | None = None
     embedding_dim: PositiveInt | None = None
     hidden_size: PositiveInt | None = None
     num_layers: PositiveInt | None = None
@@ -92,12 +98,23 @@ class RunParams(Section):
     teacher_forcing: Probability | None = None
     grad_clip: PositiveFloat | None = None
     init_range: PositiveFloat | None = None
+    heads: PositiveInt | None = None
+    feedforward_size: PositiveInt | None = None
     lr: PositiveFloat | None = None
     batch_size: PositiveInt | None = None
     epochs: PositiveInt | None = None
     select_by: Literal["val_chrf", "val_loss"] | None = None
     patience: PositiveInt | None = None
     train_pairs: PositiveInt | None = None
+
+
+class BenchmarkParams(Section):
+    """Time per batch of trained runs on random batches of each length (source and target alike)."""
+
+    runs: list[Slug] = Field(min_length=1)  # entries of `runs`; dvc.yaml's benchmark_turkish lists their outputs as deps
+    lengths: list[Annotated[int, Field(ge=3, le=256)]] = Field(min_length=1)  # tokens, [CLS]/[SEP] included; 256: the position table
+    batches: PositiveInt  # timed batches per (run, length, mode), after one untimed warm-up batch
+    threads: PositiveInt  # torch intra-op threads while timing (at most the machine's)
 
 
 class TurkishParams(Section):
@@ -108,24 +125,38 @@ class TurkishParams(Section):
     max_length: Annotated[int, Field(ge=3)]  # tokens per sentence, [CLS] and [SEP] included; also the decoding limit
     recipe: Recipe
     runs: dict[Slug, RunParams] = Field(min_length=1)
+    benchmark: BenchmarkParams
     samples: PositiveInt  # test sentences shown in the sample-translation table
     # The homework's reference model: its vocabulary sizes (hub tokenizers) and parameter count.
     reference_vocab_sizes: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]  # [turkish, english]
     published_parameters: PositiveInt
-    # The homework's parameter-count question, answered by the sister course with a two-logit head.
-    published_parameter_counts: dict[str, PositiveInt]
 
     @model_validator(mode="after")
     def _consistent(self) -> TurkishParams:
         if self.source not in self.sources:
             raise ValueError(f"source: must be one of {sorted(self.sources)}, got {self.source!r}")
+        if BENCHMARK_RUN in self.runs:
+            raise ValueError(f"runs.{BENCHMARK_RUN}: the name of the benchmark's own files; name the run otherwise")
         for name, run in self.runs.items():
             train_pairs = run.train_pairs or self.recipe.train_pairs
             if train_pairs is not None and train_pairs > self.split.train_pairs:
                 raise ValueError(
                     f"runs.{name}.train_pairs: at most split.train_pairs ({self.split.train_pairs}), got {train_pairs}"
                 )
+            recipe = self.recipe_for(name)
+            if recipe.cell == "transformer" and recipe.embedding_dim != recipe.hidden_size:
+                raise ValueError(f"{self._set_at(name, 'embedding_dim')}: a transformer embeds tokens at its width, so it must "
+                                 f"equal hidden_size ({recipe.hidden_size}), got {recipe.embedding_dim}")
+            if recipe.cell == "transformer" and recipe.hidden_size % recipe.heads:
+                raise ValueError(f"{self._set_at(name, 'heads')}: must divide hidden_size ({recipe.hidden_size}), got {recipe.heads}")
+        unknown = [run for run in self.benchmark.runs if run not in self.runs]
+        if unknown:
+            raise ValueError(f"benchmark.runs: {unknown[0]!r} is not an entry of runs (known: {', '.join(self.runs)})")
         return self
+
+    def _set_at(self, run: str, key: str) -> str:
+        """Where `run`'s value of `key` is set: its own entry, else the recipe."""
+        return f"runs.{run}.{key}" if getattr(self.runs[run], key) is not None else f"recipe.{key}"
 
     @property
     def active(self) -> TurkishSource:

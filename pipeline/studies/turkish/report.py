@@ -1,56 +1,45 @@
 """Report section: Turkish -> English (MLflow experiment `turkish-english`).
 
-Light on purpose (no torch). Every number comes from the MLflow runs behind the current
-`metrics/turkish/*.json` and `plots/turkish/*.csv` (found by `ReportContext.run_for`),
-from the prepare stage's statistics, or, for the parameter-count question, from the
-`written` study's run, which already counts those modules; published figures come from
-params.yaml. The homework answers are sentences chosen by the measured differences.
+Light on purpose (no torch, until the answers and the 3.2c table build the models). Every
+number comes from the MLflow runs behind the current `metrics/turkish/*.json` and
+`plots/turkish/*.csv` (found by `ReportContext.run_for`, read through `results`, which the
+answers share) or from the prepare stage's statistics; published figures come from
+params.yaml. The homework answers are sentences chosen by the measured differences;
+the answer sheet's entries are `answers.ANSWERS`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pandas as pd
 
 from pipeline.core import figures
 from pipeline.core.io import require_inputs
-from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, artifact_table, metric_curve
-from pipeline.studies.turkish import PREPARE_STAGE, STATISTICS, STUDY, params, stage_name
-from pipeline.studies.turkish.figures import loss_curves
+from pipeline.reporting import FIGURES, TABLES, ReportContext, Section
+from pipeline.studies.turkish import PREPARE_STAGE, STATISTICS, STUDY, params
+from pipeline.studies.turkish.answers import (
+    ANSWERS,
+    EFFECTS_HEADING,
+    FITTING_HEADING,
+    INTERFACE_HEADING,
+    LOSS_HEADING,
+    TRANSFORMER_HEADING,
+    interfaces,
+)
+from pipeline.studies.turkish.figures import loss_curves, timing_curves
 from pipeline.studies.turkish.params import TurkishParams
-from pipeline.studies.written import LINEAGE as WRITTEN_LINEAGE
-from pipeline.studies.written import RUN as WRITTEN_RUN
-from pipeline.studies.written import STAGE as WRITTEN_STAGE
-from pipeline.studies.written import STUDY as WRITTEN
-from pipeline.studies.written.tables import from_mlflow
-
-
-@dataclass
-class TurkishRun:
-    name: str
-    cell: str
-    changes: dict  # settings that differ from the recipe
-    metrics: dict[str, float]
-    curve: pd.DataFrame  # epoch, iterations, train_loss, val_loss
-    samples: pd.DataFrame  # turkish, reference, translation
-
-
-def load_runs(ctx: ReportContext, config: TurkishParams) -> list[TurkishRun]:
-    runs = []
-    for name in config.runs:
-        run = ctx.run_for(STUDY, name, stage_name(name))
-        run_id = run.info.run_id
-        runs.append(TurkishRun(
-            name=name,
-            cell=config.recipe_for(name).cell,
-            changes=config.changes(name),
-            metrics=run.data.metrics,
-            curve=metric_curve(ctx.client, run_id),
-            samples=artifact_table(ctx.client, run_id, "tables/sample_translations.json"),
-        ))
-    return runs
+from pipeline.studies.turkish.results import (
+    BOOTSTRAP_SAMPLES,
+    CLEAR,
+    SIGNIFICANCE,
+    TurkishRun,
+    architecture_runs,
+    effects_table,
+    load_benchmark,
+    load_runs,
+    paired_scores,
+)
 
 
 def render(ctx: ReportContext) -> list[str]:
@@ -58,21 +47,20 @@ def render(ctx: ReportContext) -> list[str]:
     require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
     data = json.loads((ctx.root / STATISTICS).read_text())
     runs = load_runs(ctx, config)
-    cells = [run for run in runs if not run.changes or set(run.changes) == {"cell"}]  # the recipe, one per cell
+    cells = architecture_runs(runs)  # the recipe once per cell, and the transformer
     ablations = [run for run in runs if run not in cells]
 
     scores = scores_table(runs)
     samples = samples_table(cells or runs)
     effects = effects_table(config, cells, ablations)
-    counts = counts_table(ctx, config)
     scores.to_csv(ctx.out.path(TABLES / "turkish_scores.csv"), index=False)
     samples.to_csv(ctx.out.path(TABLES / "turkish_sample_translations.csv"), index=False)
     effects.to_csv(ctx.out.path(TABLES / "turkish_effects.csv"), index=False)
-    counts.to_csv(ctx.out.path(TABLES / "turkish_parameter_counts.csv"), index=False)
     shown = cells or runs
-    figures.save(loss_curves({r.name: r.curve for r in shown}, "RNN vs LSTM encoder-decoder"), ctx.out.path(FIGURES / "turkish_loss_curves.png"))
+    title = " vs ".join(dict.fromkeys(CELL_NAMES.get(r.cell, r.cell) for r in shown)) + " encoder-decoder"
+    figures.save(loss_curves({r.name: r.curve for r in shown}, title), ctx.out.path(FIGURES / "turkish_loss_curves.png"))
     lines = [
-        f"## Turkish -> English with a recurrent encoder-decoder (MLflow experiment `{STUDY.experiment}`)",
+        f"## Turkish -> English with an encoder-decoder: RNN, LSTM, Transformer (MLflow experiment `{STUDY.experiment}`)",
         "",
         *data_lines(config, data),
         *model_lines(config, runs),
@@ -84,6 +72,8 @@ def render(ctx: ReportContext) -> list[str]:
         "test sentences); `copy source` scores the Turkish sentence itself as the translation. `train BLEU`: the same",
         "score on as many training pairs (how well the model reproduces what it trained on). Validation and test",
         "losses are measured free running (teacher forcing 0), the training loss with the run's teacher forcing.",
+        "",
+        f"### {LOSS_HEADING}",
         "",
         "![loss curves](figures/turkish_loss_curves.png)",
         "",
@@ -98,7 +88,7 @@ def render(ctx: ReportContext) -> list[str]:
             ctx.out.path(FIGURES / "turkish_ablations.png"),
         )
         lines += [
-            "### Homework: which hyperparameters moved the training and validation loss?",
+            f"### {EFFECTS_HEADING}",
             "",
             "Each ablation changes one setting of the run it is compared with; differences are ablation minus base.",
             "",
@@ -110,11 +100,11 @@ def render(ctx: ReportContext) -> list[str]:
             "",
         ]
     lines += [
-        "### Homework: what prevented underfitting and overfitting?",
+        f"### {FITTING_HEADING}",
         "",
         *fitting_sentences(runs, cells, ablations),
         "",
-        *counts_lines(config, counts),
+        *transformer_lines(ctx, config, cells),
     ]
     return lines
 
@@ -199,39 +189,6 @@ def samples_table(runs: list[TurkishRun]) -> pd.DataFrame:
     return table
 
 
-def effects_table(config: TurkishParams, cells: list[TurkishRun], ablations: list[TurkishRun]) -> pd.DataFrame:
-    """Each ablation against the recipe run of its cell, and the LSTM against the RNN: differences other - base."""
-    by_cell = {run.cell: run for run in cells}
-    compared = []
-    if "rnn" in by_cell and "lstm" in by_cell:
-        compared.append((by_cell["rnn"], by_cell["lstm"], "cell: rnn -> lstm"))
-    for ablation in ablations:
-        base = by_cell.get(ablation.cell)
-        if base is not None:
-            was = config.recipe_for(base.name).model_dump() | {"train_pairs": int(base.metrics["train_pairs"])}
-            change = ", ".join(f"{k}: {was[k]} -> {v}" for k, v in ablation.changes.items() if k != "cell")
-            compared.append((base, ablation, change))
-    rows = []
-    for base, other, change in compared:
-        b, o = base.metrics, other.metrics
-        rows.append({
-            "change": change,
-            "base": base.name,
-            "run": other.name,
-            "Δ train loss at best": round(o["train_loss_at_best"] - b["train_loss_at_best"], 3),
-            "Δ final train loss": round(o["final_train_loss"] - b["final_train_loss"], 3),
-            "Δ best val loss": round(o["best_val_loss"] - b["best_val_loss"], 3),
-            "Δ val chrF at kept": round(o["val_chrf_at_best"] - b["val_chrf_at_best"], 2),
-            "Δ kept epoch": int(o["best_epoch"] - b["best_epoch"]),
-            "Δ BLEU": round(o["bleu"] - b["bleu"], 2),
-            "Δ train BLEU": round(o["train_bleu"] - b["train_bleu"], 2),
-        })
-    return pd.DataFrame(rows)
-
-
-CLEAR = 0.02  # nats: a smaller change of the best validation loss is not credited to a setting (one seed per run)
-
-
 def _direction(delta: float, tolerance: float = 0.005) -> str:
     return "raised" if delta > tolerance else "lowered" if delta < -tolerance else "left about unchanged"
 
@@ -302,44 +259,111 @@ def fitting_sentences(runs: list[TurkishRun], cells: list[TurkishRun], ablations
     return lines
 
 
-def counts_table(ctx: ReportContext, config: TurkishParams) -> pd.DataFrame:
-    """The written study's module counts (one logit) beside the homework's published two-logit answer."""
-    run = ctx.run_for(WRITTEN, WRITTEN_RUN, WRITTEN_STAGE, lineage=WRITTEN_LINEAGE)
-    counted = from_mlflow(artifact_table(ctx.client, run.info.run_id, "tables/classifier_counts.json"))
-    published = config.published_parameter_counts
-    rows = []
-    for row in counted.to_dict("records"):
-        length = int(row["L"])
-        for model in ("mlp", "rnn"):
-            key = f"mlp_{length}" if model == "mlp" else "rnn"
-            ours = int(row[model])
-            rows.append({
-                "model": "MLP, 2 hidden layers of 256" if model == "mlp" else "nn.RNN(100, 256) + linear head",
-                "L": length,
-                "counted (1 logit)": ours,
-                "published (2 logits)": published.get(key),
-                "difference": published[key] - ours if key in published else None,
-            })
-    return pd.DataFrame(rows)
+# ------------------------------------------------------------------ question 3.2
+
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "transformer": "Transformer"}
 
 
-def counts_lines(config: TurkishParams, counts: pd.DataFrame) -> list[str]:
-    differences = sorted({int(d) for d in counts["difference"].dropna()})
-    return [
-        "### Homework: parameters of an MLP and an RNN classifier",
+def transformer_lines(ctx: ReportContext, config: TurkishParams, cells: list[TurkishRun]) -> list[str]:
+    """Homework 3.2: the architectures' test scores compared pairwise, the benchmark's batch times, 3.2c's call table."""
+    transformer = next((run for run in cells if run.cell == "transformer"), None)
+    if transformer is None:  # params.yaml trains none
+        return []
+    recipe = config.recipe_for(transformer.name)
+    comparisons = comparison_table(ctx, cells)
+    timing = load_benchmark(ctx)
+    times = timing_table(timing)
+    comparisons.to_csv(ctx.out.path(TABLES / "turkish_architecture_comparison.csv"), index=False)
+    times.to_csv(ctx.out.path(TABLES / "turkish_batch_times.csv"), index=False)
+    figures.save(timing_curves(timing), ctx.out.path(FIGURES / "turkish_batch_times.png"))
+    lines = [
+        f"### {TRANSFORMER_HEADING}",
         "",
-        "A 10,000-token vocabulary embedded in 100 dimensions, sequences of 10 or 40 tokens, binary classification,",
-        "embedding excluded. The `written` study already builds these modules and counts them (one output logit; its run in",
-        f"experiment `{WRITTEN.experiment}`); its numbers are reused here beside the homework's published answer, which used two",
-        "logits (a softmax head):",
+        f"`{transformer.name}` is `model.TransformerSeq2Seq`: torch's `nn.TransformerEncoder` and `nn.TransformerDecoder`, "
+        f"{recipe.num_layers} pre-LayerNorm layers each, width {recipe.hidden_size} (the token embeddings' size too), "
+        f"{recipe.heads} heads, feed-forward {recipe.feedforward_size}, sinusoidal positions, dropout {recipe.dropout:g}, Xavier "
+        f"initialisation, Adam lr {recipe.lr:g}, teacher forcing {recipe.teacher_forcing:g} (with all of it, the decoder computes "
+        "every target position in one pass under a causal mask); data, tokenizers, training loop, epoch selection and "
+        "evaluation are the recurrent runs'. Test scores, each pair of architectures compared on the same test sentences "
+        f"by sacrebleu's paired bootstrap ({comparisons.attrs['samples']:,} resamples; p >= {SIGNIFICANCE:g}: cannot be told "
+        "apart; it covers the test sample only, each run having one seed):",
         "",
-        counts.to_markdown(index=False),
+        comparisons.drop(columns="distinct").to_markdown(index=False),
         "",
-        f"The differences ({', '.join(map(str, differences))}) are one more output unit's weights and bias (256 + 1). The MLP grows",
-        "with the sequence length (its first layer reads all L x 100 inputs); the RNN reuses the same weights at every step,",
-        "so its count is the same for 10 and 40 tokens.",
+        "Time per batch against sentence length (stage `benchmark_turkish`, MLflow run `benchmark`): each trained run on "
+        "random batches of its own batch size whose sources and targets both have the given number of tokens; a training "
+        "step (forward with the run's teacher forcing, backward, Adam) and free-running decoding (no gradients, every step "
+        "reads the model's own guess). Median over the timed batches, with (min-max); `epoch s` is the median step times "
+        "the batches of one training epoch.",
+        "",
+        times.to_markdown(index=False),
+        "",
+        *timing_sentences(timing),
+        "",
+        "![batch times](figures/turkish_batch_times.png)",
+        "",
+        f"### {INTERFACE_HEADING}",
+        "",
+        "The arguments of the first call of `self.encoder` and `self.decoder` in each model's `forward`, recorded with "
+        "forward hooks on one teacher-forced batch of the study's sizes (sources of max_length tokens, targets one shorter):",
         "",
     ]
+    for run, table in interfaces(ctx).items():
+        lines += [f"`{run}` ({CELL_NAMES.get(config.recipe_for(run).cell)}):", "", table.to_markdown(index=False), ""]
+    return lines
 
 
-SECTION = Section(STUDY.name, render)
+def comparison_table(ctx: ReportContext, cells: list[TurkishRun]) -> pd.DataFrame:
+    """Every pair of architecture runs: test BLEU and chrF, the difference, sacrebleu's paired-bootstrap p-value."""
+    rows = []
+    for i, base in enumerate(cells):
+        for other in cells[i + 1 :]:
+            for metric, result in paired_scores(ctx, base, other).items():
+                rows.append({
+                    "base": base.name, "other": other.name, "metric": metric,
+                    "base score": round(result.base_score, 2), "other score": round(result.other_score, 2),
+                    "Δ (other - base)": round(result.delta, 2), "p-value": round(result.p_value, 3),
+                    "verdict": "differ" if result.distinct else "cannot be told apart", "distinct": result.distinct,
+                })
+    table = pd.DataFrame(rows)
+    table.attrs["samples"] = BOOTSTRAP_SAMPLES
+    return table
+
+
+def timing_table(timing: pd.DataFrame) -> pd.DataFrame:
+    """One row per length: each run's training step (ms), training epoch (s) and decoding (ms), median (min-max)."""
+    def cell(row) -> str:
+        return f"{row.seconds * 1000:.1f} ({row.min_seconds * 1000:.1f}-{row.max_seconds * 1000:.1f})"
+
+    table = pd.DataFrame({"tokens": sorted(timing["length"].unique())}).set_index("tokens")
+    for (run, mode), rows in timing.groupby(["run", "mode"], sort=False):
+        rows = rows.set_index("length")
+        table[f"{run} {mode} ms"] = [cell(row) for row in rows.itertuples()]
+        if mode == "train":
+            table[f"{run} epoch s"] = rows["epoch_seconds"].round(2)
+    return table.reset_index()
+
+
+def timing_sentences(timing: pd.DataFrame) -> list[str]:
+    """How each run's batch time grows from the shortest to the longest length, and which is faster at the longest."""
+    lines = []
+    for mode, what in (("train", "A training step"), ("decode", "Free-running decoding")):
+        rows = timing[timing["mode"] == mode]
+        short, long = int(rows["length"].min()), int(rows["length"].max())
+        at = {run: group.set_index("length") for run, group in rows.groupby("run", sort=False)}
+        growth = ", ".join(
+            f"`{run}` {g.loc[long, 'seconds'] / g.loc[short, 'seconds']:.1f}x ({g.loc[short, 'seconds'] * 1000:.1f} to "
+            f"{g.loc[long, 'seconds'] * 1000:.1f} ms)" for run, g in at.items()
+        )
+        ranked = sorted(at, key=lambda run: at[run].loc[long, "seconds"])
+        fastest, slowest = at[ranked[0]].loc[long], at[ranked[-1]].loc[long]
+        verdict = (
+            f"at {long} tokens `{ranked[0]}` is {slowest['seconds'] / fastest['seconds']:.1f}x faster than `{ranked[-1]}`"
+            if fastest["max_seconds"] < slowest["min_seconds"] else
+            f"at {long} tokens the runs cannot be told apart (their min-max spreads overlap)"
+        )
+        lines.append(f"- {what} grows from {short} to {long} tokens (x{long // short} the length) by {growth}; {verdict}.")
+    return lines
+
+
+SECTION = Section(STUDY.name, render, answers=ANSWERS)

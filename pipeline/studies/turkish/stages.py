@@ -1,7 +1,8 @@
-"""Turkish -> English: prepare the pairs and tokenizers, train one recurrent encoder-decoder per run.
+"""Turkish -> English: prepare the pairs and tokenizers, train one encoder-decoder per run, time them.
 
     python -m stages turkish prepare            # DVC stage prepare_turkish
     python -m stages turkish train --run lstm   # DVC stage train_turkish@lstm
+    python -m stages turkish benchmark          # DVC stage benchmark_turkish (after the runs it times)
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from pipeline.core.errors import PipelineError, stop_on_sigterm
 from pipeline.core.io import require_inputs, staged_outputs, write_json
 from pipeline.core.paths import project_root
-from pipeline.studies.turkish import LANGUAGES, PREPARE_STAGE, PREPARED, SPLITS, STATISTICS, STUDY, params, split_file, tokenizer_dir
+from pipeline.studies.turkish import LANGUAGES, PREPARE_STAGE, PREPARED, SPLITS, STATISTICS, STUDY, params, split_file, stage_name, tokenizer_dir
 from pipeline.studies.turkish.data import (
     load_wmt16,
     read_pairs,
@@ -93,4 +94,16 @@ def train(*, run: str) -> None:
     train_run(run, loaded, root)
 
 
-STAGES = {"prepare": prepare, "train": train}
+def benchmark() -> None:
+    """Stage benchmark_turkish: plots/turkish/benchmark.csv, metrics/turkish/benchmark.json (+ timings)."""
+    loaded = params.load()
+    root = project_root()
+    for run in loaded.turkish.benchmark.runs:
+        require_inputs([root / STUDY.paths(run).output_dir], stage_name(run))
+    from pipeline.studies.turkish.benchmark import benchmark_runs  # torch: only once the inputs are there
+
+    stop_on_sigterm()
+    benchmark_runs(loaded, root)
+
+
+STAGES = {"prepare": prepare, "train": train, "benchmark": benchmark}

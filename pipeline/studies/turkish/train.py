@@ -1,8 +1,9 @@
 """One run of `turkish.runs`, end to end: encode the prepared splits, train, evaluate, write, track.
 
-The shared `fit()` loop trains with Adam and gradient clipping. The validation loss is
-measured free running (teacher forcing 0), as the reference evaluated; the training loss
-with the run's teacher-forcing ratio. After every epoch `TranslationSelection` also scores
+The model is the run's `cell`: a recurrent (RNN, LSTM) or a Transformer encoder-decoder
+(`model.build`). The shared `fit()` loop trains with Adam and gradient clipping. The
+validation loss is measured free running (teacher forcing 0), as the reference evaluated;
+the training loss with the run's teacher-forcing ratio. After every epoch `TranslationSelection` also scores
 greedy translations of the validation split (chrF, BLEU).
 
 Which epoch is kept, and when training stops, follows `select_by`. The reference kept its
@@ -12,14 +13,19 @@ the translations go on improving for tens of epochs (validation chrF). So by def
 (`val_chrf`) the epoch with the highest validation chrF is kept, and training ends after
 `patience` epochs without a higher one.
 
-Batches and each step's teacher-forcing draw depend only on (seed, epoch). A run takes a
-couple of minutes, so there is no resume file: a killed run starts over (its MLflow run
-ends KILLED). After training: greedy translations of the test split scored with BLEU and
-chrF, the same scores for copying the Turkish source, and a sample table.
+Batches, each step's teacher-forcing draw and the dropout masks depend only on (seed,
+epoch), so a run resumes: `fit` keeps a resume file (keyed by `run_fingerprint`: settings,
+prepared data, the stage's code) and `TranslationSelection` keeps the highest-chrF
+weights beside it. A killed run, rerun, continues from its last saved epoch in the same
+MLflow run and ends with the metrics of an uninterrupted one. After training: greedy
+translations of the test split scored with BLEU and chrF, the same scores for copying
+the Turkish source, and a sample table.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import sys
 import time
@@ -32,32 +38,41 @@ import torch
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_metrics
+from pipeline.core.lineage import files_fingerprint, stage_fingerprint
+from pipeline.core.params import SharedParams
 from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
 from pipeline.core.training import FitConfig, evaluate_loss, fit
-from pipeline.studies.turkish import LANGUAGES, SPLITS, STUDY, split_file, stage_name, tokenizer_dir
+from pipeline.studies.turkish import LANGUAGES, PREPARED, SPLITS, STUDY, split_file, stage_name, tokenizer_dir
 from pipeline.studies.turkish.data import Pair, read_pairs
 from pipeline.studies.turkish.evaluation import corpus_scores
 from pipeline.studies.turkish.figures import loss_curves
 from pipeline.studies.turkish.model import (
     PairBatch,
-    Seq2Seq,
     Seq2SeqConfig,
+    build,
     count_parameters,
-    init_uniform,
+    initialise,
     make_batch,
     save,
     sequence_loss,
 )
-from pipeline.studies.turkish.params import Recipe, TurkishStudyParams
+from pipeline.studies.turkish.params import Recipe, TurkishParams, TurkishStudyParams
 from pipeline.studies.turkish.tokenization import detokenize, encode, load, special_ids
 
 CURVE_COLUMNS = ["epoch", "iterations", "train_loss", "val_loss", "val_chrf", "val_bleu", "epoch_seconds"]
 DATASET = "tatoeba-eng-tur"
+TRAIN_STAGE = ("pipeline.studies.turkish.stages", "train")  # the stage function whose code keys a run's resume state
+CODE_ROOT = Path(__file__).resolve().parents[3]  # the checkout holding the code (a test's project folder holds data only)
+DROPOUT_SEEDS = 10**9  # offset of the per-epoch dropout seeds from the batch-order seeds
 
 
 class TrainBatches:
-    """Shuffled mini-batches with each decoder step's teacher-forcing draw; both depend only on (seed, epoch)."""
+    """Shuffled mini-batches with each decoder step's teacher-forcing draw; both depend only on (seed, epoch).
+
+    Calling it also seeds torch's global generator, which dropout draws from, for the epoch:
+    a run resumed at epoch n then draws the masks an uninterrupted run draws there.
+    """
 
     def __init__(self, sources: list[list[int]], targets: list[list[int]], recipe: Recipe, pad_id: int, seed: int):
         self.sources, self.targets = sources, targets
@@ -66,6 +81,7 @@ class TrainBatches:
 
     def __call__(self, epoch: int) -> list[PairBatch]:
         generator = torch.Generator().manual_seed(self.seed * 1000 + epoch)
+        torch.manual_seed(DROPOUT_SEEDS + self.seed * 1000 + epoch)
         order = torch.randperm(len(self.sources), generator=generator).tolist()
         batches = []
         for start in range(0, len(order), self.recipe.batch_size):
@@ -75,30 +91,95 @@ class TrainBatches:
         return batches
 
 
+class Snapshots:
+    """The highest-chrF epoch's weights on disk beside `fit`'s resume file, which keeps only the
+    lowest-validation-loss ones: `epoch-<n>.pt` for each new best.
+
+    `fit` writes its resume file after some epochs only (the first, then every
+    `RESUME_EVERY_S`), so after a kill it can stand before the newest snapshot; each snapshot
+    is kept until the resume file has been rewritten after it, and then only the best one.
+    """
+
+    def __init__(self, folder: Path, resume_file: Path):
+        self.folder, self.resume_file = folder, resume_file
+        self.seen = self._resume_file_version()
+
+    def save(self, epoch: int, state: dict[str, torch.Tensor]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        scratch = self.folder / f"epoch-{epoch}.tmp"
+        torch.save(state, scratch)
+        scratch.replace(self.folder / f"epoch-{epoch}.pt")  # a kill mid-write leaves no half file
+
+    def load(self, epoch: int) -> dict[str, torch.Tensor]:
+        path = self.folder / f"epoch-{epoch}.pt"
+        if not path.exists():
+            raise PipelineError(f"{path}: the resume state lacks the weights of its best epoch {epoch}; "
+                                f"delete {self.resume_file.parent} and rerun to start over")
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+    def keep_only(self, epoch: int) -> None:
+        for path in self.folder.glob("epoch-*.pt"):
+            if path.name != f"epoch-{epoch}.pt":
+                path.unlink()
+
+    def resume_file_rewritten(self) -> bool:
+        """Has `fit` rewritten its resume file since the last call? (`os.replace` gives it a new inode.)"""
+        version = self._resume_file_version()
+        rewritten, self.seen = version != self.seen, version
+        return rewritten
+
+    def _resume_file_version(self) -> tuple[int, int] | None:
+        try:
+            stat = self.resume_file.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+
 class TranslationSelection(Callbacks):
     """After each epoch: chrF and BLEU of greedy validation translations (`val_chrf`, `val_bleu`).
 
     With a `patience` (recipe `select_by: val_chrf`) it also keeps a copy of the weights of the
     highest-chrF epoch and asks the loop to stop after `patience` epochs without a higher chrF.
+    With `snapshots` those weights survive a kill, and a resumed run picks its state up again.
     """
 
-    def __init__(self, model: Seq2Seq, translate_validation: Callable[[], list[str]], references: list[str], patience: int | None):
+    def __init__(self, model: torch.nn.Module, translate_validation: Callable[[], list[str]], references: list[str],
+                 patience: int | None, snapshots: Snapshots | None = None):
         self.model = model
         self.translate_validation = translate_validation
         self.references = references
         self.patience = patience
+        self.snapshots = snapshots if patience is not None else None  # without a patience fit keeps the weights
         self.best_chrf, self.best_epoch, self.bad_epochs = -math.inf, 0, 0
         self.best_state: dict[str, torch.Tensor] | None = None
 
     def on_evaluate(self, record: EpochRecord) -> None:
         scores = corpus_scores(self.translate_validation(), self.references)
         record.extra["val_chrf"], record.extra["val_bleu"] = scores["chrf"], scores["bleu"]
-        if scores["chrf"] > self.best_chrf:
-            self.best_chrf, self.best_epoch, self.bad_epochs = scores["chrf"], record.epoch, 0
-            if self.patience is not None:
-                self.best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
-        else:
-            self.bad_epochs += 1
+        if self._improved(record.epoch, scores["chrf"]) and self.patience is not None:
+            self.best_state = {k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()}
+            if self.snapshots:
+                self.snapshots.save(record.epoch, self.best_state)
+
+    def _improved(self, epoch: int, chrf: float) -> bool:
+        if chrf > self.best_chrf:
+            self.best_chrf, self.best_epoch, self.bad_epochs = chrf, epoch, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    def on_resume(self, history: list[EpochRecord]) -> None:
+        for record in history:  # the epochs the resume file holds, scored as they were
+            self._improved(record.epoch, record.extra["val_chrf"])
+        if self.snapshots:
+            self.best_state = self.snapshots.load(self.best_epoch)
+            self.snapshots.keep_only(self.best_epoch)
+
+    def on_epoch_end(self, record: EpochRecord) -> None:
+        # A resume file written in this epoch can never take the run back before it: only the best snapshot is needed.
+        if self.snapshots and self.snapshots.resume_file_rewritten():
+            self.snapshots.keep_only(self.best_epoch)
 
     def should_stop(self, record: EpochRecord) -> bool:
         return self.patience is not None and self.bad_epochs >= self.patience
@@ -109,7 +190,7 @@ def in_order(sources: list[list[int]], targets: list[list[int]], pad_id: int, si
     return [make_batch(sources[i : i + size], targets[i : i + size], pad_id) for i in range(0, len(sources), size)]
 
 
-def translate(model: Seq2Seq, tokenizer, sources: list[list[int]], pad_id: int, size: int = 256) -> list[str]:
+def translate(model: torch.nn.Module, tokenizer, sources: list[list[int]], pad_id: int, size: int = 256) -> list[str]:
     """Greedy translations of encoded sentences, detokenized."""
     device = next(model.parameters()).device
     model.eval()
@@ -136,7 +217,7 @@ def curve_frame(history: list[EpochRecord]) -> pd.DataFrame:
 def reference_parameters(recipe: Recipe, vocab_sizes: list[int]) -> int:
     """The same architecture at the hub tokenizers' vocabulary sizes (built for real: ~80 MB for a moment;
     torch's meta device would avoid that but its first use costs seconds of imports)."""
-    return count_parameters(Seq2Seq(model_config(recipe, vocab_sizes[0], vocab_sizes[1], (0, 2, 3), 10)))
+    return count_parameters(build(model_config(recipe, vocab_sizes[0], vocab_sizes[1], (0, 2, 3), 10)))
 
 
 def model_config(recipe: Recipe, source_vocab: int, target_vocab: int, ids: tuple[int, int, int], max_length: int) -> Seq2SeqConfig:
@@ -145,7 +226,22 @@ def model_config(recipe: Recipe, source_vocab: int, target_vocab: int, ids: tupl
         cell=recipe.cell, source_vocab=source_vocab, target_vocab=target_vocab, embedding_dim=recipe.embedding_dim,
         hidden_size=recipe.hidden_size, num_layers=recipe.num_layers, dropout=recipe.dropout,
         pad_id=pad_id, start_id=start_id, end_id=end_id, max_length=max_length,
+        heads=recipe.heads, feedforward_size=recipe.feedforward_size,
     )
+
+
+def run_fingerprint(name: str, config: TurkishParams, shared: SharedParams, root: Path) -> str:
+    """What a run's training depends on: its settings, the prepared splits and tokenizers, and the
+    stage's code. A resume file (and the MLflow run it reopens) is used only by a run with the same."""
+    source = {
+        "recipe": config.recipe_for(name).model_dump(),
+        "max_length": config.max_length,
+        "seed": shared.seed,
+        "device": shared.device,
+        "data": files_fingerprint((p for p in (root / PREPARED).rglob("*") if p.is_file()), root),
+        "code": stage_fingerprint(*TRAIN_STAGE, CODE_ROOT),
+    }
+    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
 
 
 def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
@@ -168,27 +264,31 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
 
     seed_everything(loaded.shared.seed)
     model_settings = model_config(recipe, len(tokenizers["turkish"]), len(tokenizers["english"]), (pad_id, start_id, end_id), config.max_length)
-    model = Seq2Seq(model_settings)
-    init_uniform(model, recipe.init_range, torch.Generator().manual_seed(loaded.shared.seed))
+    model = build(model_settings)
+    initialise(model, recipe.init_range, torch.Generator().manual_seed(loaded.shared.seed))
     parameters = count_parameters(model)
     train_batches = TrainBatches(*encoded["train"], recipe, pad_id, loaded.shared.seed)
     val_batches = in_order(*encoded["val"], pad_id, 256)
     dataset = DATASET if config.active.data == "tatoeba" else "wmt16-tr-en"
+    fingerprint = run_fingerprint(name, config, loaded.shared, root)
     with TrackedRun(STUDY, name, stage=stage_name(name), shared=loaded.shared, dataset=dataset,
-                    model=f"{recipe.cell}-encoder-decoder", extra_tags={"source": config.source}) as run:
+                    model=f"{recipe.cell}-encoder-decoder", extra_tags={"source": config.source},
+                    fingerprint=fingerprint) as run:
         run.tracker.log_params({
             "recipe": recipe.model_dump(), "changes": config.changes(name) or "none", "max_length": config.max_length,
             "source": config.active.model_dump(), "seed": loaded.shared.seed, "device": str(device),
             "vocab_sizes": {language: len(tok) for language, tok in tokenizers.items()}, "parameters": parameters,
         })
-        for split, pairs in splits.items():
-            frame = pd.DataFrame({"english": [p.english for p in pairs], "turkish": [p.turkish for p in pairs]})
-            run.tracker.log_dataset(frame, f"{dataset}-{split}", str(root / split_file(split)), split)
+        if not run.tracker.resumed:  # a reopened run logged them before the kill
+            for split, pairs in splits.items():
+                frame = pd.DataFrame({"english": [p.english for p in pairs], "turkish": [p.turkish for p in pairs]})
+                run.tracker.log_dataset(frame, f"{dataset}-{split}", str(root / split_file(split)), split)
 
         by_chrf = recipe.select_by == "val_chrf"
         selection = TranslationSelection(
             model, lambda: translate(model, tokenizers["english"], encoded["val"][0], pad_id),
             [p.english for p in splits["val"]], patience=recipe.patience if by_chrf else None,
+            snapshots=Snapshots(run.state_dir / "best_chrf", run.resume_state),
         )
         result = fit(
             model,
@@ -199,6 +299,8 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
                 epochs=recipe.epochs, patience=recipe.epochs if by_chrf else recipe.patience, lr=recipe.lr,
                 grad_clip=recipe.grad_clip, restore_best=not by_chrf,
             ),
+            resume_path=run.resume_state,
+            fingerprint=fingerprint,
             callbacks=CallbackList(selection, run.epoch_logger()),
             device=device,
             description=f"turkish {name}",

@@ -1,4 +1,4 @@
-"""The encoder-decoder: shapes, teacher forcing, padding, initialisation, parameter count, batches."""
+"""The encoder-decoders: shapes, teacher forcing, padding, initialisation, parameter count, batches."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import torch.nn.functional as F
 from pipeline.studies.turkish.model import (
     Seq2Seq,
     Seq2SeqConfig,
+    TransformerSeq2Seq,
+    build,
     count_parameters,
     init_uniform,
+    initialise,
     load,
     make_batch,
     save,
@@ -148,7 +151,8 @@ def test_uniform_initialisation_covers_every_weight():
 def test_reference_parameter_count_by_formula():
     """Embeddings, two 2-layer cells (torch keeps two bias vectors per gate) and the output layer."""
     recipe = Recipe(cell="lstm", embedding_dim=256, hidden_size=128, num_layers=2, dropout=0.5, teacher_forcing=0.5,
-                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=32, epochs=1, select_by="val_chrf", patience=1)
+                    grad_clip=1.0, init_range=0.08, heads=4, feedforward_size=256, lr=1e-3, batch_size=32, epochs=1,
+                    select_by="val_chrf", patience=1)
     v_tr, v_en, e, h = 32000, 28996, 256, 128
 
     def cell(gates: int) -> int:
@@ -169,14 +173,17 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_unknown_cell_is_refused():
-    with pytest.raises(ValueError, match="cell must be one of \\['lstm', 'rnn'\\], got 'gru'"):
+    with pytest.raises(ValueError, match="cell must be one of \\['lstm', 'rnn', 'transformer'\\], got 'gru'"):
         Seq2SeqConfig("gru", 10, 10)
+    with pytest.raises(ValueError, match=r"embedding_dim \(12\) must equal hidden_size \(8\)"):
+        Seq2SeqConfig("transformer", 10, 10, embedding_dim=12, hidden_size=8)
 
 
 @pytest.mark.parametrize("ratio", [0.0, 0.5, 1.0])
 def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(ratio):
     recipe = Recipe(cell="rnn", embedding_dim=4, hidden_size=4, num_layers=1, dropout=0.0, teacher_forcing=ratio,
-                    grad_clip=1.0, init_range=0.08, lr=1e-3, batch_size=4, epochs=1, select_by="val_chrf", patience=1)
+                    grad_clip=1.0, init_range=0.08, heads=1, feedforward_size=4, lr=1e-3, batch_size=4, epochs=1,
+                    select_by="val_chrf", patience=1)
     sources = [[2, i, 3] for i in range(5, 45)]
     targets = [[2] + [i] * (1 + i % 5) + [3] for i in range(5, 45)]
     batches = TrainBatches(sources, targets, recipe, 0, seed=7)
@@ -186,3 +193,106 @@ def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(ra
     assert sorted(row[1] for b in first for row in b.source.tolist()) == list(range(5, 45))  # every pair once
     draws = torch.cat([b.teacher_forcing for e in range(1, 30) for b in batches(e)]).float()
     assert draws.mean().item() == pytest.approx(ratio, abs=0.05)
+
+
+def test_an_epochs_dropout_masks_depend_only_on_seed_and_epoch():
+    """What lets a resumed run train epoch n exactly as an uninterrupted one: the batches seed dropout too."""
+    recipe = Recipe(cell="rnn", embedding_dim=4, hidden_size=4, num_layers=1, dropout=0.5, teacher_forcing=0.5,
+                    grad_clip=1.0, init_range=0.08, heads=1, feedforward_size=4, lr=1e-3, batch_size=4, epochs=1,
+                    select_by="val_chrf", patience=1)
+    batches = TrainBatches([[2, 5, 3]] * 8, [[2, 6, 3]] * 8, recipe, 0, seed=7)
+    dropout = torch.nn.Dropout(0.5)
+    masks = []
+    for epoch in (3, 4, 3):  # epoch 3 again after epoch 4 drew its masks: the same masks
+        batches(epoch)
+        masks.append(dropout(torch.ones(64)))
+    assert torch.equal(masks[0], masks[2]) and not torch.equal(masks[0], masks[1])
+
+
+# ------------------------------------------------------------------- the transformer
+
+
+def _transformer(dropout: float = 0.0) -> TransformerSeq2Seq:
+    torch.manual_seed(0)
+    config = Seq2SeqConfig("transformer", source_vocab=30, target_vocab=25, embedding_dim=8, hidden_size=8, num_layers=2,
+                           dropout=dropout, max_length=7, heads=2, feedforward_size=16)
+    model = build(config)
+    initialise(model, 0.08, torch.Generator().manual_seed(1))
+    return model.eval()
+
+
+def test_build_picks_the_architecture():
+    assert isinstance(_transformer(), TransformerSeq2Seq) and isinstance(_model("lstm"), Seq2Seq)
+
+
+def test_transformer_shapes():
+    model, batch = _transformer(), _batch(True)
+    assert model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing).shape == (2, 5, 25)
+    out = model.generate(batch.source, batch.source_lengths)
+    assert len(out) == 2 and all(len(row) <= 6 and 3 not in row for row in out)
+
+
+def test_transformer_one_pass_equals_stepping_through_the_true_tokens():
+    """Full teacher forcing runs the decoder once; stepping (forced at every step but the last) reruns it per prefix."""
+    model, batch = _transformer(), _batch(True)
+    one_pass = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    stepped = model(batch.source, batch.source_lengths, batch.target, torch.tensor([True, True, True, True, False]))
+    torch.testing.assert_close(stepped, one_pass, rtol=1e-5, atol=1e-5)
+
+
+def test_transformer_decoder_is_causal():
+    model, batch = _transformer(), _batch(True)
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    changed = batch.target.clone()
+    changed[:, 2] = 20
+    other = model(batch.source, batch.source_lengths, changed, batch.teacher_forcing)
+    torch.testing.assert_close(other[:, :2], logits[:, :2])  # positions before the change never read it
+    assert not torch.allclose(other[:, 2], logits[:, 2])
+
+
+def test_transformer_ignores_source_padding():
+    model = _transformer()
+    batch = make_batch([[2, 9, 3], [2, 5, 6, 7, 3]], [[2, 10, 11, 3], [2, 12, 13, 3]], 0, torch.ones(3, dtype=torch.bool))
+    both = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    alone = model(torch.tensor([[2, 9, 3]]), torch.tensor([3]), batch.target[:1], batch.teacher_forcing)
+    torch.testing.assert_close(both[:1], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_transformer_free_running_matches_greedy_decoding():
+    model, batch = _transformer(), _batch(False)
+    logits = model(batch.source, batch.source_lengths, batch.target, batch.teacher_forcing)
+    scrambled = batch.target.clone()
+    scrambled[:, 1:] = 17
+    torch.testing.assert_close(model(batch.source, batch.source_lengths, scrambled, batch.teacher_forcing), logits)
+    for row, decoded in zip(logits.argmax(-1).tolist(), model.generate(batch.source, batch.source_lengths)):
+        expected = row[: row.index(3)] if 3 in row else row
+        assert decoded[: len(expected)] == expected[: len(decoded)]
+
+
+def test_transformer_parameter_count_by_formula():
+    """Embeddings, per layer the attention projections, the feed-forward block and LayerNorms, final norms, head."""
+    v_s, v_t, d, f = 30, 25, 8, 16
+    attention = 4 * d * d + 4 * d  # in-projection (3D x D + 3D) and out-projection (D x D + D)
+    feedforward = d * f + f + f * d + d
+    encoder_layer = attention + feedforward + 2 * 2 * d
+    decoder_layer = 2 * attention + feedforward + 3 * 2 * d
+    expected = v_s * d + v_t * d + 2 * encoder_layer + 2 * decoder_layer + 2 * 2 * d + d * v_t + v_t
+    assert count_parameters(_transformer()) == expected
+
+
+def test_transformer_initialisation_is_xavier_and_keeps_layer_norms():
+    model = _transformer()
+    for name, parameter in model.named_parameters():
+        if parameter.dim() > 1:
+            fan_out, fan_in = parameter.shape
+            assert parameter.abs().max() <= (6 / (fan_in + fan_out)) ** 0.5, name
+        elif "norm" in name and name.endswith("weight"):
+            assert torch.equal(parameter, torch.ones_like(parameter)), name
+
+
+def test_transformer_save_and_load_round_trip(tmp_path):
+    model, batch = _transformer(), _batch(False)
+    save(tmp_path, model)
+    again = load(tmp_path)
+    assert isinstance(again, TransformerSeq2Seq) and again.config == model.config
+    assert again.generate(batch.source, batch.source_lengths) == model.generate(batch.source, batch.source_lengths)

@@ -71,3 +71,62 @@ def test_a_small_dropout_effect_is_not_credited(runs):
     runs["lstm_no_dropout"].metrics["best_val_loss"] = 4.41
     text = "\n".join(report.fitting_sentences(list(runs.values()), [runs["rnn"], runs["lstm"]], [runs["lstm_no_dropout"]]))
     assert "too small to credit dropout" in text and "held overfitting back" not in text
+
+
+# ------------------------------------------------------------------ question 3.2
+
+
+def timing(train: dict[str, tuple[float, float]], decode: dict[str, tuple[float, float]], spread: float = 0.1) -> pd.DataFrame:
+    """A benchmark table: run -> (seconds at 8 tokens, at 64), min/max `spread` around each, batches of 64, 16 per epoch."""
+    rows = []
+    for mode, runs in (("train", train), ("decode", decode)):
+        for run, (short, long) in runs.items():
+            for length, seconds in ((8, short), (64, long)):
+                rows.append({"run": run, "cell": "transformer" if run == "transformer" else "lstm", "parameters": 1, "mode": mode,
+                             "length": length, "batch_size": 64, "seconds": seconds, "min_seconds": seconds * (1 - spread),
+                             "max_seconds": seconds * (1 + spread), "epoch_seconds": seconds * 16 if mode == "train" else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def test_timing_table_one_row_per_length():
+    table = report.timing_table(timing({"lstm": (0.01, 0.08), "transformer": (0.02, 0.03)}, {"lstm": (0.005, 0.04), "transformer": (0.01, 0.2)}))
+    assert table["tokens"].tolist() == [8, 64]
+    assert table.columns.tolist() == ["tokens", "lstm train ms", "lstm epoch s", "transformer train ms", "transformer epoch s",
+                                      "lstm decode ms", "transformer decode ms"]
+    assert table["lstm train ms"].tolist() == ["10.0 (9.0-11.0)", "80.0 (72.0-88.0)"]
+    assert table["transformer epoch s"].tolist() == [0.32, 0.48]
+
+
+def test_timing_sentences_say_which_is_faster_only_outside_the_spread():
+    lines = report.timing_sentences(timing({"lstm": (0.01, 0.08), "transformer": (0.02, 0.03)}, {"lstm": (0.005, 0.04), "transformer": (0.01, 0.043)}))
+    assert lines[0] == ("- A training step grows from 8 to 64 tokens (x8 the length) by `lstm` 8.0x (10.0 to 80.0 ms), "
+                        "`transformer` 1.5x (20.0 to 30.0 ms); at 64 tokens `transformer` is 2.7x faster than `lstm`.")
+    assert lines[1].endswith("at 64 tokens the runs cannot be told apart (their min-max spreads overlap).")
+
+
+def test_the_comparison_table_asks_the_paired_bootstrap(runs, monkeypatch):
+    from pipeline.studies.turkish.results import Paired
+
+    def fake(ctx, base, other):
+        return {"BLEU": Paired(base.name, other.name, "BLEU", 1.0, 1.5, 0.4), "chrF": Paired(base.name, other.name, "chrF", 10.0, 14.0, 0.01)}
+
+    monkeypatch.setattr(report, "paired_scores", fake)
+    table = report.comparison_table(None, [runs["rnn"], runs["lstm"], runs["lstm_250_pairs"]])
+    assert table[["base", "other"]].drop_duplicates().values.tolist() == [["rnn", "lstm"], ["rnn", "lstm_250_pairs"], ["lstm", "lstm_250_pairs"]]
+    assert table["verdict"].tolist()[:2] == ["cannot be told apart", "differ"] and table["Δ (other - base)"].tolist()[:2] == [0.5, 4.0]
+
+
+def test_paired_scores_are_sacrebleus_and_tell_a_better_system_apart():
+    from sacrebleu.metrics import CHRF
+
+    from pipeline.studies.turkish.results import paired
+
+    references = [f"Tom saw {n} red birds near the old house." for n in range(40)]
+    weak = [f"Tom {n} birds." for n in range(40)]
+    strong = [f"Tom saw {n} red birds near the house." for n in range(40)]
+    result = paired("weak", weak, "strong", strong, references)["chrF"]
+    assert result.base_score == pytest.approx(CHRF().corpus_score(weak, [references]).score)
+    assert result.other_score == pytest.approx(CHRF().corpus_score(strong, [references]).score)
+    assert result.distinct and result.delta > 0
+    same = paired("a", strong, "b", list(strong), references)["chrF"]
+    assert not same.distinct and same.delta == 0

@@ -23,8 +23,10 @@ TINY = {
     "split": {"train_pairs": 60, "val_pairs": 10, "test_pairs": 10, "seed": 0},
     "wordpiece": {"vocab_size": 150, "min_frequency": 1},
     "recipe": {"cell": "lstm", "embedding_dim": 8, "hidden_size": 8, "num_layers": 2, "dropout": 0.5, "teacher_forcing": 0.5,
-               "grad_clip": 1.0, "init_range": 0.08, "lr": 0.01, "batch_size": 16, "epochs": 2, "select_by": "val_chrf", "patience": 2},
+               "grad_clip": 1.0, "init_range": 0.08, "heads": 2, "feedforward_size": 16, "lr": 0.01, "batch_size": 16, "epochs": 2,
+               "select_by": "val_chrf", "patience": 2},
     "runs": {"rnn": {"cell": "rnn"}},
+    "benchmark": {"runs": ["rnn"], "lengths": [4, 6], "batches": 1, "threads": 1},
     "samples": 3,
 }
 
@@ -175,8 +177,9 @@ def test_train_writes_a_run_and_translate_uses_it(project, capsys):
 
 
 @pytest.mark.usefixtures("one_torch_thread")
-def test_a_killed_run_starts_over_in_a_new_mlflow_run(project, monkeypatch):
-    """Runs take minutes and keep no resume file: a killed one ends KILLED, the rerun logs each epoch once."""
+def test_a_killed_run_resumes_in_its_mlflow_run_and_ends_as_an_uninterrupted_one(project, monkeypatch, capsys):
+    """Killed in epoch 2, rerun: it continues after epoch 1 (the resume file), in the same MLflow run, logs each
+    epoch once and writes exactly the metrics and curve of a run that was never killed."""
     from mlflow.tracking import MlflowClient
 
     from pipeline.studies.turkish import train as training_module
@@ -185,6 +188,9 @@ def test_a_killed_run_starts_over_in_a_new_mlflow_run(project, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("DVC_ROOT", raising=False)
     stages.prepare()
+    stages.train(run="rnn")  # uninterrupted: the reference
+    metrics_file, curve_file = project / "metrics/turkish/rnn.json", project / "plots/turkish/rnn.csv"
+    uninterrupted = (metrics_file.read_text(), pd.read_csv(curve_file).drop(columns="epoch_seconds"))
     real_loss, calls = training_module.sequence_loss, []
 
     def killed_in_the_second_epoch(model, batch):
@@ -196,15 +202,54 @@ def test_a_killed_run_starts_over_in_a_new_mlflow_run(project, monkeypatch):
     monkeypatch.setattr(training_module, "sequence_loss", killed_in_the_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         stages.train(run="rnn")
+    assert list((project / ".cache/resume/turkish").glob("rnn-*/state.pt"))
     monkeypatch.setattr(training_module, "sequence_loss", real_loss)
+    capsys.readouterr()
     stages.train(run="rnn")
+    assert "after epoch 1" in capsys.readouterr().err  # fit: "resuming from <file> after epoch 1"
 
+    assert metrics_file.read_text() == uninterrupted[0]
+    pd.testing.assert_frame_equal(pd.read_csv(curve_file).drop(columns="epoch_seconds"), uninterrupted[1])
     client = MlflowClient(tracking_uri=f"sqlite:///{project / '.mlflow' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("turkish-english")
     runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
-    assert [run.info.status for run in runs] == ["KILLED", "FINISHED"]
-    assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "val_loss")] == [1, 2]
+    assert [run.info.status for run in runs] == ["FINISHED", "FINISHED"]  # the killed run, reopened and finished
+    resumed = runs[1].info.run_id
+    assert [m.step for m in client.get_metric_history(resumed, "val_loss")] == [1, 2]
     # The summary at step 0, like every study's: a bar per run, not a dot at the last epoch.
-    assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "chrf")] == [0]
-    assert [m.step for m in client.get_metric_history(runs[1].info.run_id, "val_chrf")] == [1, 2]
-    assert not (project / ".cache" / "resume").exists()
+    assert [m.step for m in client.get_metric_history(resumed, "chrf")] == [0]
+    assert [m.step for m in client.get_metric_history(resumed, "val_chrf")] == [1, 2]
+    assert not list((project / ".cache/resume").rglob("*.pt"))  # the resume state goes once the run finished
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_benchmark_times_every_listed_run_at_every_length(project, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    _edit(project, lambda t: t.update(runs={"rnn": {"cell": "rnn"}, "small_transformer": {
+        "cell": "transformer", "teacher_forcing": 1.0, "heads": 2, "feedforward_size": 16}},
+        benchmark={"runs": ["rnn", "small_transformer"], "lengths": [4, 6], "batches": 2, "threads": 1}))
+    stages.prepare()
+    with pytest.raises(PipelineError, match="run `dvc repro train_turkish@rnn` first"):
+        stages.benchmark()
+    stages.train(run="rnn")
+    stages.train(run="small_transformer")
+    stages.benchmark()
+    table = pd.read_csv(project / "plots/turkish/benchmark.csv")
+    assert sorted(zip(table["run"], table["mode"], table["length"])) == sorted(
+        (run, mode, length) for run in ("rnn", "small_transformer") for mode in ("train", "decode") for length in (4, 6))
+    assert (table["min_seconds"] <= table["seconds"]).all() and (table["seconds"] <= table["max_seconds"]).all()
+    train = table[table["mode"] == "train"]
+    assert train["epoch_seconds"].tolist() == pytest.approx((train["seconds"] * 4).tolist(), rel=1e-5)  # 60 pairs in batches of 16
+    assert table[table["mode"] == "decode"]["epoch_seconds"].isna().all()
+    metrics = json.loads((project / "metrics/turkish/benchmark.json").read_text())
+    timings = json.loads((project / "timings/turkish/benchmark.json").read_text())
+    assert set(metrics) == {"rnn_parameters", "small_transformer_parameters"}  # every timing goes to the twin
+    assert timings["small_transformer_train_seconds_L6"] == pytest.approx(
+        train.set_index(["run", "length"]).loc[("small_transformer", 6), "seconds"], rel=1e-5)
+    client = MlflowClient(tracking_uri=f"sqlite:///{project / '.mlflow' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("turkish-english")
+    (run,) = client.search_runs([experiment.experiment_id], filter_string="attributes.run_name = 'benchmark'")
+    assert run.data.metrics["rnn_decode_seconds_L4"] == pytest.approx(timings["rnn_decode_seconds_L4"])
