@@ -6,7 +6,7 @@ Measures the fp32 matmul peak first (best of several 2048 x 2048 products, in th
 process), then times `--epochs` training epochs of each grid model on the real data
 (after one untimed warm-up epoch) with the shared training loop and prints tokens/s,
 achieved FLOP/s (the assignment's FLOP formula over wall time) and its fraction of
-the peak, and the projected time of the grid and of the decoder-only run.
+the peak, and the projected time of the grid (every seed) and of the decoder-only run.
 Prints figures; asserts nothing. Run `dvc repro prepare_piglatin` first.
 """
 
@@ -101,7 +101,9 @@ def main() -> None:
     print()
     print(f"device: {device}, torch threads: {torch.get_num_threads()}, timed epochs per model: {args.epochs}")
     print(table.to_string(index=False))
-    print(f"projected grid training: {table['projected grid s'].sum():.0f} s")
+    seeds = len(setup.isoflop.matrix.seed)
+    print(f"projected grid training: {table['projected grid s'].sum():.0f} s per seed, "
+          f"{seeds * table['projected grid s'].sum():.0f} s for the {seeds} seed(s) of isoflop.matrix.seed")
     reference = decoder_only_params.load().decoder_only.run
     match = table[table["model"] == f"h{reference.hidden_size}"]
     if reference.num_layers == train.num_layers and not match.empty:

@@ -1,182 +1,231 @@
 """Report section: the IsoFLOP grid and the scaling-law fits (MLflow experiment `isoflop`).
 
-Everything is read from MLflow: the grid members are found by the hash of their current
-DVC outputs, the fits from the grid's parent run, which `fit_scaling` tagged with the
-hash of metrics/scaling.json and plots/scaling/budgets.csv.
+Everything is read from MLflow (`results.py`): the grid's runs by the hash of their current DVC
+outputs, the fits from the grid's parent run. Every sentence that states a result is computed
+here from the numbers that make it true.
 """
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core import figures
-from pipeline.core.tracking import PARENT_RUN_TAG
-from pipeline.reporting import (
-    FIGURES,
-    TABLES,
-    ReportContext,
-    Section,
-    artifact_table,
-    metric_curve,
-)
-from pipeline.studies import decoder_only
-from pipeline.studies.decoder_only import params as decoder_only_params
-from pipeline.studies.isoflop import (
-    FIT_STAGE,
-    PARENT_RUN_NAME,
-    SCALING_METRICS,
-    SCALING_TABLE,
-    STUDY,
-    params,
-    stage_name,
-)
+from pipeline.reporting import FIGURES, TABLES, ReportContext, Section
+from pipeline.studies.isoflop import APPROACHES, LOSSES, PRIMARY_LOSS, STUDY
+from pipeline.studies.isoflop.answers import ANSWERS
 from pipeline.studies.isoflop.figures import draw_figures
-from pipeline.studies.isoflop.params import Setup
+from pipeline.studies.isoflop.results import (
+    BEST,
+    HEADLINE,
+    OPTIMAL,
+    PROFILES,
+    REFERENCE,
+    IsoflopResults,
+    best_sentences,
+    interval,
+    load,
+    parent_ids,
+    reference,
+)
 from pipeline.translation.flops import hidden_size_for
 from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
 
 
 def render(ctx: ReportContext) -> list[str]:
-    setup = params.load()
-    config = setup.isoflop
-    client, out = ctx.client, ctx.out
-    members, curves, parents = [], {}, set()
-    for model in config.matrix.model:
-        run = ctx.run_for(STUDY, model, stage_name(model))
-        curves[model] = metric_curve(client, run.info.run_id, ("cumulative_flops", "cumulative_tokens", "val_loss"))
-        m = run.data.metrics
-        members.append({
-            "model": model, "hidden": config.matrix.hidden_sizes()[model], "N (non-embedding)": int(m["non_embedding_parameters"]),
-            "epochs trained": int(m["epochs_trained"]), "cumulative FLOPs": f"{m['cumulative_flops']:.3g}",
-            "lowest val loss": round(m["best_val_loss"], 4), "stopped at budget": bool(m["stopped_at_flop_budget"]),
-            "train seconds": round(m["train_seconds"], 1), "tokens/s": round(m["tokens_per_second"]),
-            "GFLOP/s": round(m["flops_per_second"] / 1e9, 2),
-        })
-        parents.add(run.data.tags.get(PARENT_RUN_TAG))
-    members = pd.DataFrame(members)
-    parent = ctx.run_for(STUDY, PARENT_RUN_NAME, FIT_STAGE, lineage=[SCALING_METRICS, SCALING_TABLE])
-    table = artifact_table(client, parent.info.run_id, "tables/budget_fits.json")
-    points = artifact_table(client, parent.info.run_id, "tables/isoflop_points.json")
-    metrics = _unflatten(parent.data.metrics)
-
+    r = load(ctx)
+    config, out = r.config, ctx.out
+    members = members_table(r)
     members.to_csv(out.path(TABLES / "isoflop_members.csv"), index=False)
-    table.to_csv(out.path(TABLES / "isoflop_budget_fits.csv"), index=False)
-    for key, figure in draw_figures(curves, table, points, metrics, config).items():
+    r.table.to_csv(out.path(TABLES / "isoflop_budget_fits.csv"), index=False)
+    for key, figure in draw_figures(r.curves, r.table, r.points, r.metrics, r.draws, config).items():
         figures.save(figure, out.path(FIGURES / f"scaling_{key}.png"))
-
-    shown = table.copy()
-    for column in ("n_opt", "d_opt", "budget"):
-        if column in shown:
-            shown[column] = shown[column].map(lambda v: f"{v:.3g}" if pd.notna(v) else "")
-    for column in ("a", "b", "c", "r2", "loss_at_n_opt"):
-        if column in shown:
-            shown[column] = shown[column].round(4)
-    low, high = config.published_n_opt_at_1e15
-    slow, shigh = config.published_slope
-    target = metrics["target_compute"]
-    lines = [
-        f"## IsoFLOP grid and scaling laws (MLflow experiment `{STUDY.experiment}`, parent run `{PARENT_RUN_NAME}`)",
+    seeds = len(config.matrix.seed)
+    return [
+        f"## {HEADLINE}",
         "",
-        f"{len(members)} decoder-only models ({config.train.num_layers} layer(s), {config.train.dataset} data, batch "
-        f"{config.train.batch_size}); training FLOPs counted per batch with the assignment's formula "
+        f"{len(config.matrix.model)} decoder-only models ({config.train.num_layers} layer(s), {config.train.dataset} data, "
+        f"batch {config.train.batch_size}), each trained with {seeds} seed(s) (`{STUDY.name}.matrix.seed`: the "
+        "initialisation and batch order); training FLOPs counted per batch with the assignment's formula "
         "(`pipeline/translation/flops.py`). " + (
-            f"Each member stops after the epoch that passes {config.stop_at_flops:.3g} FLOPs "
+            f"Each run stops after the epoch that passes {config.stop_at_flops:.3g} FLOPs "
             "(`isoflop.stop_at_flops`): the fits need each curve only up to the largest budget."
-            if config.stop_at_flops else "Every member trains all epochs."),
+            if config.stop_at_flops else "Every run trains all epochs."),
         "",
         members.to_markdown(index=False),
         "",
-        f"All {len(members)} are child runs of the parent run {', '.join(f'`{p}`' for p in sorted(map(str, parents)))}.",
+        f"All {sum(map(len, r.runs.values()))} runs are child runs of the parent run "
+        f"{', '.join(f'`{p}`' for p in sorted(map(str, parent_ids(r))))}. Columns with `a / b` give each seed's value; "
         "`GFLOP/s` is the formula's training FLOPs over wall time.",
         "",
         "![loss vs FLOPs](figures/scaling_loss_vs_flops.png)",
         "",
-        "### IsoFLOP profiles",
+        *best_section(r),
+        *profiles_section(r),
+        *optimal_section(r),
+        *reference_section(r, ctx),
+    ]
+
+
+def members_table(r: IsoflopResults) -> pd.DataFrame:
+    rows = []
+    for model, runs in r.runs.items():
+        m = [run.data.metrics for run in runs]
+
+        def each(key: str, fmt: str = "{:.4g}") -> str:
+            return " / ".join(fmt.format(x[key]) for x in m)
+
+        rows.append({
+            "model": model, "hidden": r.config.matrix.hidden_sizes()[model],
+            "N (non-embedding)": int(m[0]["non_embedding_parameters"]),
+            "epochs trained": each("epochs_trained", "{:.0f}"), "cumulative FLOPs": each("cumulative_flops", "{:.3g}"),
+            "lowest val loss": each("best_val_loss"), "lowest val loss (notebooks')": each("best_val_loss_batch_mean"),
+            "train seconds": each("train_seconds", "{:.1f}"), "GFLOP/s": each("flops_per_second", "{:.3g}").replace("e+09", "e9"),
+        })
+    return pd.DataFrame(rows)
+
+
+def best_section(r: IsoflopResults) -> list[str]:
+    best = r.best
+    shown = best.assign(budget=best["budget"].map(lambda v: f"{v:.3g}"))
+    return [
+        f"### {BEST}",
         "",
-        "The loss of each model at a budget C is read off its per-epoch validation curve by linear interpolation in",
-        "log10(cumulative FLOPs) between the two evaluations that bracket C; never extrapolated: a model whose curve",
-        "ends before C, or whose first evaluation (end of epoch 1) comes after C, is left out for that budget.",
-        f"A budget reached by fewer than {config.scaling.min_models_per_budget} models is skipped. Per budget:",
-        "loss = a x^2 + b x + c with x = log10 N, N_opt = 10^(-b / 2a); `r2` is the fit's R^2 (with 3 points it is 1",
-        "by construction). D_opt = C / (training FLOPs per token of a model with N_opt parameters), at the data's",
-        f"token-weighted mean sequence length ({metrics['mean_tokens_per_sequence']:.2f} tokens).",
+        f"At each budget, the models that reached it ranked by {LOSSES[PRIMARY_LOSS]} (mean over seeds); "
+        "an inversion is a model worse than the next smaller one, set against the larger of the two models' seed ranges "
+        "(max - min over seeds): one within that range cannot be told apart from run noise.",
+        "",
+        shown.to_markdown(index=False),
+        "",
+        " ".join(best_sentences(r)),
+        "",
+    ]
+
+
+def profiles_section(r: IsoflopResults) -> list[str]:
+    s, metrics = r.config.scaling, r.metrics
+    wide = []
+    for loss in LOSSES:
+        rows = r.table[r.table["loss"] == loss].set_index("budget")
+        wide.append(pd.DataFrame({
+            f"N_opt, {loss}": rows["n_opt"].map(lambda v: f"{v:.3g}" if pd.notna(v) else ""),
+            f"R², {loss}": rows["r2"].map(lambda v: f"{v:.2f}" if pd.notna(v) else ""),
+            f"left out, {loss}": rows["skipped"].fillna(""),
+        }))
+    first = r.table[r.table["loss"] == PRIMARY_LOSS].set_index("budget")
+    shown = pd.concat([first[["models"]], *wide], axis=1).reset_index()
+    shown["budget"] = shown["budget"].map(lambda v: f"{v:.3g}")
+    counted = {loss: r.table[(r.table["loss"] == loss) & r.table["counts"].astype(bool)] for loss in LOSSES}
+    return [
+        f"### {PROFILES}",
+        "",
+        "The loss of each run at a budget C is read off its per-epoch validation curve by linear interpolation in "
+        "log10(cumulative FLOPs) between the two evaluations that bracket C; never extrapolated: a model whose curve ends "
+        "before C, or whose first evaluation comes after C, is left out there. A model's loss is the mean over its seeds. "
+        "Reading losses off the curves costs no training, so the fit uses "
+        f"{s.budgets.count} budgets, log-spaced from {s.budgets.low:.3g} to {s.budgets.high:.3g} FLOPs "
+        f"(`{STUDY.name}.scaling.budgets`). Per budget: loss = a x² + b x + c with x = log10 N (the loss itself not "
+        "log-transformed), N_opt = 10^(-b / 2a) (`find_optimal_params`), D_opt = C / (training FLOPs per token of an "
+        f"N_opt model) at the data's token-weighted mean sequence length ({metrics['mean_tokens_per_sequence']:.2f} tokens).",
+        "",
+        f"**Which budgets count** (`{STUDY.name}.scaling`, the same rule in every bootstrap draw): at least "
+        f"{s.min_models_per_budget} distinct models reached it (a parabola has 3 coefficients), the parabola is convex "
+        f"with R² >= {s.min_r2:g}, and its vertex lies within the sizes that reached it"
+        + (f" (give or take {s.vertex_margin:g} decades). " if s.vertex_margin else ". ")
+        + " ".join(f"With {LOSSES[loss]}, {len(rows)} of {s.budgets.count} count"
+                   + (f" ({', '.join(f'{b:.3g}' for b in rows['budget'])})." if len(rows) else ".")
+                   for loss, rows in counted.items()),
         "",
         shown.to_markdown(index=False),
         "",
         "![IsoFLOP profiles](figures/scaling_isoflop_profiles.png)",
         "",
-        "### Compute-optimal model size and tokens",
+    ]
+
+
+def optimal_section(r: IsoflopResults) -> list[str]:
+    m, config = r.metrics, r.config
+    target, level, boot = m["target_compute"], r.level, config.scaling.bootstrap
+    low, high = config.published_n_opt_at_1e15
+    slow, shigh = config.published_slope
+    rows = []
+    for loss in LOSSES:
+        for approach, name in APPROACHES.items():
+            values = m["estimates"][loss][approach]
+            rows.append({
+                "loss": LOSSES[loss], "approach": name,
+                f"N_opt({target:.0e}) [{level:.0%}]": interval(*r.estimate(loss, approach, "n_opt")),
+                f"D_opt({target:.0e}) [{level:.0%}]": interval(*r.estimate(loss, approach, "d_opt")),
+                "slope of log N_opt": interval(*r.estimate(loss, approach, "slope")),
+                "draws without an answer": f"{int(values.get('failed_draws', 0))} of {boot.resamples}",
+            })
+    agreement = " ".join(
+        f"With {LOSSES[loss]}, the three N_opt intervals {'overlap' if r.agree(loss) else 'do not all overlap'}: the "
+        f"approaches {'agree within their uncertainty' if r.agree(loss) else 'disagree'}." for loss in LOSSES)
+    iso = m["estimates"][PRIMARY_LOSS]["isoflop"]
+    law = m["estimates"][PRIMARY_LOSS]["parametric"]
+    law_rows = [{"loss": LOSSES[loss], **{p: interval(*r.estimate(loss, "parametric", p))
+                                           for p in ("E", "A", "B", "alpha", "beta")}} for loss in LOSSES]
+    return [
+        f"### {OPTIMAL}",
         "",
-        f"- log10 N_opt = {metrics['slope']:.3f} log10 C {metrics['intercept']:+.3f}  (R^2 {metrics['r2']:.3f}; "
-        f"peers' slopes {slow:.2f}-{shigh:.2f})",
-        f"- log10 D_opt = {metrics['tokens_slope']:.3f} log10 C {metrics['tokens_intercept']:+.3f}  (R^2 {metrics['tokens_r2']:.3f})",
-        f"- At C = {target:.3g} FLOPs: **N_opt = {metrics['n_opt_at_target']:.3g}** parameters (peers: {low:.2g}-{high:.2g}), "
-        f"**D_opt = {metrics['d_opt_at_target']:.3g}** tokens. This extrapolates "
-        f"{np.log10(target / table['budget'].max()):.1f} decades past the largest budget from "
-        f"{int(metrics['budgets_fitted'])} fitted budgets; judge it by the per-budget R^2 and the spread of N_opt above.",
+        f"Approach 2 (the assignment's): log10 N_opt = {m['slope']:.3f} log10 C {m['intercept']:+.3f} (R² {m['r2']:.3f}; "
+        f"peers' slopes {slow:.2f}-{shigh:.2f}) and log10 D_opt = {m['tokens_slope']:.3f} log10 C "
+        f"{m['tokens_intercept']:+.3f} (R² {m['tokens_r2']:.3f}), over the {int(m['budgets_fitted'])} budgets that count "
+        f"({LOSSES[PRIMARY_LOSS]}). At C = {target:.3g} FLOPs: **N_opt = {m['n_opt_at_target']:.3g}** parameters (peers: "
+        f"{low:.2g}-{high:.2g}), **D_opt = {m['d_opt_at_target']:.3g}** tokens, "
+        f"{np.log10(target / r.table['budget'].max()):.1f} decades past the largest budget.",
+        "",
+        f"**Uncertainty.** {boot.resamples} bootstrap draws (seed {boot.seed}): the models drawn with replacement, then "
+        "each drawn model's seeds, and every estimator refitted on the draw exactly as on the data (budget rule included; "
+        "approach 3 restarts L-BFGS from the data's optimum). Intervals are the central "
+        f"{level:.0%} of the draws that gave an answer (a draw with fewer than {config.scaling.min_models_per_budget} "
+        f"distinct models at every budget gives none). For approach 2 with {LOSSES[PRIMARY_LOSS]}: N_opt over seeds alone (models fixed: "
+        f"run noise only) {interval(iso['n_opt'], iso.get('n_opt_seeds_low', np.nan), iso.get('n_opt_seeds_high', np.nan))}"
+        f"; leaving out one budget at a time moves it within [{iso.get('n_opt_lobo_min', np.nan):.3g}, "
+        f"{iso.get('n_opt_lobo_max', np.nan):.3g}], the slope within [{iso.get('slope_lobo_min', np.nan):.3f}, "
+        f"{iso.get('slope_lobo_max', np.nan):.3f}].",
+        "",
+        "The three estimators of Hoffmann et al. (2022) on the same curves: 1, the lower envelope of loss over compute "
+        f"across models ({config.scaling.envelope_points} log-spaced C, the best model's N per C, then the power law); "
+        "2, the IsoFLOP profiles above; 3, L(N, D) = E + A/N^α + B/D^β fitted to every evaluation of every run (Huber "
+        f"loss, δ = {config.scaling.parametric.huber_delta:g}, on log-loss; L-BFGS from the "
+        f"{config.scaling.parametric.starts} best points of the paper's 4,500-point initialisation grid), its N_opt(C) "
+        "the N minimising L(N, D(N, C)) under the assignment's FLOP formula and its slope d log N_opt / d log C at C.",
+        "",
+        pd.DataFrame(rows).to_markdown(index=False),
+        "",
+        agreement,
+        "",
+        f"Approach 3's fitted L(N, D) [{level:.0%} interval] (Huber objective {law.get('objective', np.nan):.4g} with "
+        f"{LOSSES[PRIMARY_LOSS]}):",
+        "",
+        pd.DataFrame(law_rows).to_markdown(index=False),
         "",
         "![compute-optimal](figures/scaling_compute_optimal.png)",
         "",
     ]
-    lines += _reference_setup_answer(metrics, setup, ctx)
-    return lines
 
 
-def _reference_setup_answer(metrics: dict, setup: Setup, ctx: ReportContext) -> list[str]:
-    reference = metrics.get("reference_setup")
-    if not reference:
+def reference_section(r: IsoflopResults, ctx: ReportContext) -> list[str]:
+    found = reference(r)
+    if found is None:
         return []
-    run_name = decoder_only_params.load().decoder_only.run_name
-    decoder = json.loads((ctx.root / decoder_only.STUDY.paths(run_name).metrics_file).read_text())
-    tokens_per_epoch = decoder["cumulative_tokens"] / decoder["epochs_trained"]
-    n_ratio, d_ratio = reference["size_ratio"], reference["token_ratio"]
-    direction = (
-        f"**smaller** than compute-optimal by a factor {1 / n_ratio:.2g}" if n_ratio < 1
-        else f"**larger** than compute-optimal by a factor {n_ratio:.2g}"
-    )
-    change = (
-        "For the same compute, train a larger model on fewer tokens" if n_ratio < 1
-        else "For the same compute, train a smaller model on more tokens"
-    )
-    if 0.8 <= n_ratio <= 1.25:  # well inside the spread of the per-budget optima
-        direction = f"**close to compute-optimal** (its size is {n_ratio:.2g}x N_opt)"
-        change = "If anything, for the same compute, train a " + change.split("train a ", 1)[1]
+    tokens_per_epoch = found.tokens / found.epochs
     return [
-        f"### Is the {run_name}, {decoder['epochs_trained']}-epoch setup compute-optimal?",
+        f"### {REFERENCE}",
         "",
-        f"The decoder-only reference run used C = {reference['compute']:.3g} FLOPs with N = {int(reference['parameters']):,} "
-        f"parameters on D = {reference['tokens']:.3g} tokens ({decoder['epochs_trained']} epochs of {tokens_per_epoch:,.0f} tokens).",
-        f"The fitted laws give, at that C: N_opt = {reference['n_opt']:.3g} and D_opt = {reference['d_opt']:.3g} tokens "
-        f"(~{reference['d_opt'] / tokens_per_epoch:.1f} epochs).",
-        f"So the {run_name} model is {direction}, and it saw {d_ratio:.2g}x the compute-optimal "
-        "number of tokens.",
-        f"{change}: about N = {reference['n_opt']:.3g} (h ~ {_hidden(reference['n_opt'], setup, ctx):.0f} at "
-        f"{setup.isoflop.train.num_layers} layer(s)) for ~{reference['d_opt'] / tokens_per_epoch:.0f} epochs.",
-        (f"Caveat: C is {reference['extrapolation_decades']:.1f} decades beyond the largest fitted budget, so this rests on "
-         "the power law holding that far; the per-budget N_opt above show how stable the trend is.")
-        if reference["extrapolation_decades"] > 0 else "C lies inside the range of fitted budgets.",
+        " ".join(found.sentences(r.level)),
+        f"At D_opt that is about {found.d_opt[0] / tokens_per_epoch:.0f} epochs of {tokens_per_epoch:,.0f} tokens, and "
+        f"N_opt is a model of h ~ {_hidden(found.n_opt[0], r, ctx):.0f} at {r.config.train.num_layers} layer(s).",
         "",
     ]
 
 
-def _hidden(parameters: float, setup: Setup, ctx: ReportContext) -> float:
-    data = setup.piglatin.prepared(ctx.root, setup.isoflop.train.dataset)
+def _hidden(parameters: float, r: IsoflopResults, ctx: ReportContext) -> float:
+    data = r.setup.piglatin.prepared(ctx.root, r.config.train.dataset)
     vocab_size = len(Vocabulary.load(data.folder / VOCAB_FILE))
-    return hidden_size_for(parameters, setup.isoflop.train.num_layers, vocab_size)
+    return hidden_size_for(parameters, r.config.train.num_layers, vocab_size)
 
 
-def _unflatten(flat: dict[str, float]) -> dict:
-    nested: dict = {}
-    for key, value in flat.items():
-        *parents, leaf = key.split(".")
-        node = nested
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return nested
-
-
-SECTION = Section(STUDY.name, render)
+SECTION = Section(STUDY.name, render, answers=ANSWERS)

@@ -1,4 +1,4 @@
-"""IsoFLOP grid: train one member; fit the scaling laws over all of them."""
+"""IsoFLOP grid: train one member with one seed; fit the scaling laws over all of them."""
 
 from __future__ import annotations
 
@@ -10,21 +10,27 @@ from pipeline.core.paths import project_root
 from pipeline.studies.isoflop import FIT_COMMAND, PARENT_RUN_DESCRIPTION, PARENT_RUN_NAME, STUDY, params, stage_name
 
 
-def train(*, model: str) -> None:
-    """Stage isoflop@<model>: one grid member from isoflop.matrix.model, e.g. h64.
+def train(*, run: str) -> None:
+    """Stage isoflop@<model>-<seed>: run <model>-s<seed>, e.g. h64-s0: a member of
+    isoflop.matrix.model trained with the top-level seed plus a seed of isoflop.matrix.seed.
 
     Every member is a decoder-only translator trained alike (isoflop.train); only the
-    hidden size differs. The members are child runs of one MLflow parent run, keyed
-    by what they share (config, data, code).
+    hidden size differs, and the seed (initialisation and batch order). The runs are child
+    runs of one MLflow parent run, keyed by what they share (config, data, code; not the seed).
     """
     setup = params.load()
     grid = setup.isoflop
-    hidden_sizes = grid.matrix.hidden_sizes()
-    if model not in hidden_sizes:
-        raise PipelineError(f"params.yaml: {STUDY.name}.matrix.model: no member {model!r} (members: {', '.join(hidden_sizes)})")
-    run = grid.train.run(hidden_sizes[model])
+    runs = grid.matrix.runs()
+    if run not in runs:
+        raise PipelineError(
+            f"params.yaml: {STUDY.name}.matrix: no run {run!r} (model x seed: {', '.join(runs)})"
+        )
+    model, seed = runs[run]
+    config = grid.train.run(grid.matrix.hidden_sizes()[model])
+    # The seed sets the initialisation and the batch order (the data are the same for every run).
+    seeded = setup.shared.model_copy(update={"seed": setup.shared.seed + seed})
     root = project_root()
-    data = setup.piglatin.prepared(root, run.dataset)
+    data = setup.piglatin.prepared(root, config.dataset)
     data.check()
 
     from pipeline.core.tracking import cover_children, run_tags
@@ -33,10 +39,10 @@ def train(*, model: str) -> None:
 
     stop_on_sigterm()
     shared = {"train": grid.train.model_dump(), "stop_at_flops": grid.stop_at_flops}
-    fingerprint = config_fingerprint(root, setup.shared, run, data, train, grid=shared)
-    # Members trained from the same shared config and code belong to the same grid.
+    fingerprint = config_fingerprint(root, seeded, config, data, train, grid=shared)
+    # Runs trained from the same shared config and code belong to the same grid, whatever their seed.
     grid_key = config_fingerprint(root, setup.shared, None, data, train, grid=shared)
-    member_tags = run_tags(stage=stage_name(model), dataset=data.name, profile=setup.shared.profile, model="transformer-decoder-only")
+    member_tags = run_tags(stage=stage_name(run), dataset=data.name, profile=setup.shared.profile, model="transformer-decoder-only")
     try:
         parent = grid_parent(grid_key, member_tags)
     except Exception as error:  # noqa: BLE001 - tracking must not block training; the run logs unnested
@@ -44,12 +50,12 @@ def train(*, model: str) -> None:
         parent = None
     train_translator(
         study=STUDY,
-        name=model,
-        run=run,
-        shared=setup.shared,
+        name=run,
+        run=config,
+        shared=seeded,
         evaluation=setup.piglatin.eval,
         data=data,
-        stage=stage_name(model),
+        stage=stage_name(run),
         architecture=DECODER_ONLY,
         fingerprint=fingerprint,
         count_flops=True,

@@ -16,7 +16,9 @@ import yaml
 
 from tests.e2e import mlflow_runs, sh, smoke_settings, store_client
 
-ISOFLOP_MODELS = smoke_settings()["params"]["isoflop"]["matrix"]["model"]
+ISOFLOP_MATRIX = smoke_settings()["params"]["isoflop"]["matrix"]
+ISOFLOP_MODELS = ISOFLOP_MATRIX["model"]
+ISOFLOP_RUNS = [f"{model}-s{seed}" for model in ISOFLOP_MODELS for seed in ISOFLOP_MATRIX["seed"]]
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +29,10 @@ def test_grid_is_one_parent_run_with_a_child_per_member(project: Path):
     assert len(parents) == 1 and set(runs["status"]) == {"FINISHED"}
     parent_id = parents["run_id"].item()
     children = runs[runs["tags.mlflow.parentRunId"] == parent_id]
-    assert sorted(children["tags.mlflow.runName"]) == sorted(ISOFLOP_MODELS)
+    assert sorted(children["tags.mlflow.runName"]) == sorted(ISOFLOP_RUNS)  # every model once per seed
+    seeds = {name: int(value) for name, value in zip(children["tags.mlflow.runName"], children["params.seed"])}
+    top = yaml.safe_load((project / "params.yaml").read_text())["seed"]
+    assert all(seeds[f"{m}-s{s}"] == top + s for m in ISOFLOP_MODELS for s in ISOFLOP_MATRIX["seed"])
 
     client = store_client(project)
     for _, child in children.iterrows():
@@ -51,21 +56,27 @@ def test_grid_is_one_parent_run_with_a_child_per_member(project: Path):
 def test_scaling_metrics_follow_from_the_curves(project: Path):
     """Recompute one budget's fit from the curve files, independently of the study's scaling.py."""
     metrics = json.loads((project / "metrics" / "scaling.json").read_text())
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    budget = params["isoflop"]["scaling"]["budgets"][0]
+    budgets = pd.read_csv(project / "plots" / "scaling" / "budgets.csv")
+    ours = budgets[(budgets["loss"] == "val_loss") & budgets["counts"]]
+    budget = ours["budget"].iloc[0]
     from pipeline.translation.flops import parameter_count
 
     x, y = [], []
     for model in ISOFLOP_MODELS:
-        curve = pd.read_csv(project / "plots" / "isoflop" / f"{model}.csv")
         x.append(np.log10(parameter_count(int(model[1:]), 1, 30)))
-        y.append(np.interp(np.log10(budget), np.log10(curve["cumulative_flops"]), curve["val_loss"]))
+        seeds = [pd.read_csv(project / "plots" / "isoflop" / f"{model}-s{seed}.csv") for seed in ISOFLOP_MATRIX["seed"]]
+        y.append(np.mean([np.interp(np.log10(budget), np.log10(c["cumulative_flops"]), c["val_loss"]) for c in seeds]))
     a, b, _ = np.polyfit(x, y, 2)
     assert a > 0
-    assert metrics["n_opt_per_budget"]["5e7"] == pytest.approx(10 ** (-b / (2 * a)), rel=1e-6)
-    assert set(metrics) >= {"slope", "intercept", "n_opt_at_1e15", "d_opt_at_1e15", "n_opt_per_budget"}
-    budgets = pd.read_csv(project / "plots" / "scaling" / "budgets.csv")
-    assert list(budgets["budget"]) == pytest.approx(params["isoflop"]["scaling"]["budgets"])
+    assert ours["n_opt"].iloc[0] == pytest.approx(10 ** (-b / (2 * a)), rel=1e-4)
+    assert set(metrics) >= {"slope", "intercept", "n_opt_at_1e15", "d_opt_at_1e15", "n_opt_per_budget", "estimates"}
+    for loss in ("val_loss", "val_loss_batch_mean"):
+        assert set(metrics["estimates"][loss]) == {"envelope", "isoflop", "parametric"}
+    scaling = yaml.safe_load((project / "params.yaml").read_text())["isoflop"]["scaling"]
+    assert sorted(set(budgets["budget"])) == pytest.approx(np.geomspace(scaling["budgets"]["low"], scaling["budgets"]["high"],
+                                                                         scaling["budgets"]["count"]), rel=1e-5)
+    draws = pd.read_csv(project / "outputs" / "scaling" / "bootstrap_draws.csv")
+    assert len(draws) == 2 * scaling["bootstrap"]["resamples"]
 
 
 def test_decoder_only_run_and_report(project: Path):
@@ -91,21 +102,25 @@ def test_decoder_only_run_and_report(project: Path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"isoflop": {"scaling": {"budgets": [1e8, 5e7]}}}, "isoflop.scaling.budgets.1: budgets must be strictly increasing"),
-        ({"isoflop": {"scaling": {"budgets": [-1.0, 5e7]}}}, "isoflop.scaling.budgets.0: Input should be greater than 0"),
+        ({"isoflop": {"scaling": {"budgets": {"low": 1e8, "high": 5e7}}}}, "isoflop.scaling.budgets.high: must be above low"),
+        ({"isoflop": {"scaling": {"budgets": {"low": -1.0}}}}, "isoflop.scaling.budgets.low: Input should be greater than 0"),
+        ({"isoflop": {"scaling": {"budgets": {"low": 1e3, "high": 1e4}}}}, "isoflop.scaling.budgets: no model reaches any budget"),
         ({"isoflop": {"matrix": {"model": ["h8", "h15", "h32"]}}}, "isoflop.matrix.model: hidden size must be even"),
+        ({"isoflop": {"matrix": {"seed": []}}}, "isoflop.matrix.seed: List should have at least 1 item"),
         ({"isoflop": {"stop_at_flops": 1e7}}, "isoflop.stop_at_flops: must be at least the largest budget"),
     ],
 )
 def test_bad_scaling_params_fail_in_one_line(project: Path, change: dict, message: str):
     original = (project / "params.yaml").read_text()
     params = yaml.safe_load(original)
-    for section, values in change.items():
+    def merge(into: dict, values: dict) -> None:
         for key, value in values.items():
             if isinstance(value, dict):
-                params[section][key].update(value)
+                merge(into[key], value)
             else:
-                params[section][key] = value
+                into[key] = value
+
+    merge(params, change)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     try:
         result = sh(project, "python", "-m", "stages", "isoflop", "fit", check=False)

@@ -27,7 +27,7 @@ from pipeline.studies.isoflop.fit import _log_to_parent_run
 from pipeline.studies.isoflop.stages import grid_parent
 
 ROOT = Path(__file__).resolve().parents[3]
-MEMBERS = ("h16", "h32")
+MEMBERS = ("h16-s0", "h32-s0")  # runs: model and seed
 
 
 def test_the_parents_source_is_the_fit_stages_command():
@@ -52,22 +52,22 @@ def _member_tags(model: str) -> dict[str, str]:
 
 
 def test_the_first_member_creates_a_parent_that_shows_the_fit_not_itself(project, monkeypatch):
-    monkeypatch.setattr("sys.argv", ["/repo/stages/__main__.py", "isoflop", "train", "--run", "h16"])
-    parent = grid_parent("grid-a", _member_tags("h16"))
-    assert grid_parent("grid-a", _member_tags("h32")) == parent  # the other members find it
+    monkeypatch.setattr("sys.argv", ["/repo/stages/__main__.py", "isoflop", "train", "--run", "h16-s0"])
+    parent = grid_parent("grid-a", _member_tags("h16-s0"))
+    assert grid_parent("grid-a", _member_tags("h32-s1")) == parent  # the other runs find it
     client = tracking.client()
     run = client.get_run(parent)
     assert run.info.run_name == PARENT_RUN_NAME and run.info.status == "FINISHED"
     tags = run.data.tags
-    assert tags["mlflow.source.name"] == FIT_COMMAND  # not `python -m stages isoflop train --run h16`
+    assert tags["mlflow.source.name"] == FIT_COMMAND  # not `python -m stages isoflop train --run h16-s0`
     assert tags[NOTE_TAG] == PARENT_RUN_DESCRIPTION
     assert "dvc_stage" not in tags and tags["profile"] == "test"
     assert client.get_experiment_by_name(STUDY.experiment).tags[NOTE_TAG] == STUDY.experiment_description
 
 
 def test_the_fit_gives_the_parent_its_source_and_a_span_over_the_members_and_the_fit(project, monkeypatch):
-    monkeypatch.setattr("sys.argv", ["/repo/stages/__main__.py", "isoflop", "train", "--run", "h16"])
-    parent = grid_parent("grid-b", _member_tags("h16"))
+    monkeypatch.setattr("sys.argv", ["/repo/stages/__main__.py", "isoflop", "train", "--run", "h16-s0"])
+    parent = grid_parent("grid-b", _member_tags("h16-s0"))
     client = tracking.client()
     created = client.get_run(parent)
     member_files, members = {}, []
@@ -87,11 +87,15 @@ def test_the_fit_gives_the_parent_its_source_and_a_span_over_the_members_and_the
 
     monkeypatch.setattr("sys.argv", ["/repo/stages/__main__.py", "isoflop", "fit"])
     result = SimpleNamespace(
-        metrics={"slope": 0.5, "n_opt_per_budget": {"8e10": 2.0e4}, "budgets_fitted": 2},
+        metrics={"slope": 0.5, "n_opt_per_budget": {"8e10": 2.0e4}, "budgets_fitted": 2,
+                 "estimates": {"val_loss": {"isoflop": {"n_opt_low": 1.0e6, "slope_lobo_min": None}}}},
         table=pd.DataFrame({"budget": [8e10], "n_opt": [2.0e4]}),
-        points=pd.DataFrame({"budget": [8e10], "model": ["h16"], "loss": [1.0]}),
+        points=pd.DataFrame({"budget": [8e10], "model": ["h16"], "value": [1.0]}),
+        best=pd.DataFrame({"budget": [8e10], "best": ["h16"]}),
+        draws=pd.DataFrame({"isoflop.n_opt_target": [1.0e6, 2.0e6], "loss": ["val_loss"] * 2}),
     )
-    config = SimpleNamespace(scaling=SimpleNamespace(model_dump=lambda: {"budgets": [8e10]}))
+    config = SimpleNamespace(scaling=SimpleNamespace(model_dump=lambda: {"budgets": {"low": 8e10}}),
+                             matrix=SimpleNamespace(seed=[0, 1]))
     before = int(time.time() * 1000)
     _log_to_parent_run(config, member_files, result, {}, project)
 
@@ -100,6 +104,10 @@ def test_the_fit_gives_the_parent_its_source_and_a_span_over_the_members_and_the
     assert tags["mlflow.source.name"] == "python -m stages isoflop fit" == FIT_COMMAND
     assert tags[NOTE_TAG] == PARENT_RUN_DESCRIPTION and tags["dvc_stage_fit"] == "fit_scaling"
     assert after.data.metrics["slope"] == 0.5 and after.data.metrics["n_opt_per_budget.8e10"] == 2.0e4
+    # The intervals nested under `estimates` arrive flattened; a readout without an answer (null) is left out.
+    assert after.data.metrics["estimates.val_loss.isoflop.n_opt_low"] == 1.0e6
+    assert "estimates.val_loss.isoflop.slope_lobo_min" not in after.data.metrics
+    assert {a.path for a in client.list_artifacts(parent, "tables")} >= {"tables/bootstrap_draws.json", "tables/best_models.json"}
     assert [m.step for m in client.get_metric_history(parent, "slope")] == [0]  # a summary, at step 0
     # MLflow cannot move a start: the parent's is its creation, before its first member's.
     assert after.info.start_time == created.info.start_time <= min(m.info.start_time for m in members)
