@@ -1,4 +1,5 @@
-"""DVC stage `report`: `reports/report.md`, its tables and figures, from the MLflow store.
+"""DVC stage `report`: `reports/report.md`, its tables and figures, from the MLflow store, and
+the answer sheet `reports/answers.md` (every question id, see `pipeline.answers`).
 
     python -m pipeline.report
 
@@ -11,14 +12,15 @@ report made inside a temporary or queued `dvc exp run` copy marks nothing).
 
 from __future__ import annotations
 
-import re
-
+from pipeline.answers.sheet import ANSWER_SHEET, answer_sheet
+from pipeline.comparisons import classifiers, translators
 from pipeline.core.errors import run_cli
 from pipeline.core.io import staged_outputs, write_text
 from pipeline.core.lineage import mark_current
 from pipeline.core.params import check_top_level, read_params
 from pipeline.core.paths import main_workspace, project_root
-from pipeline.reporting import FIGURES, REPORT, TABLES, ReportContext, Section
+from pipeline.reporting import FIGURES, REPORT, TABLES, ReportContext, Section, markdown_headings
+from pipeline.studies.ablations import report as ablations
 from pipeline.studies.add2digits import report as add2digits
 from pipeline.studies.arithmetic import report as arithmetic
 from pipeline.studies.bert import report as bert
@@ -37,6 +39,7 @@ SECTIONS: list[Section] = [
     transformer.SECTION,
     decoder_only.SECTION,
     recurrent.SECTION,
+    ablations.SECTION,
     isoflop.SECTION,
     arithmetic.SECTION,
     bert.SECTION,
@@ -45,6 +48,9 @@ SECTIONS: list[Section] = [
     written.SECTION,
     add2digits.SECTION,
     turkish.SECTION,
+    # Comparisons across studies (pipeline/comparisons/), after every study's own section.
+    translators.SECTION,
+    classifiers.SECTION,
 ]
 
 HEADER = [
@@ -54,36 +60,31 @@ HEADER = [
     "DVC outputs (matched by the `dvc_outputs_sha256` tag; those runs carry `dvc_current=true`).",
     "Do not edit by hand.",
     "",
+    "**Every question of the assignment, answered by id: [answers.md](answers.md).**",
+    "",
 ]
 
 
 def table_of_contents(lines: list[str]) -> list[str]:
     """Links to every `##` and `###` heading, with the anchors GitHub and most Markdown viewers give them."""
-    contents, seen = ["## Contents", ""], {}
-    in_code = False
-    for line in lines:
-        in_code ^= line.startswith("```")
-        heading = re.match(r"^(##|###) (.+)$", line)
-        if in_code or not heading:
-            continue
-        title = heading.group(2).strip()
-        anchor = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
-        count = seen.get(anchor, 0)
-        seen[anchor] = count + 1
-        indent = "" if heading.group(1) == "##" else "  "
-        contents.append(f"{indent}- [{title}](#{anchor}{f'-{count}' if count else ''})")
+    contents = ["## Contents", ""]
+    for heading in markdown_headings(lines):
+        if heading.level in (2, 3):
+            contents.append(f"{'  ' * (heading.level - 2)}- [{heading.title}](#{heading.anchor})")
     return [*contents, ""]
 
 
 def write_report() -> None:
     check_top_level(read_params(), [section.key for section in SECTIONS])  # a misspelt study key is a typo, not a new study
     root = project_root()
-    with staged_outputs(root, clear=[REPORT, FIGURES, TABLES]) as out:
+    with staged_outputs(root, clear=[REPORT, FIGURES, TABLES, ANSWER_SHEET]) as out:
         context = ReportContext(root, out)
-        body: list[str] = []
-        for section in SECTIONS:
-            body += section.render(context)
+        parts = [(section.key, section.render(context)) for section in SECTIONS]
+        body = [line for _, lines in parts for line in lines]
         write_text(out.path(REPORT), "\n".join([*HEADER, *table_of_contents(body), *body]))
+        # After the sections: their answers share the runs they read (ctx.memo), and link to their headings.
+        sheet = answer_sheet(context, SECTIONS, parts, lambda image: (out.scratch / REPORT.parent / image).exists())
+        write_text(out.path(ANSWER_SHEET), "\n".join(sheet))
     if root == main_workspace():
         mark_current(context.client, context.selected)
 

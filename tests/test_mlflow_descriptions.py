@@ -88,7 +88,8 @@ def explained(key: str, study: Study) -> bool:
 
 def test_every_study_with_runs_is_checked():
     assert set(TRACKED) == {
-        "transformer", "decoder_only", "recurrent", "isoflop", "bert", "gpt", "clip", "written", "add2digits", "turkish",
+        "transformer", "decoder_only", "recurrent", "ablations", "isoflop", "bert", "gpt", "clip", "written", "add2digits",
+        "turkish",
     }
 
 

@@ -109,12 +109,12 @@ def test_set_param_changes_only_the_line_of_its_key(tmp_path, monkeypatch, overr
 
 
 def test_a_longer_list_only_adds_its_new_items(tmp_path, monkeypatch):
-    # The README's way to run the Add2Digits reference protocol at L30 too.
+    # The README's way to train the IsoFLOP grid with a third seed.
     original = PARAMS.read_text(encoding="utf-8")
-    after = dvc_set_params(tmp_path, monkeypatch, ["add2digits.reference.lengths=[L5,L10,L30]"])
-    last = line_of(("add2digits", "reference", "lengths", 1))
+    after = dvc_set_params(tmp_path, monkeypatch, ["isoflop.matrix.seed=[0,1,2]"])
+    last = line_of(("isoflop", "matrix", "seed", 1))
     assert changed_lines(original, after) == [("insert", last + 1, last + 1, last + 1, last + 2)], unified(original, after)
-    assert yaml.safe_load(after)["add2digits"]["reference"]["lengths"] == ["L5", "L10", "L30"]
+    assert yaml.safe_load(after)["isoflop"]["matrix"]["seed"] == [0, 1, 2]
 
 
 def test_an_added_variant_only_adds_lines(tmp_path, monkeypatch):

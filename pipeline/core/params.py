@@ -55,6 +55,9 @@ class SharedParams(Section):
     profile: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")  # a label tagged on every MLflow run (full, smoke...)
     seed: Seed
     device: Literal["auto", "cpu", "cuda"]
+    # strict: the report stage fails on a question it cannot answer from runs; preview: such an entry
+    # is flagged in reports/answers.md instead (the smoke profile's tiny runs cannot answer every question).
+    answer_sheet: Literal["strict", "preview"] = "strict"
 
 
 SHARED_KEYS = tuple(SharedParams.model_fields)

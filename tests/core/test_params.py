@@ -246,7 +246,7 @@ def test_shared_settings_ignore_the_study_sections(tmp_path):
 def test_unknown_top_level_key_lists_the_known_ones():
     with pytest.raises(PipelineError) as caught:
         check_top_level({"seed": 1, "sed": 2, "demo": {}}, ["demo"], "params.yaml")
-    assert str(caught.value) == "params.yaml: sed: unknown top-level key (known: demo, device, profile, seed)"
+    assert str(caught.value) == "params.yaml: sed: unknown top-level key (known: answer_sheet, demo, device, profile, seed)"
     check_top_level({"seed": 1, "device": "cpu", "profile": "x", "demo": {}}, ["demo"])  # no error
 
 

@@ -18,7 +18,7 @@ from pipeline.core.training import (
     evaluate_loss,
     fit,
 )
-from pipeline.studies.piglatin.data import read_pairs, split_pairs, vocabulary
+from pipeline.datasets.piglatin.data import read_pairs, split_pairs, vocabulary
 from pipeline.translation.batching import LengthBucketBatcher
 from pipeline.translation.encoder_decoder import seq2seq_loss
 from pipeline.translation.models.transformer import (
