@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,25 @@ import pytest
 import torch
 
 from tests.e2e import SOURCE, all_runs, sh, shrink_params, shrink_raw_data
+
+
+@pytest.fixture(scope="session")
+def prepared_piglatin(tmp_path_factory) -> Path:
+    """A project folder with the real params.yaml and raw Pig Latin files, prepared by the real
+    `prepare_piglatin` stage: for unit tests that read prepared pairs (a fresh clone has none)."""
+    from pipeline.studies.piglatin.stages import prepare
+
+    root = tmp_path_factory.mktemp("prepared")
+    shutil.copy(SOURCE / "params.yaml", root / "params.yaml")
+    (root / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copytree(SOURCE / "data" / "raw", root / "data" / "raw")
+    here = Path.cwd()
+    try:
+        os.chdir(root)
+        prepare()
+    finally:
+        os.chdir(here)
+    return root
 
 
 @pytest.fixture(scope="session")

@@ -50,8 +50,8 @@ def results() -> IsoflopResults:
 
 
 @pytest.fixture
-def ctx(results) -> ReportContext:
-    context = ReportContext(root=ROOT, out=None)
+def ctx(results, prepared_piglatin) -> ReportContext:
+    context = ReportContext(root=prepared_piglatin, out=None)
     context._memo["isoflop"] = results
     return context
 

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(("dataset", "batch_size"), [("small", 64), ("large", 512), ("small", 7)])
-def test_validation_batches_are_the_batches_the_training_loop_evaluates(dataset, batch_size):
-    pairs = read_pairs(ROOT / f"data/prepared/piglatin/{dataset}/val.txt")
+def test_validation_batches_are_the_batches_the_training_loop_evaluates(dataset, batch_size, prepared_piglatin):
+    pairs = read_pairs(prepared_piglatin / f"data/prepared/piglatin/{dataset}/val.txt")
     dealt = LengthBucketBatcher(pairs, vocabulary(), batch_size, seed=0, shuffle=False).batches()
     assert sorted(validation_batches(pairs, batch_size)) == sorted((b.target.size(0), b.target.numel()) for b in dealt)
 
@@ -68,9 +68,9 @@ def test_noise_is_the_larger_spread_of_the_pair_else_the_largest_measured():
 
 
 @pytest.fixture
-def context(monkeypatch) -> ReportContext:
-    monkeypatch.chdir(ROOT)  # params.yaml and the prepared validation sets
-    return ReportContext(ROOT, out=None)
+def context(monkeypatch, prepared_piglatin) -> ReportContext:
+    monkeypatch.chdir(prepared_piglatin)  # params.yaml and the prepared validation sets
+    return ReportContext(prepared_piglatin, out=None)
 
 
 def test_effects_keep_to_six_sentences_and_follow_the_spread(context):

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch) -> tuple[Path, list[dict]]:
+def project(tmp_path, monkeypatch, prepared_piglatin) -> tuple[Path, list[dict]]:
     """A project folder with the real params (h32-small: extra seeds 1 and 3), the small prepared data, and
     `train_translator` replaced by a recorder: no training."""
     write_params(tmp_path, lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [1, 3]}))
@@ -24,7 +24,7 @@ def project(tmp_path, monkeypatch) -> tuple[Path, list[dict]]:
     data = tmp_path / "data/prepared/piglatin/small"
     data.mkdir(parents=True)
     for name in DATA_FILES:
-        shutil.copy(ROOT / "data/prepared/piglatin/small" / name, data / name)
+        shutil.copy(prepared_piglatin / "data/prepared/piglatin/small" / name, data / name)
     monkeypatch.chdir(tmp_path)
     calls = []
     monkeypatch.setattr(translator_run, "train_translator", lambda **kwargs: calls.append(kwargs))
