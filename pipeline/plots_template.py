@@ -87,8 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.check:
         current = TEMPLATE_PATH.read_text(encoding="utf8") if TEMPLATE_PATH.exists() else None
         if current != text:
-            print(f"{TEMPLATE_PATH.relative_to(ROOT)} is out of date: run python -m pipeline.plots_template",
-                  file=sys.stderr)
+            print(f"{TEMPLATE_PATH.relative_to(ROOT)} is out of date: run python -m pipeline.plots_template", file=sys.stderr)
             sys.exit(1)
         print(f"{TEMPLATE_PATH.relative_to(ROOT)} is up to date")
         return

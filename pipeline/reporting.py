@@ -135,6 +135,15 @@ def artifact_table(client, run_id: str, artifact: str) -> pd.DataFrame:
     return pd.DataFrame(payload["data"], columns=payload["columns"])
 
 
+def save_figure(ctx: ReportContext, figure, file: str, alt: str) -> str:
+    """Saves `figure` as reports/figures/`file` (staged with the report) and returns the Markdown line that
+    shows it: the file written and the file linked are named once."""
+    from pipeline.core import figures  # matplotlib, only for the sections that draw
+
+    figures.save(figure, ctx.out.path(FIGURES / file))
+    return f"![{alt}](figures/{file})"
+
+
 def versus(value: float, published: tuple[float, float] | None) -> str:
     """Where `value` falls against a published [min, max]: below, inside, above (n/a without one)."""
     if published is None:
@@ -164,8 +173,10 @@ def compare(a: str, a_value: float, b: str, b_value: float, spread: float | None
     """
     gap = abs(a_value - b_value)
     if spread is not None and not told_apart(a_value, b_value, spread):
-        return (f"{a} ({a_value:.{digits}f}) and {b} ({b_value:.{digits}f}) cannot be told apart: they differ by "
-                f"{gap:.{digits}f}, within the run-to-run spread of {spread:.{digits}f}")
+        return (
+            f"{a} ({a_value:.{digits}f}) and {b} ({b_value:.{digits}f}) cannot be told apart: they differ by "
+            f"{gap:.{digits}f}, within the run-to-run spread of {spread:.{digits}f}"
+        )
     (low, low_value), (high, high_value) = sorted(((a, a_value), (b, b_value)), key=lambda item: item[1])
     clause = f"{low} ({low_value:.{digits}f}) is lower than {high} ({high_value:.{digits}f}) by {gap:.{digits}f}"
     if spread is None:

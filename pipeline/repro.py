@@ -217,9 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         handle.write(makefile)
     try:
         # make's own messages ("Entering directory", the jobserver's) add nothing here.
-        result = subprocess.run(
-            [make, "--no-print-directory", "-k", f"-j{args.jobs}", "-f", handle.name, "all"], cwd=root, env=environment
-        )
+        result = subprocess.run([make, "--no-print-directory", "-k", f"-j{args.jobs}", "-f", handle.name, "all"], cwd=root, env=environment)
     finally:
         os.unlink(handle.name)
     if result.returncode != 0:

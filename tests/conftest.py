@@ -12,6 +12,8 @@ import torch
 
 from tests.e2e import SOURCE, all_runs, sh, shrink_params, shrink_raw_data
 
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+
 
 @pytest.fixture(scope="session")
 def prepared_piglatin(tmp_path_factory) -> Path:
@@ -37,8 +39,7 @@ def project(tmp_path_factory) -> Path:
     """A shrunken copy of the project after one real run of the pipeline (two stages at a time), committed."""
     root = tmp_path_factory.mktemp("project")
     listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=SOURCE, capture_output=True, text=True, check=True,
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=SOURCE, capture_output=True, text=True, check=True
     ).stdout.split("\0")
     generated = ("dvc.lock", "metrics/", "timings/", "plots/", "reports/")
     for name in filter(None, listed):
@@ -71,3 +72,32 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory) -> str:
+    """The tracking URI of a fresh SQLite MLflow store, its schema already created (that costs seconds).
+
+    Tests point `MLFLOW_TRACKING_URI` at it with monkeypatch; each uses its own experiment names.
+    """
+    from pipeline.core import tracking
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        tracking.client()
+    return uri
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch, mlflow_store) -> Path:
+    """A committed project folder (a dvc.yaml) as the working directory, tracking into a temporary store."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
+    for name in ("DVC_ROOT", "DVC_STAGE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*GIT, "commit", "-qm", "project"], cwd=tmp_path, check=True)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

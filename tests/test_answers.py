@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.answers import sheet
 from pipeline.answers.implementations import ANSWERS as IMPLEMENTATION_ANSWERS
-from pipeline.answers.questions import BY_ID, QUESTIONS
+from pipeline.answers.questions import BY_ID, QUESTIONS, parse_questions
 from pipeline.answers.sentences import count_sentences
 from pipeline.core.errors import PipelineError
 from pipeline.report import table_of_contents
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("The loss is 0.43 here. It was 1.2e-3 before.", 2),
         ("Adam, e.g. with warm-up, i.e. a schedule, helps. Fig. 2 shows it vs. SGD.", 2),
         ("The call `torch.bmm. Not. A. Sentence.` does it. Next", 2),
-        ("(See the table above.) Then **0.43**. And \"done.\" Last", 4),
+        ('(See the table above.) Then **0.43**. And "done." Last', 4),
         ("Lists, etc. are one sentence, counted as two.", 2),  # "etc." may end a sentence: the count errs high
         ("Trailing dots... count once", 2),
     ],
@@ -77,6 +77,30 @@ def test_same_as_names_an_earlier_question():
 def test_sentence_limits_follow_the_deliverables(question_id, low, high):
     question = BY_ID[question_id]
     assert (question.min_sentences, question.max_sentences) == (low, high)
+
+
+def test_a_question_table_reads_back_in_the_words_the_sheet_prints():
+    table = """
+    # a version
+    X-1 | One | written | at most 3
+    X-2 | Two | code | same as X-1
+    X-3 | Three | written | 2 to 4 | same as X-1
+    X-4 | Four | written | exactly 1
+    X-5 | Five | written | at least 5
+    X-6 | Six | plot
+    """
+    questions = parse_questions("\n".join(line.strip() for line in table.splitlines()))
+    assert [(q.id, q.min_sentences, q.max_sentences, q.same_as) for q in questions] == [
+        ("X-1", None, 3, None),
+        ("X-2", None, None, "X-1"),
+        ("X-3", 2, 4, "X-1"),
+        ("X-4", 1, 1, None),
+        ("X-5", 5, None, None),
+        ("X-6", None, None, None),
+    ]
+    assert [q.limit() for q in questions] == ["at most 3", "none stated", "2 to 4", "exactly 1", "at least 5", "none stated"]
+    with pytest.raises(ValueError, match="X-7"):
+        parse_questions("X-7 | Seven | written | about 3")
 
 
 # ---------------------------------------------------------------- the sheet on synthetic answers
@@ -238,12 +262,12 @@ def test_code_is_printed_from_the_source_with_its_file_and_first_line(tmp_path):
 
 
 def test_a_decorated_function_is_shown_from_its_own_file_with_its_decorator():
-    from pipeline.translation.decoder_only import greedy_translate_words
+    from pipeline.translators.single_sequence import greedy_translate_words
 
     lines = sheet.render_code(greedy_translate_words, ROOT)
-    source = (ROOT / "pipeline/translation/decoder_only.py").read_text().splitlines()
+    source = (ROOT / "pipeline/translators/single_sequence.py").read_text().splitlines()
     first = source.index("def greedy_translate_words(")  # 0-based: the decorator's line, 1-based
-    assert lines[0] == f"`pipeline/translation/decoder_only.py:{first}` (`greedy_translate_words`)"
+    assert lines[0] == f"`pipeline/translators/single_sequence.py:{first}` (`greedy_translate_words`)"
     assert lines[3].startswith("@torch.no_grad()\ndef greedy_translate_words(")
 
 
@@ -333,4 +357,3 @@ def test_the_sheets_own_code_rows_link_to_headings_of_the_committed_report(imple
     titles = {h.title for h in markdown_headings(report)}
     for question_id, answer in implementation_answers.items():
         assert answer.link in titles, question_id
-

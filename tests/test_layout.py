@@ -45,7 +45,7 @@ def test_stage_code_deps_are_exactly_what_its_stage_function_runs(stage: str):
 def test_closure_follows_imports_inside_the_stage_function_only():
     train = code_deps("python -m stages transformer train --run h32-small", ROOT)
     # `train` imports the translator run lazily, after the params are checked.
-    assert "pipeline/translation/run.py" in train
+    assert "pipeline/translators/train.py" in train
     assert "pipeline/core/training.py" in train
     assert "pipeline/studies/transformer/report.py" not in train  # training never loads the report
     grid_member = code_deps("python -m stages isoflop train --model h16", ROOT)
@@ -112,7 +112,7 @@ def test_cycle_finder_finds_a_cycle():
 # never a sibling study, except where the DVC graph has the same edge: the importing stage
 # depends on the other study's outputs and reads its params to find them.
 SIBLING_IMPORTS_ON_A_DVC_EDGE = {
-    ("isoflop", "decoder_only"): ("fit_scaling", "metrics/decoder_only"),  # the verdict on the decoder-only setup
+    ("isoflop", "decoder_only"): ("fit_scaling", "metrics/decoder_only")  # the verdict on the decoder-only setup
 }
 
 
@@ -137,7 +137,7 @@ def test_studies_never_import_a_sibling():
 
 def test_the_layers_below_the_studies_never_import_a_study():
     for module, targets in import_graph(ROOT).items():
-        if module.startswith(("pipeline.translation", "pipeline.classification", "pipeline.datasets", "pipeline.core")):
+        if module.startswith(("pipeline.translators", "pipeline.classification", "pipeline.datasets", "pipeline.core")):
             studies = sorted(t for t in targets if _study(t))
             assert not studies, f"{module} imports {studies}"
 
@@ -156,7 +156,7 @@ def test_nothing_but_the_stage_entry_imports_the_report_module():
 
 def test_training_code_never_imports_a_report_section():
     for module, targets in import_graph(ROOT).items():
-        if module.endswith((".stages", ".train", ".run")) or module.startswith("pipeline.translation"):
+        if module.endswith((".stages", ".train", ".run")) or module.startswith("pipeline.translators"):
             sections = {t for t in targets if t.endswith(".report") or t == "pipeline.reporting"}
             assert not sections, f"{module} imports {sections}"
 

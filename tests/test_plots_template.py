@@ -58,8 +58,7 @@ def template() -> str:
 def test_committed_template_is_what_the_generator_writes_now(template: str):
     assert TEMPLATE_PATH.exists(), "run: python -m pipeline.plots_template"
     assert TEMPLATE_PATH.read_text(encoding="utf8") == template, (
-        "the committed template differs from what the installed vl-convert-python and DVC give: "
-        "run python -m pipeline.plots_template"
+        "the committed template differs from what the installed vl-convert-python and DVC give: run python -m pipeline.plots_template"
     )
 
 

@@ -1,10 +1,15 @@
-"""The run-to-run spread helpers of `pipeline.reporting`: a difference is stated only beyond the spread."""
+"""Helpers of `pipeline.reporting`: the run-to-run spread (a difference is stated only beyond it), and a
+figure saved with the line that links it."""
 
 from __future__ import annotations
 
+import re
+
+import matplotlib.pyplot as plt
 import pytest
 
-from pipeline.reporting import compare, seed_spread, told_apart
+from pipeline.core.io import staged_outputs
+from pipeline.reporting import REPORT, ReportContext, compare, save_figure, seed_spread, told_apart
 
 
 def test_spread_is_the_range_over_seeds_and_none_from_one_seed():
@@ -35,3 +40,14 @@ def test_compare_within_the_spread_cannot_tell_them_apart():
 
 def test_compare_without_a_spread_says_it_may_be_noise():
     assert compare("`A`", 0.41, "`B`", 0.43, None).endswith("but no run-to-run spread was measured for them, so this may be noise")
+
+
+def test_a_saved_figure_is_linked_where_it_was_written(tmp_path):
+    figure, axes = plt.subplots()
+    axes.plot([0, 1], [1, 0])
+    with staged_outputs(tmp_path) as out:
+        line = save_figure(ReportContext(tmp_path, out), figure, "curve.png", "a curve")
+    alt, link = re.fullmatch(r"!\[(.*)\]\((.*)\)", line).groups()
+    assert alt == "a curve"
+    # the link, read from the report's folder, is the PNG written
+    assert (tmp_path / REPORT.parent / link).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

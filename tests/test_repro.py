@@ -24,8 +24,10 @@ from tests.e2e import BIN, _env
 ROOT = Path(__file__).resolve().parents[1]
 
 # Each stage appends "<name> <start> <end>" (seconds) to log/<name>, so the test can see overlap.
-STAGE = "python -c \"import os,sys,time; t=time.time(); time.sleep({sleep}); fail=os.path.exists('fail_{name}'); " \
+STAGE = (
+    "python -c \"import os,sys,time; t=time.time(); time.sleep({sleep}); fail=os.path.exists('fail_{name}'); "
     "open('{out}','w').write(' '.join(sys.argv[1:])); open('log/{name}','a').write(f'{{t}} {{time.time()}} ' + os.environ.get('OMP_NUM_THREADS','-') + chr(10)); sys.exit(3 if fail else 0)\" {inputs}"
+)
 
 
 def _stage(name: str, deps: list[str], sleep: float = 0.0) -> dict:
@@ -82,8 +84,8 @@ def test_plan_of_a_fresh_pipeline_is_every_stage_after_its_upstream(toy: Path):
 def test_stages_run_side_by_side_and_dvc_lock_ends_as_a_serial_repro_leaves_it(toy: Path):
     result = run(toy, "--jobs", "2")
     assert result.returncode == 0, result.stderr
-    (b_start, b_end, b_threads), = spans(toy, "slow_b")
-    (c_start, c_end, _), = spans(toy, "slow_c")
+    ((b_start, b_end, b_threads),) = spans(toy, "slow_b")
+    ((c_start, c_end, _),) = spans(toy, "slow_c")
     assert max(b_start, c_start) < min(b_end, c_end), "the two independent 2 s stages did not overlap"
     assert spans(toy, "d")[0][0] >= max(b_end, c_end)  # d waited for both
     assert b_threads == thread_environment(2, len(__import__("os").sched_getaffinity(0)))["OMP_NUM_THREADS"]
@@ -165,7 +167,7 @@ def test_the_plan_orders_by_the_train_seconds_the_last_run_recorded(toy: Path):
     (toy / "timings" / "out" / "e.json").write_text('{"train_seconds": 500, "nested": {"train_seconds": 100}}')
     work = plan(toy, [], force=False)
     assert work.stages[0] == "e"  # 600 s alone outranks the chain a -> slow_b -> d of 3 x DEFAULT_SECONDS
-    assert 600 > 3 * DEFAULT_SECONDS
+    assert 3 * DEFAULT_SECONDS < 600
     assert work.stages.index("a") < work.stages.index("slow_b") < work.stages.index("d")
 
 
@@ -189,8 +191,16 @@ def test_the_whole_shrunken_pipeline_two_stages_at_a_time(project: Path):
     assert (project / "second_repro.log").read_text().strip() == "Data and pipelines are up to date."
     runs = pd.read_csv(project / "runs_after_first.csv")
     experiments = {
-        "nmt-transformer", "nmt-decoder-only", "nmt-recurrent", "isoflop", "bert", "gpt-classifier",
-        "clip", "written-questions", "add2digits", "turkish-english",
+        "nmt-transformer",
+        "nmt-decoder-only",
+        "nmt-recurrent",
+        "isoflop",
+        "bert",
+        "gpt-classifier",
+        "clip",
+        "written-questions",
+        "add2digits",
+        "turkish-english",
     }
     assert experiments <= set(runs["experiment"])  # every study that logs runs logged them
     assert set(runs["status"]) == {"FINISHED"}, runs[runs["status"] != "FINISHED"].to_string()

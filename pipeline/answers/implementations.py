@@ -1,5 +1,5 @@
 """Answers to the "show your implementation" rows that no study owns: the attention modules and
-the decoder-only translator of `pipeline/translation/`, used by several studies.
+the decoder-only translator of `pipeline/translators/`, used by several studies.
 
 The sheet prints the source of the objects in `code` as it is at report time. The numbers
 here are the code's own output on a tiny example, computed at report time (no run needed):
@@ -12,27 +12,21 @@ import torch
 
 from pipeline.reporting import Answer, AnswerFunction, ReportContext
 from pipeline.studies import decoder_only, transformer
-from pipeline.translation.batching import LengthBucketBatcher
-from pipeline.translation.decoder_only import (
+from pipeline.translators.batching import LengthBucketBatcher
+from pipeline.translators.models.attention import CausalScaledDotAttention, ScaledDotAttention
+from pipeline.translators.models.transformer import DecoderOnlyLayer, DecoderOnlyTransformer
+from pipeline.translators.pairs import Pair
+from pipeline.translators.single_sequence import (
     DecoderOnlyBatch,
     _greedy_continue,
     as_decoder_only,
     decoder_only_loss,
     greedy_translate_words,
 )
-from pipeline.translation.models.attention import (
-    CausalScaledDotAttention,
-    ScaledDotAttention,
-)
-from pipeline.translation.models.transformer import (
-    DecoderOnlyLayer,
-    DecoderOnlyTransformer,
-)
-from pipeline.translation.pairs import Pair
-from pipeline.translation.vocab import Vocabulary
+from pipeline.translators.vocab import Vocabulary
 
-ATTENTION_TESTS = "tests/translation/test_attention.py"
-DECODER_ONLY_TESTS = "tests/translation/test_decoder_only.py"
+ATTENTION_TESTS = "tests/translators/test_attention.py"
+DECODER_ONLY_TESTS = "tests/translators/test_single_sequence.py"
 
 
 def transformer_heading() -> str:
@@ -67,10 +61,15 @@ def scaled_dot_attention(ctx: ReportContext) -> Answer:
             "against the same query as a 3-D one."
         ),
         numbers=(
-            (f"context shape for a 2-D query {shape(torch.empty(batch, hidden))}, keys {shape(key_values)} "
-             "(computed at report time)", shape(one_query)),
-            (f"context shape for a 3-D query {shape(torch.empty(batch, queries, hidden))}, keys {shape(key_values)} "
-             "(computed at report time)", shape(many_queries)),
+            (
+                f"context shape for a 2-D query {shape(torch.empty(batch, hidden))}, keys {shape(key_values)} (computed at report time)",
+                shape(one_query),
+            ),
+            (
+                f"context shape for a 3-D query {shape(torch.empty(batch, queries, hidden))}, keys {shape(key_values)} "
+                "(computed at report time)",
+                shape(many_queries),
+            ),
         ),
         code=(ScaledDotAttention,),
         link=transformer_heading(),
@@ -93,8 +92,7 @@ def causal_scaled_dot_attention(ctx: ReportContext) -> Answer:
             "leaves earlier outputs unchanged."
         ),
         numbers=(
-            (f"`_mask` for {queries} queries over {keys} keys (1 = may attend; computed at report time)",
-             str(visible.int().tolist())),
+            (f"`_mask` for {queries} queries over {keys} keys (1 = may attend; computed at report time)", str(visible.int().tolist())),
         ),
         code=(CausalScaledDotAttention, ScaledDotAttention._mask),
         link=transformer_heading(),
@@ -149,8 +147,10 @@ def decoder_only_forward(ctx: ReportContext) -> Answer:
             "checks the batched decoding against a plain one-word loop."
         ),
         numbers=(
-            ("positions the loss counts for `ab` -> `abway`, of all positions (computed at report time)",
-             f"{laid_out.num_target_tokens} of {laid_out.tokens.size(1)}"),
+            (
+                "positions the loss counts for `ab` -> `abway`, of all positions (computed at report time)",
+                f"{laid_out.num_target_tokens} of {laid_out.tokens.size(1)}",
+            ),
             ("targets at those positions", spelled(vocab, counted)),
         ),
         code=(DecoderOnlyTransformer, DecoderOnlyLayer, decoder_only_loss, greedy_translate_words, _greedy_continue),

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from pipeline.answers.implementations import ANSWERS as IMPLEMENTATION_ANSWERS
 from pipeline.answers.questions import BY_ID, QUESTIONS, Question
 from pipeline.answers.sentences import count_sentences
@@ -43,6 +42,7 @@ def strict() -> bool:
     from pipeline.core.params import load_shared
 
     return load_shared().answer_sheet == "strict"
+
 
 ANSWER_SHEET = Path("reports/answers.md")
 SHEET_SOURCE = "the answer sheet"  # who answers the implementation and presentation rows
@@ -278,11 +278,7 @@ def only_what_is_asked(facts: Facts) -> Answer:
     )
 
 
-PRESENTATION: dict[str, Callable[[Facts], Answer]] = {
-    "A25-GEN": neatness,
-    "A22-GEN": typed_and_flagged,
-    "HW3-GEN": only_what_is_asked,
-}
+PRESENTATION: dict[str, Callable[[Facts], Answer]] = {"A25-GEN": neatness, "A22-GEN": typed_and_flagged, "HW3-GEN": only_what_is_asked}
 
 
 def answer_presentation(facts: Facts, rendered: Rendered) -> dict[str, Entry]:

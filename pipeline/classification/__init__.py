@@ -3,7 +3,7 @@ train, evaluate and answer through it; each study keeps its own model, params an
 
 - `batches`: pre-tokenized sentence batches, shuffled per (seed, epoch)
 - `data`: a reference notebook's train/validation split of the shipped train CSV
-- `run`: what every classifier run does once its model is built (time a step, train, evaluate)
+- `run`: the run every classifier study hands its built model to (track, time a step, train, evaluate)
 - `timing`: the forward, backward and optimizer phases of a training step, timed
 - `evaluation`: the per-epoch validation accuracy, the curve, and a finished run's
   metrics, collapse check, confusion matrices, probe predictions, outputs and MLflow artifacts

@@ -17,14 +17,14 @@ from pathlib import Path
 from pydantic import Field
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.params import Float, Section, Seed
+from pipeline.core.params import Float, Schema, Seed
 from pipeline.datasets.arithmetic.data import Example, check_disjoint, read_examples
 
 SPLITS = ("train", "val", "test")
 CSV_SPLIT = "train CSV"  # the `split.source` a run logs when it trained on such a split
 
 
-class CsvSplit(Section):
+class CsvSplit(Schema):
     """How the train CSV is split into train/validation (the test CSV stays held out)."""
 
     val_fraction: Float = Field(gt=0, lt=1)

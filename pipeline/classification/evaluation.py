@@ -27,7 +27,7 @@ from pipeline.classification.batches import EncodedBatch
 from pipeline.classification.figures import confusion_figure, training_figure
 from pipeline.core.callbacks import Callbacks, EpochRecord
 from pipeline.core.io import write_metrics
-from pipeline.core.run import TrackedRun
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.training import FitResult
 from pipeline.datasets.arithmetic.data import LABELS, Example, sign_class
 
@@ -50,8 +50,7 @@ class ValidationAccuracy(Callbacks):
     def on_evaluate(self, record: EpochRecord) -> None:
         self.model.eval()
         correct = sum(
-            (self.logits(self.model, b).argmax(-1) == b.labels).sum().item()
-            for b in (batch.to(self.device) for batch in self.val_batches)
+            (self.logits(self.model, b).argmax(-1) == b.labels).sum().item() for b in (batch.to(self.device) for batch in self.val_batches)
         )
         self.model.train()
         record.extra["val_accuracy"] = correct / sum(len(b) for b in self.val_batches)
@@ -132,10 +131,7 @@ def finish_run(
     # start at step 1): one value per (metric, step).
     run.log_summary(metrics, skip=CURVE_COLUMNS)
     run.log_figure(training_figure({name: curve}), "figures/training_curve.png")
-    run.log_figure(
-        confusion_figure({f"{name}, test": confusion["test"], f"{name}, validation": confusion["val"]}),
-        "figures/confusion.png",
-    )
+    run.log_figure(confusion_figure({f"{name}, test": confusion["test"], f"{name}, validation": confusion["val"]}), "figures/confusion.png")
     for split in ("val", "test"):
         run.tracker.log_table(confusion_frame(confusion[split]), f"tables/confusion_{split}.json")
     for artifact, table in (extra_tables or {}).items():
@@ -165,10 +161,7 @@ def collapse_check(predicted: dict[str, np.ndarray], truth: dict[str, np.ndarray
 def print_summary(heading: str, evaluation: Evaluation, timing: str) -> None:
     """The run's one-line result and its probe predictions, on stderr."""
     metrics = evaluation.metrics
-    print(
-        f"{heading}: val accuracy {metrics['val_accuracy']:.4f}, test accuracy {metrics['test_accuracy']:.4f}; {timing}",
-        file=sys.stderr,
-    )
+    print(f"{heading}: val accuracy {metrics['val_accuracy']:.4f}, test accuracy {metrics['test_accuracy']:.4f}; {timing}", file=sys.stderr)
     for row in evaluation.probes.itertuples():
         print(f"  {row.sentence} -> {row.prediction} ({row.probability:.2f}; true: {row.truth})", file=sys.stderr)
 

@@ -11,21 +11,23 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.params import Section, load_section
-from pipeline.core.paths import Study, project_root
+from pipeline.core.params import Schema, load_section, require_entry
+from pipeline.core.paths import Study
 from pipeline.datasets.arithmetic.data import parse_expression, sign_class
 
-# The output folder -> (sentences -> class probabilities (N, C) as a tensor; the classifier's labels).
-Loader = Callable[[Path], tuple[Callable[[list[str]], Any], list[str]]]
 
+def classify(
+    argv: list[str] | None, study: Study, params: type[Schema], model_module: Callable[[], ModuleType], *, example: str, doc: str
+) -> None:
+    """The CLI of `study` (its params section `params`, its module docstring `doc`).
 
-def classify(argv: list[str] | None, *, study: Study, params: type[Section], stage_name: Callable[[str], str],
-             description: str, example: str, load: Loader) -> None:
-    parser = argparse.ArgumentParser(description=description)
+    `model_module` imports the study's model module (`run.ModelModule`: `load_classifier`, `predict_proba`),
+    called only once the input is checked, so a bad sentence fails before torch is imported.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--variant", default="finetune", help=f"variant name from {study.name}.variants (default: finetune)")
     parser.add_argument("sentences", nargs="+", help=f'e.g. "{example}"')
     args = parser.parse_args(argv)
@@ -36,17 +38,15 @@ def classify(argv: list[str] | None, *, study: Study, params: type[Section], sta
             raise PipelineError(f"sentence {position}: {error}") from None
 
     config = load_section(study.name, params)
-    if args.variant not in config.variants:
-        raise PipelineError(
-            f"params.yaml: {study.name}.variants.{args.variant}: no such variant (known: {', '.join(config.variants)})"
-        )
-    folder = project_root() / study.paths(args.variant).output_dir
-    if not folder.is_dir():
-        raise PipelineError(f"{folder}: no trained variant {args.variant!r}; run `dvc repro {stage_name(args.variant)}` first")
+    require_entry(config.variants, args.variant, f"{study.name}.variants", "variant")
+    folder = study.trained_output_dir(args.variant, "variant")
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # everything needed is in the output folder
-    predict, labels = load(folder)
-    for sentence, probs in zip(args.sentences, predict(args.sentences).tolist()):
+    model = model_module()
+    classifier, tokenizer, info = model.load_classifier(folder)
+    labels = info["labels"]
+    probabilities = model.predict_proba(classifier, tokenizer, args.sentences, info["max_length"])  # (N, C)
+    for sentence, probs in zip(args.sentences, probabilities.tolist()):
         best = max(range(len(probs)), key=probs.__getitem__)
         spread = ", ".join(f"{label} {p:.3f}" for label, p in zip(labels, probs))
         print(f"{sentence} -> {labels[best]} ({spread}; true: {labels[sign_class(sentence)]})")

@@ -16,7 +16,7 @@ and `<prefix>_confusion_test.png`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +26,8 @@ from pipeline.classification.figures import confusion_figure, training_figure
 from pipeline.core import figures
 from pipeline.core.io import StagedOutputs
 from pipeline.core.paths import Study
-from pipeline.reporting import FIGURES, TABLES, ReportContext, artifact_table, metric_curve
 from pipeline.datasets.arithmetic.data import LABELS
+from pipeline.reporting import FIGURES, TABLES, ReportContext, artifact_table, metric_curve
 
 # What a recipe is, as the runs log it (`recipe.<key>`, `split.<key>`), in the order the tables show it.
 RECIPE_KEYS = ("lr", "epochs", "batch_size", "warmup_fraction", "weight_decay", "grad_clip", "eps")
@@ -81,8 +81,7 @@ class ClassifierRun:
 
 
 def load_runs(
-    ctx: ReportContext, study: Study, names: Sequence[str], stage_of: Callable[[str], str], frozen_param: str,
-    pretrained_param: str | None = None,
+    ctx: ReportContext, study: Study, names: Sequence[str], frozen_param: str, pretrained_param: str | None = None
 ) -> list[ClassifierRun]:
     """The runs behind the current outputs of `names`; read once per report, whoever asks.
     `frozen_param` / `pretrained_param`: the logged params that say so (absent: pretrained)."""
@@ -90,7 +89,7 @@ def load_runs(
     def load() -> list[ClassifierRun]:
         runs = []
         for name in names:
-            run = ctx.run_for(study, name, stage_of(name))
+            run = ctx.run_for(study, name, study.stage_name(name))
             run_id, logged = run.info.run_id, run.data.params
             confusion = artifact_table(ctx.client, run_id, "tables/confusion_test.json")
             runs.append(
@@ -137,8 +136,10 @@ def split_text(run: ClassifierRun) -> str:
 def recipe_table(runs: Sequence[ClassifierRun]) -> pd.DataFrame:
     """One row per run: every recipe value as the run logged it, and its train/validation split."""
     return pd.DataFrame(
-        [{"run": run.label, **{key: run.recipe()[key] for key in RECIPE_KEYS}, "steps": run.steps, "split": split_text(run)}
-         for run in runs]
+        [
+            {"run": run.label, **{key: run.recipe()[key] for key in RECIPE_KEYS}, "steps": run.steps, "split": split_text(run)}
+            for run in runs
+        ]
     )
 
 
@@ -272,11 +273,15 @@ def inspection_lines(table: pd.DataFrame, runs: Sequence[ClassifierRun], what: s
     for run in runs:
         won = table[table["clear_winner"] == run.label]
         if len(won):
-            lines.append(f"- `{run.label}` alone is right, by at least {CLEAR_MARGIN:g} in the true class's probability, "
-                         f"on {len(won)} of the {len(table)} {what}: {listing(won)}.")
+            lines.append(
+                f"- `{run.label}` alone is right, by at least {CLEAR_MARGIN:g} in the true class's probability, "
+                f"on {len(won)} of the {len(table)} {what}: {listing(won)}."
+            )
     if not lines:
-        lines.append(f"- No model alone is right by a clear margin ({CLEAR_MARGIN:g} in the true class's probability) "
-                     f"on any of the {len(table)} {what}.")
+        lines.append(
+            f"- No model alone is right by a clear margin ({CLEAR_MARGIN:g} in the true class's probability) "
+            f"on any of the {len(table)} {what}."
+        )
     failed = table[table["all_wrong"]]
     lines.append(f"- Every model is wrong on {len(failed)} of the {len(table)} {what}" + (f": {listing(failed)}." if len(failed) else "."))
     return lines

@@ -27,8 +27,8 @@ from pipeline.classification.report import (
     step_seconds,
     verdicts,
 )
-from pipeline.reporting import TABLES, Answer, AnswerFunction, ReportContext, Section, versus
 from pipeline.datasets.arithmetic.data import LABELS
+from pipeline.reporting import TABLES, Answer, AnswerFunction, ReportContext, Section, versus
 from pipeline.studies.bert import results as bert_results
 from pipeline.studies.gpt import params as gpt_params
 from pipeline.studies.gpt import results as gpt_results
@@ -55,8 +55,7 @@ def best(runs: list[ClassifierRun], frozen: bool) -> ClassifierRun | None:
 
 def same_recipe_pairs(gpt: list[ClassifierRun], bert: list[ClassifierRun]) -> list[tuple[ClassifierRun, ClassifierRun]]:
     """(GPT, BERT) runs, both pretrained and frozen alike, that logged the same recipe and split."""
-    return [(g, b) for g in gpt for b in bert
-            if g.frozen == b.frozen and b.pretrained and not recipe_differences(g, b)]
+    return [(g, b) for g in gpt for b in bert if g.frozen == b.frozen and b.pretrained and not recipe_differences(g, b)]
 
 
 def closest_pair(gpt: list[ClassifierRun], bert: list[ClassifierRun]) -> tuple[ClassifierRun, ClassifierRun, list[str]] | None:
@@ -81,7 +80,7 @@ def right(run: ClassifierRun) -> int:
 
 def render(ctx: ReportContext) -> list[str]:
     gpt, bert = load(ctx)
-    config = gpt_params.load().gpt
+    config = gpt_params.load().config
     side_by_side = comparison_table(config, gpt + bert)
     side_by_side.to_csv(ctx.out.path(TABLES / "gpt_vs_bert.csv"), index=False)
     ten = ten_sentences(gpt, bert)
@@ -126,7 +125,8 @@ def render(ctx: ReportContext) -> list[str]:
     lines += [
         f"### {MCC}",
         "",
-        "The test set is imbalanced (" + ", ".join(f"{int(n)} {label}" for label, n in zip(LABELS, (gpt + bert)[0].confusion_test.sum(axis=1)))
+        "The test set is imbalanced ("
+        + ", ".join(f"{int(n)} {label}" for label, n in zip(LABELS, (gpt + bert)[0].confusion_test.sum(axis=1)))
         + "): accuracy rewards always answering the majority class, Matthews correlation (scikit-learn's multi-class "
         "`matthews_corrcoef`) gives that 0.",
         "",
@@ -184,8 +184,10 @@ def same_recipe_lines(gpt: list[ClassifierRun], bert: list[ClassifierRun]) -> li
         if closest is None:
             return ["No GPT and BERT runs to compare."]
         g, b, differences = closest
-        return [f"No GPT and BERT runs logged the same recipe and split; the closest, `{g.label}` and `{b.label}`, "
-                f"differ in {'; '.join(differences)}."]
+        return [
+            f"No GPT and BERT runs logged the same recipe and split; the closest, `{g.label}` and `{b.label}`, "
+            f"differ in {'; '.join(differences)}."
+        ]
     lines = []
     for g, b in pairs:
         lines.append(
@@ -207,7 +209,8 @@ def tuned_lines(gpt: list[ClassifierRun], bert: list[ClassifierRun]) -> list[str
         f"{g.metrics['test_accuracy']:.4f} (validation {g.metrics['val_accuracy']:.4f}) in {g.metrics['train_seconds']:.0f} s; "
         f"`{b.label}` ({recipe_text(b)}) {b.metrics['test_accuracy']:.4f} (validation {b.metrics['val_accuracy']:.4f}) in "
         f"{b.metrics['train_seconds']:.0f} s: the causal model gets {describe_gap(g, b)}. Their recipes differ in: "
-        + ("; ".join(recipe_differences(g, b)) or "nothing") + "."
+        + ("; ".join(recipe_differences(g, b)) or "nothing")
+        + "."
     ]
 
 
@@ -249,7 +252,8 @@ def ten_sentences(gpt: list[ClassifierRun], bert: list[ClassifierRun], count: in
     right_g, right_b = table[g.label] == table["truth"], table[b.label] == table["truth"]
     table["kind"] = np.select(
         [right_g & ~right_b, ~right_g & right_b, ~right_g & ~right_b],
-        [f"only {g.label} right", f"only {b.label} right", "both wrong"], default="both right, closest call",
+        [f"only {g.label} right", f"only {b.label} right", "both wrong"],
+        default="both right, closest call",
     )
     table["order"] = np.select([right_g != right_b, ~right_g & ~right_b], [0, 1], default=2)
     table["key"] = np.where(table["order"] == 0, -(p_g - p_b).abs(), np.where(table["order"] == 1, 0.0, np.minimum(p_g, p_b)))
@@ -315,7 +319,7 @@ def freeze_vs_finetune(ctx: ReportContext) -> Answer:
     b = ctx.memo("bert-results", lambda: bert_results.load(ctx))
     pair = b.same_recipe_pair() or (b.best(frozen=True), b.best(frozen=False))
     frozen, tuned = pair
-    published = gpt_params.load().gpt.published.bert_test_accuracy
+    published = gpt_params.load().config.published.bert_test_accuracy
     if frozen is None or tuned is None:
         return Answer("No frozen and fine-tuned BERT runs to compare.", link=bert_results.PER_EPOCH)
     f_curve, t_curve = frozen.curve, tuned.curve
@@ -328,13 +332,17 @@ def freeze_vs_finetune(ctx: ReportContext) -> Answer:
     rare_index = LABELS.index(rare)
     same = not recipe_differences(frozen, tuned)
     if all(index == rare_index for index in weakest.values()):
-        fails = (f"(iv) Both fail most on the rarest label, `{rare}`, {train_counts[rare]} of {train_counts['rows']} "
-                 f"training sentences (test recall {recalls[frozen.name][rare_index]:.2f} frozen, "
-                 f"{recalls[tuned.name][rare_index]:.2f} fine-tuned)")
+        fails = (
+            f"(iv) Both fail most on the rarest label, `{rare}`, {train_counts[rare]} of {train_counts['rows']} "
+            f"training sentences (test recall {recalls[frozen.name][rare_index]:.2f} frozen, "
+            f"{recalls[tuned.name][rare_index]:.2f} fine-tuned)"
+        )
     else:
-        fails = (f"(iv) Their weakest labels are `{LABELS[weakest[frozen.name]]}` (frozen) and `{LABELS[weakest[tuned.name]]}` "
-                 f"(fine-tuned); the rarest, `{rare}`, is {train_counts[rare]} of {train_counts['rows']} training sentences "
-                 f"(test recall {recalls[frozen.name][rare_index]:.2f} frozen, {recalls[tuned.name][rare_index]:.2f} fine-tuned)")
+        fails = (
+            f"(iv) Their weakest labels are `{LABELS[weakest[frozen.name]]}` (frozen) and `{LABELS[weakest[tuned.name]]}` "
+            f"(fine-tuned); the rarest, `{rare}`, is {train_counts[rare]} of {train_counts['rows']} training sentences "
+            f"(test recall {recalls[frozen.name][rare_index]:.2f} frozen, {recalls[tuned.name][rare_index]:.2f} fine-tuned)"
+        )
     text = (
         f"(i) {'Trained with the same recipe, the' if same else 'The'} frozen model (`{frozen.name}`) takes "
         f"{step_seconds(frozen):.3f} s per training step against {step_seconds(tuned):.3f} s, but its training loss goes from "
@@ -349,9 +357,11 @@ def freeze_vs_finetune(ctx: ReportContext) -> Answer:
     )
     numbers = []
     for run in (frozen, tuned):
-        numbers += [(f"final train loss, run `{run.label}`", f"{run.metrics['final_train_loss']:.4f}"),
-                    (f"test accuracy, run `{run.label}`", f"{run.metrics['test_accuracy']:.4f}"),
-                    (f"recall of `{rare}` on test, run `{run.label}`", f"{recalls[run.name][rare_index]:.2f}")]
+        numbers += [
+            (f"final train loss, run `{run.label}`", f"{run.metrics['final_train_loss']:.4f}"),
+            (f"test accuracy, run `{run.label}`", f"{run.metrics['test_accuracy']:.4f}"),
+            (f"recall of `{rare}` on test, run `{run.label}`", f"{recalls[run.name][rare_index]:.2f}"),
+        ]
     return Answer(text, tuple(numbers), link=bert_results.PER_EPOCH)
 
 
@@ -371,10 +381,15 @@ def gpt_vs_bert(ctx: ReportContext) -> Answer:
     text = (
         f"{'At the same recipe and split' if same else 'Each with its own recipe'}, `{g.label}` gets {right(g)} of "
         f"{g.test_rows} unseen test sentences right and `{b.label}` {right(b)} ({describe_gap(g, b)} for the causal model). "
-        "Of the ten results below: " + "; ".join(f"{kind}, {n}" for kind, n in kinds.items()) + ". "
-        + (f"Both fail on {len(both_wrong)} test sentences, {int(boundary.sum())} of them with a result of -1, 0 or 1, "
-           "where the two numbers are equal or adjacent and the sign turns on a difference of one."
-           if len(both_wrong) else "No test sentence is wrong for both.")
+        "Of the ten results below: "
+        + "; ".join(f"{kind}, {n}" for kind, n in kinds.items())
+        + ". "
+        + (
+            f"Both fail on {len(both_wrong)} test sentences, {int(boundary.sum())} of them with a result of -1, 0 or 1, "
+            "where the two numbers are equal or adjacent and the sign turns on a difference of one."
+            if len(both_wrong)
+            else "No test sentence is wrong for both."
+        )
     )
     numbers = tuple(
         (f"`{sentence}` (true: {truth}), {what}", f"{g.label}: {gpt_answer}; {b.label}: {bert_answer}")
@@ -406,18 +421,18 @@ def matthews(ctx: ReportContext) -> Answer:
         "Tried option (4): the multi-class Matthews correlation (scikit-learn's `matthews_corrcoef`) of every classifier on "
         f"the imbalanced test set, where always answering the majority class scores {majority:.4f} accuracy but 0 correlation. "
         f"The best, `{top}`, reaches {scores[top]:.3f} at accuracy {accuracies[top]:.4f}; the others: "
-        + ", ".join(f"`{run}` {score:.3f}" for run, score in scores.items() if run != top) + ". "
-        + ("Ranking by correlation reorders the runs ranked by accuracy, since it weighs every class, the rare `zero` included."
-           if by_accuracy != by_correlation else "Ranking by correlation keeps the order by accuracy here.")
+        + ", ".join(f"`{run}` {score:.3f}" for run, score in scores.items() if run != top)
+        + ". "
+        + (
+            "Ranking by correlation reorders the runs ranked by accuracy, since it weighs every class, the rare `zero` included."
+            if by_accuracy != by_correlation
+            else "Ranking by correlation keeps the order by accuracy here."
+        )
     )
     numbers = tuple((f"Matthews correlation on test, run `{run}`", f"{score:.4f}") for run, score in scores.items())
     return Answer(text, numbers, link=MCC)
 
 
-ANSWERS: dict[str, AnswerFunction] = {
-    "A21-P4.2": freeze_vs_finetune,
-    "A21-P4.3": gpt_vs_bert,
-    "A21-P4.5": matthews,
-}
+ANSWERS: dict[str, AnswerFunction] = {"A21-P4.2": freeze_vs_finetune, "A21-P4.3": gpt_vs_bert, "A21-P4.5": matthews}
 
 SECTION = Section("comparisons.classifiers", render, ANSWERS)

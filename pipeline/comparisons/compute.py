@@ -1,7 +1,7 @@
 """Training compute of finished translator runs, and the loss a run reached within a budget.
 
 The decoder-only runs count their training FLOPs while they train (`cumulative_flops`,
-the assignment's formula in `pipeline/translation/flops.py`); the encoder-decoder runs do
+the assignment's formula in `pipeline/translators/flops.py`); the encoder-decoder runs do
 not. Every epoch covers every training pair once, in batches of one (source, target)
 length without padding, so an epoch's FLOPs are the sum over the training pairs of one
 pair's FLOPs, the same every epoch: epoch e has spent e x that. The encoder-decoder is
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.translation.flops import layer_forward_flops, training_flops
-from pipeline.translation.pairs import Pair
+from pipeline.translators.flops import layer_forward_flops, training_flops
+from pipeline.translators.pairs import Pair
 
 
 def encoder_decoder_forward_flops(source_len: int, target_len: int, hidden_size: int, num_layers: int, vocab_size: int) -> int:
@@ -37,8 +37,7 @@ def epoch_flops(pairs: list[Pair], architecture: str, hidden_size: int, num_laye
         return sum(training_flops(1, len(p.source) + len(p.target) + 2, hidden_size, num_layers, vocab_size) for p in pairs)
     if architecture == "encoder-decoder":  # word <EOS> into the encoder, <SOS> translation into the decoder
         return sum(
-            3 * encoder_decoder_forward_flops(len(p.source) + 1, len(p.target) + 1, hidden_size, num_layers, vocab_size)
-            for p in pairs
+            3 * encoder_decoder_forward_flops(len(p.source) + 1, len(p.target) + 1, hidden_size, num_layers, vocab_size) for p in pairs
         )
     raise ValueError(f"no FLOP formula for architecture {architecture!r}")
 

@@ -23,24 +23,17 @@ import pandas as pd
 
 from pipeline.comparisons.compute import best_within, epoch_flops
 from pipeline.core.paths import Study
-from pipeline.reporting import (
-    ReportContext,
-    TranslatorResult,
-    artifact_table,
-    load_results,
-    seed_spread,
-    versus,
-)
+from pipeline.datasets.piglatin.data import to_pig_latin
+from pipeline.datasets.piglatin.params import load as load_piglatin
+from pipeline.reporting import ReportContext, TranslatorResult, artifact_table, load_results, seed_spread, versus
 from pipeline.studies import decoder_only, isoflop, recurrent, transformer
 from pipeline.studies.decoder_only import params as decoder_only_params
 from pipeline.studies.isoflop import params as isoflop_params
-from pipeline.datasets.piglatin.data import to_pig_latin
-from pipeline.datasets.piglatin.params import load as load_piglatin
 from pipeline.studies.recurrent import params as recurrent_params
 from pipeline.studies.recurrent.analysis import CATEGORY_ORDER, accuracy_by_category
 from pipeline.studies.transformer import results as transformer_results
-from pipeline.translation.pairs import read_pairs
-from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+from pipeline.translators.pairs import read_pairs
+from pipeline.translators.vocab import VOCAB_FILE, Vocabulary
 
 BATCH_MEAN = "val_loss_batch_mean"  # the notebooks' validation loss, per epoch
 NOTEBOOKS, OURS = f"best_{BATCH_MEAN}", "best_val_loss"
@@ -85,21 +78,24 @@ class TranslatorStudy:
 
 def _transformer(ctx: ReportContext) -> list[Translator]:
     c = transformer_results.load(ctx)
-    return [Translator(transformer.STUDY.name, "encoder-decoder", tuple(seeds), c.config.published_best_val_loss.get(name))
-            for name, seeds in c.seeds.items()]
+    return [
+        Translator(transformer.STUDY.name, "encoder-decoder", tuple(seeds), c.config.published.best_val_loss.get(name))
+        for name, seeds in c.seeds.items()
+    ]
 
 
 def _decoder_only(ctx: ReportContext) -> list[Translator]:
-    config = decoder_only_params.load().decoder_only
+    config = decoder_only_params.load().config
     (run,) = load_results(ctx, decoder_only.STUDY, [config.run_name], lambda _: decoder_only.STAGE, extra_curves=FLOP_CURVES)
-    return [Translator(decoder_only.STUDY.name, "decoder-only", (run,), config.published_best_val_loss)]
+    return [Translator(decoder_only.STUDY.name, "decoder-only", (run,), config.published.best_val_loss)]
 
 
 def _recurrent(ctx: ReportContext) -> list[Translator]:
-    config = recurrent_params.load().recurrent
-    runs = load_results(ctx, recurrent.STUDY, list(config.runs), recurrent.stage_name, extra_curves=(BATCH_MEAN,))
-    return [Translator(recurrent.STUDY.name, config.runs[run.name].model, (run,), config.published_best_val_loss.get(run.name))
-            for run in runs]
+    config = recurrent_params.load().config
+    runs = load_results(ctx, recurrent.STUDY, list(config.runs), recurrent.STUDY.stage_name, extra_curves=(BATCH_MEAN,))
+    return [
+        Translator(recurrent.STUDY.name, config.runs[run.name].model, (run,), config.published.best_val_loss.get(run.name)) for run in runs
+    ]
 
 
 def grid_member_runs(config) -> dict[str, list[str]]:
@@ -115,7 +111,7 @@ def grid_member_runs(config) -> dict[str, list[str]]:
 
 
 def _isoflop(ctx: ReportContext) -> list[Translator]:
-    config = isoflop_params.load().isoflop
+    config = isoflop_params.load().config
     members = []
     for model, names in grid_member_runs(config).items():
         seeds = load_results(ctx, isoflop.STUDY, names, isoflop.stage_name, extra_curves=FLOP_CURVES)
@@ -156,21 +152,24 @@ def every_translator_table(entries: list[Translator]) -> pd.DataFrame:
     rows = []
     for t in entries:
         run, spread = t.run, t.spread(NOTEBOOKS)
-        rows.append({
-            "study": t.study,
-            "run": t.name,
-            "model": t.architecture + (f" ({run.params['run.cell']})" if t.architecture.startswith("rnn") and "run.cell" in run.params else ""),
-            "dataset": run.params.get("run.dataset", ""),
-            "parameters": int(run.metrics["parameters"]),
-            "seeds": len(t.seeds),
-            "lowest val loss (notebooks)": round(run.metrics[NOTEBOOKS], 4),
-            "spread (notebooks)": round(spread, 4) if spread is not None else "-",
-            "lowest val loss (ours)": round(run.metrics[OURS], 4),
-            "published range (notebooks)": _range(t.published),
-            "vs published": versus(run.metrics[NOTEBOOKS], t.published),
-            "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
-            "s/epoch": round(seconds_per_epoch(run), 2),
-        })
+        rows.append(
+            {
+                "study": t.study,
+                "run": t.name,
+                "model": t.architecture
+                + (f" ({run.params['run.cell']})" if t.architecture.startswith("rnn") and "run.cell" in run.params else ""),
+                "dataset": run.params.get("run.dataset", ""),
+                "parameters": int(run.metrics["parameters"]),
+                "seeds": len(t.seeds),
+                "lowest val loss (notebooks)": round(run.metrics[NOTEBOOKS], 4),
+                "spread (notebooks)": round(spread, 4) if spread is not None else "-",
+                "lowest val loss (ours)": round(run.metrics[OURS], 4),
+                "published range (notebooks)": _range(t.published),
+                "vs published": versus(run.metrics[NOTEBOOKS], t.published),
+                "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
+                "s/epoch": round(seconds_per_epoch(run), 2),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -178,7 +177,9 @@ def error_analysis(ctx: ReportContext, entries: list[Translator]) -> pd.DataFram
     """Rows: word categories (with their word counts per dataset); columns: each run's accuracy."""
     columns, counts = {}, {}
     for t in entries:
-        predictions = ctx.memo(f"val_predictions:{t.run.run_id}", lambda t=t: artifact_table(ctx.client, t.run.run_id, "tables/val_predictions.json"))
+        predictions = ctx.memo(
+            f"val_predictions:{t.run.run_id}", lambda t=t: artifact_table(ctx.client, t.run.run_id, "tables/val_predictions.json")
+        )
         table = accuracy_by_category(predictions).set_index("category")
         columns[t.name] = table["accuracy"].round(3)
         counts.setdefault(f"words ({t.run.params['run.dataset']})", table["words"])
@@ -287,22 +288,28 @@ def matched_flops(found: list[Contender]) -> pd.DataFrame:
             if reached is None:
                 continue
             epochs = int((c.curves[0]["cumulative_flops"] <= budget * (1 + 1e-9)).sum())
-            rows.append({
-                "budget (FLOPs)": f"{budget:.3g} ({owner.name.removeprefix('encoder-decoder ')})",
-                "model": c.name, "architecture": c.architecture, "parameters": c.parameters, "epochs within": epochs,
-                "lowest val loss (notebooks)": round(reached["notebooks"][0], 4),
-                "spread (notebooks)": _maybe(reached["notebooks"][1]),
-                "lowest val loss (ours)": round(reached["ours"][0], 4),
-                "spread (ours)": _maybe(reached["ours"][1]),
-            })
+            rows.append(
+                {
+                    "budget (FLOPs)": f"{budget:.3g} ({owner.name.removeprefix('encoder-decoder ')})",
+                    "model": c.name,
+                    "architecture": c.architecture,
+                    "parameters": c.parameters,
+                    "epochs within": epochs,
+                    "lowest val loss (notebooks)": round(reached["notebooks"][0], 4),
+                    "spread (notebooks)": _maybe(reached["notebooks"][1]),
+                    "lowest val loss (ours)": round(reached["ours"][0], 4),
+                    "spread (ours)": _maybe(reached["ours"][1]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def nearest_in_size(found: list[Contender]) -> list[tuple[Contender, Contender]]:
     """Each encoder-decoder with the decoder-only configuration nearest to it in parameters (log ratio)."""
     decoders = [c for c in found if c.architecture == "decoder-only"]
-    return [(e, min(decoders, key=lambda d: abs(np.log(d.parameters / e.parameters))))
-            for e in found if e.architecture == "encoder-decoder"]
+    return [
+        (e, min(decoders, key=lambda d: abs(np.log(d.parameters / e.parameters)))) for e in found if e.architecture == "encoder-decoder"
+    ]
 
 
 def matched_size(found: list[Contender]) -> pd.DataFrame:
@@ -313,14 +320,20 @@ def matched_size(found: list[Contender]) -> pd.DataFrame:
         ours, theirs = at_budget(e, budget), at_budget(d, budget)
         if ours is None or theirs is None:  # one's first epoch already costs more than the other's whole training
             continue
-        rows.append({
-            "encoder-decoder": e.name.removeprefix("encoder-decoder "), "parameters": e.parameters,
-            "decoder-only": d.name.removeprefix("decoder-only "), "parameters ": d.parameters,
-            "common budget (FLOPs)": f"{budget:.3g}",
-            "encoder-decoder (notebooks)": round(ours["notebooks"][0], 4), "decoder-only (notebooks)": round(theirs["notebooks"][0], 4),
-            "encoder-decoder (ours)": round(ours["ours"][0], 4), "decoder-only (ours)": round(theirs["ours"][0], 4),
-            "larger spread (notebooks)": _maybe(_larger(ours["notebooks"][1], theirs["notebooks"][1])),
-        })
+        rows.append(
+            {
+                "encoder-decoder": e.name.removeprefix("encoder-decoder "),
+                "parameters": e.parameters,
+                "decoder-only": d.name.removeprefix("decoder-only "),
+                "parameters ": d.parameters,
+                "common budget (FLOPs)": f"{budget:.3g}",
+                "encoder-decoder (notebooks)": round(ours["notebooks"][0], 4),
+                "decoder-only (notebooks)": round(theirs["notebooks"][0], 4),
+                "encoder-decoder (ours)": round(ours["ours"][0], 4),
+                "decoder-only (ours)": round(theirs["ours"][0], 4),
+                "larger spread (notebooks)": _maybe(_larger(ours["notebooks"][1], theirs["notebooks"][1])),
+            }
+        )
     return pd.DataFrame(rows)
 
 

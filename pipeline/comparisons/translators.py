@@ -38,11 +38,17 @@ def compute_figure(found: list[Contender]):
         for i, c in enumerate(found):
             style = "-" if c.architecture == "encoder-decoder" else "--"
             for k, curve in enumerate(c.curves):
-                axis.plot(curve["cumulative_flops"], curve[column], ls=style, color=f"C{i % 10}", alpha=1 if k == 0 else 0.4,
-                          label=f"{c.name} ({c.parameters:,} parameters)" if k == 0 else None)
-        axis.set(xscale="log", yscale="log", xlabel="cumulative training FLOPs",
-                 ylabel=f"validation cross-entropy per character ({definition})", title=f"{definition}")
-        axis.grid(alpha=0.3, which="both")
+                axis.plot(
+                    curve["cumulative_flops"],
+                    curve[column],
+                    ls=style,
+                    color=f"C{i % 10}",
+                    alpha=1 if k == 0 else 0.4,
+                    label=f"{c.name} ({c.parameters:,} parameters)" if k == 0 else None,
+                )
+        figures.log_axes(
+            axis, xlabel="cumulative training FLOPs", ylabel=f"validation cross-entropy per character ({definition})", title=f"{definition}"
+        )
     axes[0].legend(fontsize=7)
     figure.suptitle("Decoder-only (dashed) vs encoder-decoder (solid) on the same data: loss vs training compute")
     figure.tight_layout()
@@ -86,8 +92,11 @@ def render(ctx: ReportContext) -> list[str]:
         "The first six sentences are the assignment's (`an usual` as in the notebook); the rest are edge cases. Last column:",
         "words translated exactly by the rule, over all sentences.",
         "",
-        translations.set_index("sentence").T.rename_axis("run").reset_index()
-        .assign(**{"words right": lambda f: [f"{scores[r][0]}/{scores[r][1]}" for r in f["run"]]}).to_markdown(index=False),
+        translations.set_index("sentence")
+        .T.rename_axis("run")
+        .reset_index()
+        .assign(**{"words right": lambda f: [f"{scores[r][0]}/{scores[r][1]}" for r in f["run"]]})
+        .to_markdown(index=False),
         "",
         "### Error analysis: validation word accuracy by category",
         "",

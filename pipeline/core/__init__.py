@@ -9,7 +9,7 @@
 - `callbacks`: the loop's hooks and the one MLflow epoch logger
 - `tracking`: the MLflow store, `RunTracker`, the tags every run carries
 - `lineage`: output hashes, run lookup, import closures and code fingerprints
-- `run`: `TrackedRun`, the skeleton every tracked stage shares
+- `tracked_run`: `TrackedRun`, the skeleton every tracked stage shares
 - `figures`: matplotlib set-up and the per-run loss curve
 - `errors`: one-line user errors
 """

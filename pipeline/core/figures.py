@@ -24,6 +24,16 @@ def loss_curve(curve: pd.DataFrame, title: str):
     return figure
 
 
+def log_axes(axis, *, logx: bool = True, legend: dict | None = None, **settings) -> None:
+    """A panel on log scales, the way every such figure here is drawn: log y (and log x unless
+    `logx=False`), a light grid on major and minor ticks, and a legend when `legend` gives its
+    options ({} for matplotlib's defaults). `settings` (labels, title, limits) go to `axis.set`."""
+    axis.set(**({"xscale": "log"} if logx else {}), yscale="log", **settings)
+    axis.grid(alpha=0.3, which="both")
+    if legend is not None:
+        axis.legend(**legend)
+
+
 def save(figure, path) -> None:
     # No timestamp in the PNG metadata: same data, same bytes.
     figure.savefig(path, dpi=110, metadata={"Software": None})

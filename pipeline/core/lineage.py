@@ -219,9 +219,13 @@ def stage_function(cmd: str, root: Path) -> tuple[str, str] | None:
     for node in _parse(path).body:
         targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
         if "STAGES" in targets and isinstance(node.value, ast.Dict):
-            table = {k.value: v.id for k, v in zip(node.value.keys, node.value.values) if isinstance(k, ast.Constant) and isinstance(v, ast.Name)}
+            table = {
+                k.value: v.id for k, v in zip(node.value.keys, node.value.values) if isinstance(k, ast.Constant) and isinstance(v, ast.Name)
+            }
             if stage not in table:
-                raise PipelineError(f"dvc.yaml: `{cmd}`: {path.relative_to(root)} has no stage {stage!r} in STAGES (stages: {', '.join(table)})")
+                raise PipelineError(
+                    f"dvc.yaml: `{cmd}`: {path.relative_to(root)} has no stage {stage!r} in STAGES (stages: {', '.join(table)})"
+                )
             return module, table[stage]
     raise PipelineError(f"{path.relative_to(root)}: no literal `STAGES = {{...}}` table")
 
@@ -233,7 +237,9 @@ def stage_closure(cmd: str, root: Path) -> list[Path]:
         return sorted({*import_closure(["stages.__main__"], root), *function_closure(*target, root)})
     match = re.fullmatch(r"python -m ([\w.]+)", cmd.strip())
     if match is None:
-        raise PipelineError(f"dvc.yaml: unexpected stage command {cmd!r} (expected `python -m stages <study> <stage>` or `python -m <module>`)")
+        raise PipelineError(
+            f"dvc.yaml: unexpected stage command {cmd!r} (expected `python -m stages <study> <stage>` or `python -m <module>`)"
+        )
     return import_closure([match.group(1)], root)
 
 
@@ -275,7 +281,9 @@ def rewrite_code_deps(text: str, root: Path) -> str:
             item_indent = None
             kept: list[str] = []
             code_at = None
-            while i < len(lines) and lines[i].lstrip().startswith("- ") and (item_indent is None or lines[i].startswith(item_indent + "- ")):
+            while (
+                i < len(lines) and lines[i].lstrip().startswith("- ") and (item_indent is None or lines[i].startswith(item_indent + "- "))
+            ):
                 item_indent = item_indent or lines[i][: len(lines[i]) - len(lines[i].lstrip())]
                 path = lines[i].strip()[2:].strip()
                 if _CODE_DEP.match(path) and "${" not in path:

@@ -2,9 +2,9 @@
 
 `params.yaml` has the settings every stage shares at the top (`profile`, `seed`,
 `device`) and one top-level key per study. A study declares its section as a
-`Section` subclass in its own `params.py` and loads it with `load_section`, so a stage
-validates exactly what it reads, and a typo or an out-of-range value fails in a second
-with one line that names the key::
+`Schema` subclass in its own `params.py` and loads it with `load_study`, which returns
+the same `StudySetup` in every study, so a stage validates exactly what it reads, and a
+typo or an out-of-range value fails in a second with one line that names the key::
 
     params.yaml: transformer.runs.h32-small.hidden_size: Input should be greater than 0, got -4
 """
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -25,7 +26,10 @@ from pipeline.core.errors import PipelineError
 PARAMS_FILE = "params.yaml"
 
 
-class Section(BaseModel):
+class Schema(BaseModel):
+    """A validated part of params.yaml: the base of every params model (a report's part is
+    `pipeline.reporting.Section`; the two names keep the two roles apart)."""
+
     # Unknown keys are typos until proven otherwise; params are immutable once loaded.
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -49,7 +53,7 @@ Range = Annotated[tuple[Float, Float], Field(strict=False), AfterValidator(_orde
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]  # names that become paths and stage names
 
 
-class SharedParams(Section):
+class SharedParams(Schema):
     """The top-level settings every stage reads."""
 
     profile: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")  # a label tagged on every MLflow run (full, smoke...)
@@ -62,7 +66,7 @@ class SharedParams(Section):
 
 SHARED_KEYS = tuple(SharedParams.model_fields)
 
-S = TypeVar("S", bound=Section)
+S = TypeVar("S", bound=Schema)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -142,6 +146,19 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     return f"{key}: {message}, got {given!r}" if key else message
 
 
+def require_entry(entries: Mapping[str, object], name: str, key: str, noun: str) -> None:
+    """A stage or CLI asked for entry `name` of the mapping at `key` (`transformer.runs`,
+    `bert.variants`): it must exist, or the one-line error names it and lists the known ones."""
+    if name not in entries:
+        raise PipelineError(f"params.yaml: {key}.{name}: no such {noun} (known: {', '.join(entries)})")
+
+
+def check_choice(key: str, choice: str, options: Mapping[str, object]) -> None:
+    """`choice` (the value of `key`) must name one of `options`: a set of alternatives, one in use."""
+    if choice not in options:
+        raise ValueError(f"{key}: must be one of {sorted(options)}, got {choice!r}")
+
+
 @contextlib.contextmanager
 def section_checks(path: str | Path = PARAMS_FILE) -> Iterator[None]:
     """Turn a cross-section check's ValueError (`key: what is wrong`) into the one-line params error."""
@@ -149,6 +166,51 @@ def section_checks(path: str | Path = PARAMS_FILE) -> Iterator[None]:
         yield
     except ValueError as error:
         raise PipelineError(f"{path}: {error}") from None
+
+
+C = TypeVar("C", bound=Schema)
+D = TypeVar("D")
+
+
+@dataclass(frozen=True)
+class StudySetup(Generic[C, D]):
+    """What every study's `params.load()` returns.
+
+    Studies differ only in the type of their own section (`config`) and of the dataset
+    section they train on (`data`: the Pig Latin or the arithmetic section; None for a
+    study that makes or reads its own data); a study with helpers of its own subclasses it.
+    """
+
+    shared: SharedParams  # profile, seed, device
+    config: C  # the study's own section
+    data: D  # the section of the dataset it trains on, or None
+
+
+SetupT = TypeVar("SetupT", bound=StudySetup)
+
+
+def load_study(
+    key: str,
+    schema: type[C],
+    path: str | Path = PARAMS_FILE,
+    *,
+    data: Callable[[str | Path], Schema] | None = None,
+    checks: Callable[[SetupT], None] | None = None,
+    setup: type[SetupT] = StudySetup,
+) -> SetupT:
+    """The study whose section is `key`, validated against `schema`, as a `setup` (StudySetup or a subclass).
+
+    What varies between studies: `data` reads the dataset section it trains on (None: none);
+    `checks` looks across sections (a dataset the study names must exist, ...) and raises
+    ValueError("key: what is wrong"), which becomes the one-line params error.
+    """
+    shared = load_shared(path)
+    dataset = data(path) if data is not None else None  # the data a study trains on is read (and fails) first
+    loaded = setup(shared, load_section(key, schema, path), dataset)
+    if checks is not None:
+        with section_checks(path):
+            checks(loaded)
+    return loaded
 
 
 def check_top_level(raw: dict, study_keys: list[str], path: str | Path = PARAMS_FILE) -> None:

@@ -104,7 +104,7 @@ SUMMARY_STEP = 0
 @dataclass(frozen=True)
 class Study:
     """A study's names and what it is, defined once in its package: folder and params key,
-    MLflow experiment, the experiment's description and the meaning of its less obvious metrics."""
+    MLflow experiment, DVC stage names, the experiment's description and the meaning of its less obvious metrics."""
 
     name: str  # params.yaml key, outputs/<name>/, metrics/<name>/, plots/<name>/
     experiment: str | None = None  # MLflow experiment holding its runs (None: a data study, no runs)
@@ -113,13 +113,37 @@ class Study:
     metrics: Mapping[str, str] = field(default_factory=dict, hash=False)
     # Prefix of its MLflow run names where another experiment has runs of the same names (`bert finetune`).
     run_prefix: str | None = None
+    # Its training stages' name in dvc.yaml, before `@<entry>` (None: `train_<name>`).
+    stage_prefix: str | None = None
 
     def paths(self, run: str) -> RunPaths:
         return RunPaths(self.name, run)
 
+    def trained_output_dir(self, run: str, noun: str = "run") -> Path:
+        """The output folder of `run` for a CLI that loads it (translate, predict): the run must
+        have been trained here, or the one-line error names the stage that trains it."""
+        from pipeline.core.errors import PipelineError
+
+        folder = project_root() / self.paths(run).output_dir
+        if not folder.is_dir():
+            raise PipelineError(f"{folder}: no trained {noun} {run!r}; run `dvc repro {self.stage_name(run)}` first")
+        return folder
+
     def run_label(self, run: str) -> str:
         """The MLflow run name of `run` (its files' name): `run`, after `run_prefix` if any."""
         return f"{self.run_prefix} {run}" if self.run_prefix else run
+
+    def stage_name(self, *keys: str, block: str | None = None) -> str:
+        """The DVC stage of one entry of its training block: `<stage_prefix>[_<block>]@<keys joined by ->`.
+
+        The name DVC gives a foreach entry (`train_recurrent@gru-small`: one key) or a matrix
+        entry (`train_add2digits@lstm-L30`: one key per axis); no keys: a single stage
+        (`train_decoder_only`). `block` names another block of the study (`train_transformer_seeds@h32-small`).
+        """
+        stage = self.stage_prefix or f"train_{self.name}"
+        if block:
+            stage = f"{stage}_{block}"
+        return f"{stage}@{'-'.join(keys)}" if keys else stage
 
     @property
     def experiment_description(self) -> str:

@@ -95,13 +95,23 @@ def _write_ahead_log(database: Path) -> None:
 NOTE_TAG = "mlflow.note.content"
 
 
+def _artifact_location(experiment: str) -> str | None:
+    """Artifacts sit beside a SQLite store's database (`<store>/artifacts/<experiment>`). MLflow's own
+    default for a database store is `./mlruns` under whatever folder the command ran in, which scatters
+    one store's figures over the folders a user happened to be in. A server URI keeps its own default."""
+    uri = tracking_uri()
+    if not uri.startswith("sqlite:///"):
+        return None
+    return (Path(uri.removeprefix("sqlite:///")).parent / "artifacts" / experiment).as_uri()
+
+
 def experiment_id(mlflow_client, name: str, description: str | None = None) -> str:
     """The id of experiment `name`, created if missing; `description` (markdown) becomes its
     Description in the UI, set on creation and again whenever the code's text differs."""
     with _store_lock():
         experiment = mlflow_client.get_experiment_by_name(name)
         if experiment is None:
-            location = (store_dir() / "artifacts" / name).as_uri() if _uses_default_store() else None
+            location = _artifact_location(name)
             exp_id = mlflow_client.create_experiment(name, artifact_location=location)
             current = None
         else:
@@ -126,9 +136,7 @@ def git_state(root: Path | None = None) -> tuple[str, bool]:
     """
     root = root or project_root()
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
         changed = subprocess.run(
             ["git", "status", "--porcelain", "--", *CODE_AND_PARAMS], cwd=root, capture_output=True, text=True
         ).stdout.strip()
@@ -299,11 +307,7 @@ class RunTracker:
         self.run_name = run_name
         self.experiment_description = experiment_description
         # MLflow nests a run under another through this tag (the UI shows it as a child).
-        self.tags = (
-            tags
-            | ({PARENT_RUN_TAG: parent_run_id} if parent_run_id else {})
-            | ({NOTE_TAG: description} if description else {})
-        )
+        self.tags = tags | ({PARENT_RUN_TAG: parent_run_id} if parent_run_id else {}) | ({NOTE_TAG: description} if description else {})
         self.resume_file = resume_file
         self.run_id: str | None = None
         self.resumed = False
@@ -433,6 +437,4 @@ class RunTracker:
     def raise_if_incomplete(self, label: str, rerun: str = "rerun the stage to log it again") -> None:
         """After the stage's files are safely written: say so, and what MLflow missed."""
         if self.failures:
-            raise PipelineError(
-                f"{label}: outputs are written, but MLflow did not record everything ({self.failure_summary()}); {rerun}"
-            )
+            raise PipelineError(f"{label}: outputs are written, but MLflow did not record everything ({self.failure_summary()}); {rerun}")

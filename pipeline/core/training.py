@@ -29,7 +29,6 @@ from tqdm import tqdm
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord  # noqa: F401 - re-exported
 from pipeline.core.errors import PipelineError
 
-
 # A resume file after the first epoch, the last one, and otherwise at most this often: a kill
 # loses at most this much training, and short epochs do not each pay for copying the model and
 # optimizer state and writing it (measured on h32-small, 100 epochs of 0.6 s: 30 ms a save,
@@ -139,9 +138,7 @@ def fit(
             batch = batch.to(device)
             loss, tokens = loss_fn(model, batch)
             if not torch.isfinite(loss):
-                raise PipelineError(
-                    f"{description}: training diverged (loss {loss.item()}) in epoch {epoch}; lower the learning rate"
-                )
+                raise PipelineError(f"{description}: training diverged (loss {loss.item()}) in epoch {epoch}; lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip is not None:
@@ -305,11 +302,7 @@ class EpochProgress:
             self.bar.set_postfix_str(summary)
             self.bar.update(1)
         elif record.epoch % self.every == 0 or state.finished or record.epoch == 1:
-            print(
-                f"{self.description} epoch {record.epoch}/{self.epochs} {summary} ({record.seconds:.1f}s)",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f"{self.description} epoch {record.epoch}/{self.epochs} {summary} ({record.seconds:.1f}s)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         self.bar.close()

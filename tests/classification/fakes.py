@@ -18,8 +18,15 @@ from pipeline.datasets.arithmetic.data import LABELS, read_examples, sign_class
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST = read_examples(ROOT / "data/raw/verbal_arithmetic_test.csv")
-REFERENCE = {"lr": "5e-05", "epochs": "3", "batch_size": "32", "warmup_fraction": "0.1", "weight_decay": "0.01",
-             "grad_clip": "1.0", "eps": "1e-08"}
+REFERENCE = {
+    "lr": "5e-05",
+    "epochs": "3",
+    "batch_size": "32",
+    "warmup_fraction": "0.1",
+    "weight_decay": "0.01",
+    "grad_clip": "1.0",
+    "eps": "1e-08",
+}
 PREPARED = {"source": "prepared", "val_fraction": "0.3", "seed": "42", "stratify": "True"}
 
 Rule = Callable[[str, int], int]  # (sentence, true class) -> predicted class
@@ -59,11 +66,18 @@ def fake_run(
     texts = [e.text for e in TEST]
     truth, p = probabilities(texts)
     predicted = p.argmax(1)
-    test_predictions = pd.DataFrame({"index": [e.index for e in TEST], "input": texts, "label": truth,
-                                     "prediction": predicted, "correct": predicted == truth})
+    test_predictions = pd.DataFrame(
+        {"index": [e.index for e in TEST], "input": texts, "label": truth, "prediction": predicted, "correct": predicted == truth}
+    )
     probe_truth, probe_p = probabilities(list(probes))
-    probe_table = pd.DataFrame({"sentence": list(probes), "truth": [LABELS[t] for t in probe_truth],
-                                "prediction": [LABELS[i] for i in probe_p.argmax(1)], "probability": probe_p.max(1)})
+    probe_table = pd.DataFrame(
+        {
+            "sentence": list(probes),
+            "truth": [LABELS[t] for t in probe_truth],
+            "prediction": [LABELS[i] for i in probe_p.argmax(1)],
+            "probability": probe_p.max(1),
+        }
+    )
     for i, label in enumerate(LABELS):
         test_predictions[f"p_{label}"] = p[:, i]
         probe_table[f"p_{label}"] = probe_p[:, i]
@@ -81,19 +95,37 @@ def fake_run(
         pretrained=pretrained,
         params=logged,
         metrics={
-            "val_accuracy": accuracy, "test_accuracy": accuracy, "final_train_loss": 1.0 - accuracy,
-            "epochs_trained": epochs, "collapsed": int(len(set(predicted)) == 1), "majority_class": 2,
-            "majority_val_accuracy": majority, "majority_test_accuracy": majority,
-            "val_mean_top_probability": confidence, "head_weight_change": 0.5, "initial_pooled_scale": 0.05,
-            "trainable_parameters": 1_155 if frozen else 22_714_371, "parameters": 22_714_371,
-            "train_rows": 448, "val_rows": 160, "test_rows": 160,
-            "train_seconds": 4.0 if frozen else 15.0, "forward_seconds_per_batch": 0.1,
-            "backward_seconds_per_batch": 0.001 if frozen else 0.2, "optimizer_seconds_per_batch": 0.0001 if frozen else 0.05,
+            "val_accuracy": accuracy,
+            "test_accuracy": accuracy,
+            "final_train_loss": 1.0 - accuracy,
+            "epochs_trained": epochs,
+            "collapsed": int(len(set(predicted)) == 1),
+            "majority_class": 2,
+            "majority_val_accuracy": majority,
+            "majority_test_accuracy": majority,
+            "val_mean_top_probability": confidence,
+            "head_weight_change": 0.5,
+            "initial_pooled_scale": 0.05,
+            "trainable_parameters": 1_155 if frozen else 22_714_371,
+            "parameters": 22_714_371,
+            "train_rows": 448,
+            "val_rows": 160,
+            "test_rows": 160,
+            "train_seconds": 4.0 if frozen else 15.0,
+            "forward_seconds_per_batch": 0.1,
+            "backward_seconds_per_batch": 0.001 if frozen else 0.2,
+            "optimizer_seconds_per_batch": 0.0001 if frozen else 0.05,
             **(metrics or {}),
         },
-        curve=pd.DataFrame({"epoch": range(1, epochs + 1), "iterations": [14 * e for e in range(1, epochs + 1)],
-                            "train_loss": np.linspace(1.0, 1.0 - accuracy, epochs), "val_loss": np.linspace(1.0, 0.5, epochs),
-                            "val_accuracy": np.linspace(majority, accuracy, epochs)}),
+        curve=pd.DataFrame(
+            {
+                "epoch": range(1, epochs + 1),
+                "iterations": [14 * e for e in range(1, epochs + 1)],
+                "train_loss": np.linspace(1.0, 1.0 - accuracy, epochs),
+                "val_loss": np.linspace(1.0, 0.5, epochs),
+                "val_accuracy": np.linspace(majority, accuracy, epochs),
+            }
+        ),
         probes=probe_table,
         confusion_test=confusion_matrix(truth, predicted, labels=range(len(LABELS))),
         test_predictions=test_predictions,
@@ -117,11 +149,23 @@ def bert_runs(scratch_collapses: bool = False) -> list[ClassifierRun]:
     return [
         fake_run("bert", "finetune", right_except(*zero, *negative[:2]), recipe=TUNED),
         fake_run("bert", "finetune_reference", right_except(*zero, *negative[:10])),
-        fake_run("bert", "frozen", right_except(*zero, *negative[:20]), frozen=True, recipe=HEAD, confidence=0.77,
-                 metrics={"head_weight_change": 17.8}),
+        fake_run(
+            "bert",
+            "frozen",
+            right_except(*zero, *negative[:20]),
+            frozen=True,
+            recipe=HEAD,
+            confidence=0.77,
+            metrics={"head_weight_change": 17.8},
+        ),
         fake_run("bert", "frozen_reference", untrained, frozen=True, confidence=0.34, metrics={"head_weight_change": 0.031}),
-        fake_run("bert", "no_pretraining", always("positive") if scratch_collapses else right_except(*zero, *negative[:25]),
-                 pretrained=False, recipe=TUNED),
+        fake_run(
+            "bert",
+            "no_pretraining",
+            always("positive") if scratch_collapses else right_except(*zero, *negative[:25]),
+            pretrained=False,
+            recipe=TUNED,
+        ),
         fake_run("bert", "gpt_recipe", right_except(*zero, *negative[:3]), recipe=NOTEBOOK, split=NOTEBOOK_SPLIT),
     ]
 
@@ -129,23 +173,36 @@ def bert_runs(scratch_collapses: bool = False) -> list[ClassifierRun]:
 def gpt_runs() -> list[ClassifierRun]:
     negative = [e.text for e in TEST if e.label == 0]
     zero = [e.text for e in TEST if e.label == 1]
-    return [fake_run("gpt", "finetune", right_except(*zero[:1], *negative[1:7]), recipe=NOTEBOOK, split=NOTEBOOK_SPLIT,
-                     metrics={"trainable_parameters": 134_516_736, "train_seconds": 127.0})]
+    return [
+        fake_run(
+            "gpt",
+            "finetune",
+            right_except(*zero[:1], *negative[1:7]),
+            recipe=NOTEBOOK,
+            split=NOTEBOOK_SPLIT,
+            metrics={"trainable_parameters": 134_516_736, "train_seconds": 127.0},
+        )
+    ]
 
 
 def fake_context(tmp_path: Path, out, bert: list[ClassifierRun], gpt: list[ClassifierRun]):
     """A ReportContext at `tmp_path` whose runs are the given ones (as `load_runs` would have memoised them)."""
     import shutil
 
-    from pipeline.reporting import ReportContext
     from pipeline.datasets.arithmetic import STATISTICS
+    from pipeline.reporting import ReportContext
 
     (tmp_path / STATISTICS).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / STATISTICS, tmp_path / STATISTICS)
     ctx = ReportContext(tmp_path, out)
     ctx._memo[f"classifier-runs:bert:{','.join(run.name for run in bert)}"] = bert
     ctx._memo[f"classifier-runs:gpt:{','.join(run.name for run in gpt)}"] = gpt
-    continuations = pd.DataFrame({"prompt": ["One, two, three, four,", "seven minus nine is"],
-                                  "continuation": [" five, six, seven. Eight", " 11."], "new_tokens": [12, 3]})
+    continuations = pd.DataFrame(
+        {
+            "prompt": ["One, two, three, four,", "seven minus nine is"],
+            "continuation": [" five, six, seven. Eight", " 11."],
+            "new_tokens": [12, 3],
+        }
+    )
     ctx._memo["gpt-continuations"] = (continuations, {"new_tokens": 15.0, "generation_seconds": 1.5}, "tiny-llama")
     return ctx

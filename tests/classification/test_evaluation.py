@@ -56,8 +56,13 @@ def test_constant_predictions_are_flagged_as_collapsed_with_the_majority_beside(
     constant = {"val": np.full(4, 2), "test": np.full(5, 2)}
     found = collapse_check(constant, truth, train)
     # Counted by hand: val 3 of 4 positive, test 3 of 5.
-    assert found == {"collapsed": 1, "predicted_classes": 1, "majority_class": 2,
-                     "majority_val_accuracy": 0.75, "majority_test_accuracy": 0.6}
+    assert found == {
+        "collapsed": 1,
+        "predicted_classes": 1,
+        "majority_class": 2,
+        "majority_val_accuracy": 0.75,
+        "majority_test_accuracy": 0.6,
+    }
     # Constant on another class is collapsed too; the majority figures stay the training majority's.
     assert collapse_check({"val": np.zeros(4, int), "test": np.zeros(5, int)}, truth, train)["collapsed"] == 1
     # One sentence answered differently, in either split, is not a collapse.

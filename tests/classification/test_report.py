@@ -23,12 +23,24 @@ def test_recipes_are_compared_value_by_value_as_logged():
     a = fake_run("gpt", "finetune", right_except())
     b = fake_run("bert", "same", right_except(), recipe={**REFERENCE, "lr": "5.0e-05"})  # the same number, written otherwise
     assert recipe_differences(a, b) == []
-    c = fake_run("bert", "other", right_except(), recipe={**REFERENCE, "epochs": "4"}, split={"source": "train CSV",
-                 "val_fraction": "0.2", "seed": "2021", "stratify": "False"})
-    assert recipe_differences(a, c) == ["epochs 3 vs 4", "split source prepared vs train CSV", "split val_fraction 0.3 vs 0.2",
-                                        "split seed 42 vs 2021", "split stratify True vs False"]
-    assert recipe_text(a) == ("AdamW lr 5e-05 (eps 1e-08, weight decay 0.01), linear warm-up over 10% of the steps, then "
-                              "linear decay, clipping 1, batch 32, 3 epochs (42 steps)")
+    c = fake_run(
+        "bert",
+        "other",
+        right_except(),
+        recipe={**REFERENCE, "epochs": "4"},
+        split={"source": "train CSV", "val_fraction": "0.2", "seed": "2021", "stratify": "False"},
+    )
+    assert recipe_differences(a, c) == [
+        "epochs 3 vs 4",
+        "split source prepared vs train CSV",
+        "split val_fraction 0.3 vs 0.2",
+        "split seed 42 vs 2021",
+        "split stratify True vs False",
+    ]
+    assert recipe_text(a) == (
+        "AdamW lr 5e-05 (eps 1e-08, weight decay 0.01), linear warm-up over 10% of the steps, then "
+        "linear decay, clipping 1, batch 32, 3 epochs (42 steps)"
+    )
 
 
 def test_a_collapsed_run_is_called_the_majority_baseline():
@@ -54,11 +66,13 @@ def test_one_model_clearly_beats_the_others_only_alone_and_by_the_margin():
     assert verdicts([barely, *others], "test").set_index("sentence").loc[hard, "clear_winner"] == "bert/barely"
     # Others that hesitate give it (1 - 0.5) / 2 = 0.25: 0.34 is then right alone but only 0.09 ahead, not clearly.
     hesitant = [fake_run("bert", f"hesitant{i}", right_except(hard, *ZERO), confidence=0.5) for i in range(2)]
-    assert 0.34 - 0.25 < CLEAR_MARGIN
+    assert CLEAR_MARGIN > 0.34 - 0.25
     assert verdicts([barely, *hesitant], "test").set_index("sentence").loc[hard, "clear_winner"] == ""
     lines = inspection_lines(table.reset_index(), [alone, *others], "test sentences")
-    assert lines[0].startswith(f"- `bert/alone` alone is right, by at least {CLEAR_MARGIN:g} in the true class's probability, "
-                               f"on 1 of the 160 test sentences: `{hard}` (negative).")
+    assert lines[0].startswith(
+        f"- `bert/alone` alone is right, by at least {CLEAR_MARGIN:g} in the true class's probability, "
+        f"on 1 of the 160 test sentences: `{hard}` (negative)."
+    )
     assert lines[-1].startswith(f"- Every model is wrong on {len(ZERO)} of the 160 test sentences: ")
 
 

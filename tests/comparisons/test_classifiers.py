@@ -28,13 +28,17 @@ def test_the_same_recipe_pair_is_found_from_what_the_runs_logged(ctx):
     pairs = classifiers.same_recipe_pairs(gpt, bert)
     assert [(g.label, b.label) for g, b in pairs] == [("gpt/finetune", "bert/gpt_recipe")]
     # GPT wrong on 7 (1 zero + 6 negatives), BERT gpt_recipe on 5 (2 zeros + 3 negatives): 2 fewer right.
-    assert ("the causal model gets 153 of 160 test sentences right (validation 0.9563), BERT 155 (validation 0.9688): "
-            "2 test sentences of 160 fewer right for the causal model") in ctx.text
+    assert (
+        "the causal model gets 153 of 160 test sentences right (validation 0.9563), BERT 155 (validation 0.9688): "
+        "2 test sentences of 160 fewer right for the causal model"
+    ) in ctx.text
     # Another BERT recipe: no pair, the closest named with its differences.
     other = [fake_run("bert", "finetune", right_except(), recipe=TUNED)]
     lines = classifiers.same_recipe_lines(gpt, other)
-    assert lines[0].startswith("No GPT and BERT runs logged the same recipe and split; the closest, `gpt/finetune` and "
-                               "`bert/finetune`, differ in lr 5e-05 vs 0.0001; epochs 4 vs 10;")
+    assert lines[0].startswith(
+        "No GPT and BERT runs logged the same recipe and split; the closest, `gpt/finetune` and "
+        "`bert/finetune`, differ in lr 5e-05 vs 0.0001; epochs 4 vs 10;"
+    )
 
 
 def test_the_tuned_comparison_takes_the_best_that_did_not_collapse():
@@ -46,7 +50,7 @@ def test_the_tuned_comparison_takes_the_best_that_did_not_collapse():
 
 
 def test_published_figures_sit_beside_their_runs():
-    table = classifiers.comparison_table(params.load(PARAMS).gpt, gpt_runs() + bert_runs())
+    table = classifiers.comparison_table(params.load(PARAMS).config, gpt_runs() + bert_runs())
     rows = table.set_index("run")
     assert rows.loc["gpt/finetune", "published test"] == "0.969-0.975"
     assert rows.loc["gpt/finetune", "published val"] == "0.95-0.96"
@@ -60,7 +64,8 @@ def test_matthews_correlation_is_scikit_learns():
     table = classifiers.mcc_table(runs).set_index("run")
     predictions = runs[0].test_predictions
     assert table.loc["gpt/finetune", "Matthews correlation"] == pytest.approx(
-        matthews_corrcoef(predictions["label"], predictions["prediction"]), abs=1e-4)
+        matthews_corrcoef(predictions["label"], predictions["prediction"]), abs=1e-4
+    )
     assert table.loc["bert/constant", "Matthews correlation"] == 0.0
     assert table.loc["bert/constant", "collapsed"] == "majority baseline"
 

@@ -11,11 +11,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from pipeline.comparisons.compute import best_within, encoder_decoder_forward_flops, epoch_flops
 from pipeline.datasets.piglatin.data import to_pig_latin, vocabulary
-from pipeline.translation.batching import LengthBucketBatcher
-from pipeline.translation.decoder_only import as_decoder_only
-from pipeline.translation.flops import FlopCounter
-from pipeline.translation.models.transformer import Seq2SeqTransformer, TransformerConfig
-from pipeline.translation.pairs import Pair
+from pipeline.translators.batching import LengthBucketBatcher
+from pipeline.translators.flops import FlopCounter
+from pipeline.translators.models.transformer import Seq2SeqTransformer, TransformerConfig
+from pipeline.translators.pairs import Pair
+from pipeline.translators.single_sequence import as_decoder_only
 
 VOCAB = vocabulary()
 V = len(VOCAB)

@@ -25,14 +25,24 @@ from pipeline.reporting import TranslatorResult
 
 def _curve(flops_per_epoch: float, notebooks: list[float], ours: list[float]) -> pd.DataFrame:
     epochs = range(1, len(notebooks) + 1)
-    return pd.DataFrame({"epoch": list(epochs), "cumulative_flops": [e * flops_per_epoch for e in epochs],
-                         "val_loss_batch_mean": notebooks, "val_loss": ours})
+    return pd.DataFrame(
+        {
+            "epoch": list(epochs),
+            "cumulative_flops": [e * flops_per_epoch for e in epochs],
+            "val_loss_batch_mean": notebooks,
+            "val_loss": ours,
+        }
+    )
 
 
 # An encoder-decoder spending 100 FLOPs an epoch for 4 epochs (two seeds), a small decoder-only that stops at 300
 # FLOPs, and a large decoder-only at 50 FLOPs an epoch: the budget 400 is reached by the first and the last only.
-ENCODER = Contender("encoder-decoder e", "encoder-decoder", 1000,
-                    (_curve(100, [4, 3, 2, 1.5], [2, 1.5, 1, 0.75]), _curve(100, [4, 3, 2.2, 1.6], [2, 1.5, 1.1, 0.8])))
+ENCODER = Contender(
+    "encoder-decoder e",
+    "encoder-decoder",
+    1000,
+    (_curve(100, [4, 3, 2, 1.5], [2, 1.5, 1, 0.75]), _curve(100, [4, 3, 2.2, 1.6], [2, 1.5, 1.1, 0.8])),
+)
 SMALL = Contender("decoder-only s", "decoder-only", 400, (_curve(100, [5, 4, 3], [2.5, 2, 1.5]),))
 LARGE = Contender("decoder-only l", "decoder-only", 1500, (_curve(50, [6, 5, 4, 3, 2.5, 2, 1.9, 1.4, 1.2, 1.1], [3] * 10),))
 
@@ -60,8 +70,11 @@ def test_nearest_in_size_uses_the_parameter_ratio():
 
 
 def test_grid_members_come_from_the_grids_params_with_or_without_seeds():
-    with_seeds = SimpleNamespace(matrix=SimpleNamespace(
-        model=["h16", "h64"], runs=lambda: {"h16-s0": ("h16", 0), "h16-s1": ("h16", 1), "h64-s0": ("h64", 0), "h64-s1": ("h64", 1)}))
+    with_seeds = SimpleNamespace(
+        matrix=SimpleNamespace(
+            model=["h16", "h64"], runs=lambda: {"h16-s0": ("h16", 0), "h16-s1": ("h16", 1), "h64-s0": ("h64", 0), "h64-s1": ("h64", 1)}
+        )
+    )
     assert grid_member_runs(with_seeds) == {"h16": ["h16-s0", "h16-s1"], "h64": ["h64-s0", "h64-s1"]}
     one_seed = SimpleNamespace(matrix=SimpleNamespace(model=["h16", "h64"]))
     assert grid_member_runs(one_seed) == {"h16": ["h16"], "h64": ["h64"]}
@@ -70,16 +83,31 @@ def test_grid_members_come_from_the_grids_params_with_or_without_seeds():
 def test_words_right_follows_the_rule_and_keeps_empty_translations_aligned():
     assert words_right("ethay airway", "the air") == (2, 2)
     assert words_right("ethay  isway", "the air is") == (2, 3)  # "air" came out empty: "is" still meets "isway"
-    run = SimpleNamespace(translations=pd.DataFrame({"sentence": ["the air", "quiet yet"], "translation": ["ethay airway", "ietquay etyay"]}))
+    run = SimpleNamespace(
+        translations=pd.DataFrame({"sentence": ["the air", "quiet yet"], "translation": ["ethay airway", "ietquay etyay"]})
+    )
     assert sentence_score(run) == (3, 4)
 
 
 def test_every_translator_table_has_the_notebooks_loss_first_and_the_seeds_spread():
-    seeds = tuple(TranslatorResult(
-        name="h8-small", run_id=str(i), params={"run.dataset": "small"},
-        metrics={"best_val_loss_batch_mean": value, "best_val_loss": value / 2, "parameters": 10.0,
-                 "val_word_accuracy": 0.5, "train_seconds": 20.0, "epochs_trained": 10.0},
-        curve=pd.DataFrame(), translations=pd.DataFrame()) for i, value in enumerate((0.80, 0.86)))
+    seeds = tuple(
+        TranslatorResult(
+            name="h8-small",
+            run_id=str(i),
+            params={"run.dataset": "small"},
+            metrics={
+                "best_val_loss_batch_mean": value,
+                "best_val_loss": value / 2,
+                "parameters": 10.0,
+                "val_word_accuracy": 0.5,
+                "train_seconds": 20.0,
+                "epochs_trained": 10.0,
+            },
+            curve=pd.DataFrame(),
+            translations=pd.DataFrame(),
+        )
+        for i, value in enumerate((0.80, 0.86))
+    )
     row = every_translator_table([Translator("transformer", "encoder-decoder", seeds, (0.7, 0.9))]).iloc[0]
     assert (row["lowest val loss (notebooks)"], row["spread (notebooks)"], row["seeds"]) == (0.8, pytest.approx(0.06), 2)
     assert (row["vs published"], row["s/epoch"]) == ("inside", 2.0)

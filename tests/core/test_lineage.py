@@ -16,8 +16,8 @@ from pipeline.core.lineage import (
     OUTPUTS_TAG,
     code_deps,
     code_fingerprint,
-    function_closure,
     find_run,
+    function_closure,
     import_closure,
     import_graph,
     mark_current,
@@ -111,8 +111,15 @@ def test_closure_of_one_module_includes_its_packages(fake):
 def test_import_graph_and_module_names(fake):
     graph = import_graph(fake)
     assert graph["pipeline.study.stages"] == {
-        "pipeline", "pipeline.core", "pipeline.core.io", "pipeline.study", "pipeline.study.helpers",
-        "pipeline.study.sibling", "pipeline.shared", "pipeline.heavy", "pipeline.heavy.model",
+        "pipeline",
+        "pipeline.core",
+        "pipeline.core.io",
+        "pipeline.study",
+        "pipeline.study.helpers",
+        "pipeline.study.sibling",
+        "pipeline.shared",
+        "pipeline.heavy",
+        "pipeline.heavy.model",
     }
     assert graph["pipeline.heavy.model"] == {"pipeline", "pipeline.heavy", "pipeline.heavy.layers"}
     assert "elsewhere.not_project" not in graph
@@ -178,8 +185,15 @@ def two_stages(fake) -> Path:
 def test_function_closure_is_the_module_top_level_plus_what_the_function_runs(two_stages):
     train = _relative(function_closure("pipeline.studies.study.stages", "train", two_stages), two_stages)
     draw = _relative(function_closure("pipeline.studies.study.stages", "draw", two_stages), two_stages)
-    common = ["pipeline/__init__.py", "pipeline/core/__init__.py", "pipeline/core/errors.py", "pipeline/core/io.py",
-              "pipeline/studies/__init__.py", "pipeline/studies/study/__init__.py", "pipeline/studies/study/stages.py"]
+    common = [
+        "pipeline/__init__.py",
+        "pipeline/core/__init__.py",
+        "pipeline/core/errors.py",
+        "pipeline/core/io.py",
+        "pipeline/studies/__init__.py",
+        "pipeline/studies/study/__init__.py",
+        "pipeline/studies/study/stages.py",
+    ]
     assert train == sorted([*common, "pipeline/heavy/__init__.py", "pipeline/heavy/layers.py", "pipeline/heavy/model.py"])
     assert draw == sorted([*common, "pipeline/shared.py"])
 

@@ -17,13 +17,16 @@ from pipeline.core.params import (
     PositiveFloat,
     PositiveInt,
     Range,
-    Section,
+    Schema,
     Seed,
     SharedParams,
     Slug,
+    StudySetup,
+    check_choice,
     check_top_level,
     load_section,
     load_shared,
+    load_study,
     read_params,
     validate,
 )
@@ -31,7 +34,7 @@ from pipeline.core.params import (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class Run(Section):
+class Run(Schema):
     size: PositiveInt
     lr: PositiveFloat
     decay: Float = 1.0
@@ -46,7 +49,7 @@ class Run(Section):
         return size
 
 
-class Demo(Section):
+class Demo(Schema):
     runs: dict[str, Run]
     budgets: list[PositiveFloat]
     range: Range = (0.0, 1.0)
@@ -112,8 +115,23 @@ def _run_edit(entry: str) -> str:
         ("{size: 2, lr: 1, seed: -1}", "demo.runs.a.seed: Input should be greater than or equal to 0, got -1"),
         ("5", "demo.runs.a: Input should be a valid dictionary or instance of Run, got 5"),
     ],
-    ids=["negative", "validator", "float-for-int", "string-for-int", "word-for-float", "negative-float",
-         "infinite-float", "nan-float", "minus-infinite-float", "typo-key", "missing-key", "slug", "seed-too-large", "negative-seed", "not-a-mapping"],
+    ids=[
+        "negative",
+        "validator",
+        "float-for-int",
+        "string-for-int",
+        "word-for-float",
+        "negative-float",
+        "infinite-float",
+        "nan-float",
+        "minus-infinite-float",
+        "typo-key",
+        "missing-key",
+        "slug",
+        "seed-too-large",
+        "negative-seed",
+        "not-a-mapping",
+    ],
 )
 def test_bad_value_names_the_full_key_and_the_value(tmp_path, entry, expected):
     path = _write(tmp_path, _run_edit(entry))
@@ -253,3 +271,56 @@ def test_unknown_top_level_key_lists_the_known_ones():
 def test_real_params_shared_settings():
     shared = load_shared(ROOT / "params.yaml")
     assert (shared.profile, shared.seed, shared.device) == ("full", 1234, "auto")
+
+
+class Data(Schema):
+    files: list[str]
+
+
+def _data(path: Path) -> Data:
+    return load_section("data", Data, path)
+
+
+STUDY = GOOD + "data:\n  files: [a.txt]\n"
+
+
+def test_a_study_loads_its_shared_settings_its_section_and_its_data(tmp_path):
+    path = _write(tmp_path, STUDY)
+    setup = load_study("demo", Demo, path, data=_data)
+    assert setup == StudySetup(SharedParams(profile="test", seed=1, device="cpu"), load_section("demo", Demo, path), Data(files=["a.txt"]))
+    assert load_study("demo", Demo, path).data is None  # a study that makes its own data
+
+
+def test_a_cross_section_check_is_the_one_line_error(tmp_path):
+    def checks(setup: StudySetup) -> None:
+        if len(setup.data.files) < len(setup.config.runs) + 1:
+            raise ValueError(f"demo.runs: each run needs a file of data.files, got {len(setup.data.files)} for {len(setup.config.runs)}")
+
+    path = _write(tmp_path, STUDY)
+    message = _error(lambda p: load_study("demo", Demo, p, data=_data, checks=checks), path)
+    assert message == f"{path}: demo.runs: each run needs a file of data.files, got 1 for 1"
+
+
+def test_a_bad_data_section_fails_like_the_study_section(tmp_path):
+    path = _write(tmp_path, GOOD + "data:\n  files: a.txt\n")
+    assert (
+        _error(lambda p: load_study("demo", Demo, p, data=_data), path) == f"{path}: data.files: Input should be a valid list, got 'a.txt'"
+    )
+
+
+def test_a_study_setup_subclass_keeps_its_helpers(tmp_path):
+    class Seeded(StudySetup[Demo, None]):
+        def seeded(self, offset: int) -> int:
+            return self.shared.seed + offset
+
+    setup = load_study("demo", Demo, _write(tmp_path, GOOD), setup=Seeded)
+    assert isinstance(setup, Seeded) and setup.seeded(2) == 3
+    with pytest.raises(AttributeError):
+        setup.config = None  # frozen, like the sections it holds
+
+
+def test_a_choice_must_name_one_of_its_options():
+    check_choice("preset", "small", {"small": 1, "large": 2})  # no error
+    with pytest.raises(ValueError) as caught:
+        check_choice("preset", "medium", {"small": 1, "large": 2})
+    assert str(caught.value) == "preset: must be one of ['large', 'small'], got 'medium'"

@@ -84,8 +84,13 @@ def test_merge_undoes_the_split():
 
 def test_timing_keys_are_dotted_paths_like_dvc_names_them():
     assert timing_keys(METRICS) == [
-        "train_seconds", "tokens_per_second", "flops_per_second", "seconds_per_epoch", "load_seconds",
-        "attention.step_seconds_ratio", "timing_only.seconds_per_step",
+        "train_seconds",
+        "tokens_per_second",
+        "flops_per_second",
+        "seconds_per_epoch",
+        "load_seconds",
+        "attention.step_seconds_ratio",
+        "timing_only.seconds_per_step",
     ]
 
 
@@ -121,12 +126,14 @@ def test_a_timing_written_to_a_metrics_file_another_way_is_refused(tmp_path: Pat
         write_json(out.path("metrics/demo/r1.json"), {"loss": 1.0})
     before = (tmp_path / "metrics/demo/r1.json").read_text()
 
-    with pytest.raises(PipelineError, match=r"r1\.json|s0\.json") as caught:
-        with staged_outputs(tmp_path, clear=[tmp_path / "metrics/demo"]) as out:
-            staged = out.path(target)
-            file = staged if staged.suffix == ".json" else staged / "s0.json"
-            write_json(file, {"loss": 0.5, "attention": {"step_seconds_ratio": 1.7}})
-            write_json(out.path("plots/demo/r1.json"), {"train_seconds": 1.0})  # outside metrics/: allowed
+    with (
+        pytest.raises(PipelineError, match=r"r1\.json|s0\.json") as caught,
+        staged_outputs(tmp_path, clear=[tmp_path / "metrics/demo"]) as out,
+    ):
+        staged = out.path(target)
+        file = staged if staged.suffix == ".json" else staged / "s0.json"
+        write_json(file, {"loss": 0.5, "attention": {"step_seconds_ratio": 1.7}})
+        write_json(out.path("plots/demo/r1.json"), {"train_seconds": 1.0})  # outside metrics/: allowed
     assert "['attention.step_seconds_ratio']" in str(caught.value) and "write_metrics" in str(caught.value)
     assert (tmp_path / "metrics/demo/r1.json").read_text() == before  # nothing cleared, nothing moved
     assert not (tmp_path / "plots").exists()

@@ -50,6 +50,22 @@ def test_default_store_lives_in_the_workspace(store):
     assert experiment.artifact_location == (store / ".mlflow" / "artifacts" / "unit-store").as_uri()
 
 
+def test_a_sqlite_store_named_by_the_environment_keeps_its_artifacts_beside_it(mlflow_store, monkeypatch, tmp_path):
+    """Not MLflow's default `./mlruns` under the folder the command ran in."""
+    import pandas as pd
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
+    monkeypatch.chdir(tmp_path)
+    client = tracking.client()
+    experiment = client.get_experiment(tracking.experiment_id(client, "unit-env-store"))
+    database = Path(mlflow_store.removeprefix("sqlite:///"))
+    assert experiment.artifact_location == (database.parent / "artifacts" / "unit-env-store").as_uri()
+    with RunTracker("unit-env-store", "with-a-figure", {}) as run:
+        run.log_table(pd.DataFrame({"a": [1]}), "tables/a.json")
+    assert (database.parent / "artifacts" / "unit-env-store" / run.run_id / "artifacts" / "tables" / "a.json").is_file()
+    assert not (tmp_path / "mlruns").exists()
+
+
 def test_default_store_is_in_write_ahead_log_mode(store):
     """Stages logging side by side (`python -m pipeline.repro`): readers must not block writers."""
     import sqlite3
@@ -100,14 +116,12 @@ def test_run_ends_finished_failed_or_killed(store):
     assert _run(store, ok.run_id).data.metrics["loss"] == 1.5
     assert _run(store, ok.run_id).data.tags["t"] == "1"
 
-    with pytest.raises(ValueError):
-        with RunTracker("unit", "boom", {}) as failed:
-            raise ValueError
+    with pytest.raises(ValueError), RunTracker("unit", "boom", {}) as failed:
+        raise ValueError
     assert _run(store, failed.run_id).info.status == "FAILED"
 
-    with pytest.raises(KeyboardInterrupt):
-        with RunTracker("unit", "interrupted", {}) as killed:
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), RunTracker("unit", "interrupted", {}) as killed:
+        raise KeyboardInterrupt
     assert _run(store, killed.run_id).info.status == "KILLED"
 
 
@@ -131,11 +145,10 @@ def test_a_tracking_failure_is_recorded_not_raised_and_the_run_still_ends(store,
 
 def test_resume_file_reopens_the_same_run(store, tmp_path):
     resume_file = tmp_path / "mlflow_run_id"
-    with pytest.raises(KeyboardInterrupt):
-        with RunTracker("unit", "resumable", {}, resume_file=resume_file) as first:
-            first.log_metrics({"val_loss": 2.0}, step=1)
-            first.log_metrics({"val_loss": 1.0}, step=2)
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), RunTracker("unit", "resumable", {}, resume_file=resume_file) as first:
+        first.log_metrics({"val_loss": 2.0}, step=1)
+        first.log_metrics({"val_loss": 1.0}, step=2)
+        raise KeyboardInterrupt
     assert resume_file.read_text() == first.run_id
     with RunTracker("unit", "resumable", {}, resume_file=resume_file) as second:
         assert second.resumed and second.run_id == first.run_id
@@ -183,8 +196,12 @@ def test_a_run_and_its_experiment_carry_their_descriptions(store):
 def test_a_parent_run_has_its_own_description_and_stretches_over_its_children(store):
     client = tracking.client()
     parent = tracking.parent_run(
-        "grid-span", "grid", key="k", tags={"mlflow.source.name": "python -m stages grid fit"},
-        description="the grid", experiment_description="grid study",
+        "grid-span",
+        "grid",
+        key="k",
+        tags={"mlflow.source.name": "python -m stages grid fit"},
+        description="the grid",
+        experiment_description="grid study",
     )
     created = client.get_run(parent)
     assert created.data.tags[tracking.NOTE_TAG] == "the grid"

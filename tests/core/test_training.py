@@ -11,20 +11,11 @@ import torch.nn.functional as F
 
 from pipeline.core import training
 from pipeline.core.errors import PipelineError
-from pipeline.core.training import (
-    CallbackList,
-    Callbacks,
-    FitConfig,
-    evaluate_loss,
-    fit,
-)
+from pipeline.core.training import CallbackList, Callbacks, FitConfig, evaluate_loss, fit
 from pipeline.datasets.piglatin.data import read_pairs, split_pairs, vocabulary
-from pipeline.translation.batching import LengthBucketBatcher
-from pipeline.translation.encoder_decoder import seq2seq_loss
-from pipeline.translation.models.transformer import (
-    Seq2SeqTransformer,
-    TransformerConfig,
-)
+from pipeline.translators.batching import LengthBucketBatcher
+from pipeline.translators.encoder_decoder import seq2seq_loss
+from pipeline.translators.models.transformer import Seq2SeqTransformer, TransformerConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 VOCAB = vocabulary()
@@ -145,9 +136,7 @@ def test_best_state_is_loaded_and_scores_best_val_loss(data):
     assert result.best_val_loss == min(losses)
     assert result.best_epoch == losses.index(min(losses)) + 1
     _assert_same_state(model.state_dict(), result.best_state)
-    assert evaluate_loss(model, val_batches, seq2seq_loss, torch.device("cpu")) == pytest.approx(
-        result.best_val_loss, rel=1e-6
-    )
+    assert evaluate_loss(model, val_batches, seq2seq_loss, torch.device("cpu")) == pytest.approx(result.best_val_loss, rel=1e-6)
 
 
 def test_resume_after_crash_matches_uninterrupted_run(data, tmp_path):
@@ -356,8 +345,7 @@ class StopAfter(Callbacks):
 
 def test_a_callback_can_end_training_after_an_epoch(data):
     train, val = data
-    result = fit(_model(0), train.batches, val, seq2seq_loss, FitConfig(epochs=5, patience=5, lr=1e-3),
-                 callbacks=StopAfter(2))
+    result = fit(_model(0), train.batches, val, seq2seq_loss, FitConfig(epochs=5, patience=5, lr=1e-3), callbacks=StopAfter(2))
     assert [r.epoch for r in result.history] == [1, 2] and result.stopped_early
 
 
@@ -365,7 +353,9 @@ def test_per_batch_scheduler_steps_once_per_batch(data):
     train, val = data
     steps_per_epoch = len(train)
     config = FitConfig(
-        epochs=2, patience=2, lr=1e-3,
+        epochs=2,
+        patience=2,
+        lr=1e-3,
         make_scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0 / (1 + step)),
         scheduler_step="batch",
     )
@@ -378,10 +368,9 @@ def test_gradient_clipping_bounds_each_update(data):
     train, val = data
     model = _model(0)
     before = torch.cat([p.detach().flatten().clone() for p in model.parameters()])
-    config = FitConfig(epochs=1, patience=1, lr=1.0, grad_clip=0.01,
-                       make_optimizer=lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr))
+    config = FitConfig(epochs=1, patience=1, lr=1.0, grad_clip=0.01, make_optimizer=lambda m, lr: torch.optim.SGD(m.parameters(), lr=lr))
     batches = train.batches(1)[:1]
-    fit(model, lambda epoch: batches, val, seq2seq_loss, config, )
+    fit(model, lambda epoch: batches, val, seq2seq_loss, config)
     after = torch.cat([p.detach().flatten() for p in model.parameters()])
     # One SGD step of lr 1 on a gradient clipped to norm 0.01 moves the weights by at most 0.01.
     assert 0 < torch.linalg.vector_norm(after - before) <= 0.01 + 1e-6

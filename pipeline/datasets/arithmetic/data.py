@@ -17,10 +17,28 @@ from pathlib import Path
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import read_text
 
-NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve "
-    "thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
+NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 OPERATORS = ("plus", "minus")
 LABELS = ("negative", "zero", "positive")  # class index = sign of the result + 1
 COLUMNS = ("index", "input", "label")

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.core.errors import PipelineError
-from pipeline.core.io import read_text
-from pipeline.translation.pairs import FirstLines, Pair
-from pipeline.translation.vocab import Vocabulary
+from pipeline.translators.pairs import Pair
+from pipeline.translators.pairs import read_pairs as read_pair_lines
+from pipeline.translators.vocab import Vocabulary
 
 VOWELS = "aeiou"
 ALPHABET = "-abcdefghijklmnopqrstuvwxyz"  # every character of both languages
@@ -48,18 +47,14 @@ def vocabulary() -> Vocabulary:
 
 def read_pairs(path: Path) -> list[Pair]:
     """Parse raw `english piglatin` lines; a malformed or repeated line fails with `file:line: what is wrong`."""
-    path = Path(path)
-    text = read_text(path)
-    pairs = []
-    first_lines = FirstLines(path)
-    for number, line in enumerate(text.splitlines(), start=1):
-        match = PAIR_LINE.fullmatch(line)
-        if not match:
-            raise PipelineError(f"{path}:{number}: {_what_is_wrong(line)}")
-        pairs.append(first_lines.add(Pair(*match.groups()), number))
-    if not pairs:
-        raise PipelineError(f"{path}: no pairs found (empty file)")
-    return pairs
+    return read_pair_lines(path, _raw_pair)
+
+
+def _raw_pair(line: str) -> Pair:
+    match = PAIR_LINE.fullmatch(line)
+    if not match:
+        raise ValueError(_what_is_wrong(line))
+    return Pair(*match.groups())
 
 
 def _what_is_wrong(line: str) -> str:

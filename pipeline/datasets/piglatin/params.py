@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from pipeline.core.params import PARAMS_FILE, Float, Section, Seed, Slug, load_section
+from pipeline.core.params import PARAMS_FILE, Float, Schema, Seed, Slug, load_section
 from pipeline.datasets.piglatin import STUDY, prepared_dir
 from pipeline.datasets.piglatin.data import split_sizes, vocabulary
-from pipeline.translation.pairs import TranslatorData
-from pipeline.translation.params import TranslationEval
+from pipeline.translators.pairs import TranslatorData
+from pipeline.translators.params import TranslationEval
 
 
 class PigLatinEval(TranslationEval):
@@ -25,7 +25,7 @@ class PigLatinEval(TranslationEval):
         return sentences
 
 
-class PigLatinParams(Section):
+class PigLatinParams(Schema):
     files: dict[Slug, str] = Field(min_length=1)  # dataset name -> raw file
     val_fraction: Float = Field(gt=0, lt=1)
     split_seed: Seed

@@ -1,6 +1,6 @@
 """Ablations that answer the handouts' conceptual transformer questions with runs of their own.
 
-Small runs of the shared translator loop (`pipeline.translation.run.train_translator`), each
+Small runs of the shared translator loop (`pipeline.translators.train.train_translator`), each
 repeated with seeds `seed + replicate` (`ablations.replicates`) so that every comparison
 has a measured run-to-run spread:
 
@@ -85,4 +85,4 @@ def stage_name(run: str) -> str:
     if run == LENGTH_RUN:
         return EVALUATE_STAGE
     experiment, item = run.split("-", 1)
-    return f"train_ablations_{experiment}@{item}"
+    return STUDY.stage_name(item, block=experiment)

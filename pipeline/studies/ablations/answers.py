@@ -9,19 +9,12 @@ import dataclasses
 
 from pipeline.reporting import Answer, AnswerFunction, ReportContext
 from pipeline.studies.ablations.data import LONGER
-from pipeline.studies.ablations.results import (
-    ACCURACY,
-    ATTENTION_HEADING,
-    NOTEBOOKS,
-    OURS,
-    POSITIONS_HEADING,
-    SECONDS_PER_EPOCH,
-    TRAIN_LOSS,
-    UNMASKED_HEADING,
-    Variant,
-    load,
-    versus,
-)
+from pipeline.studies.ablations.results import ACCURACY, NOTEBOOKS, OURS, SECONDS_PER_EPOCH, TRAIN_LOSS, Variant, load, versus
+
+# The report headings the answers link to.
+POSITIONS_HEADING = "Ablation: positional encoding"
+UNMASKED_HEADING = "Ablation: decoder without its causal mask"
+ATTENTION_HEADING = "Ablation: additive vs scaled dot-product attention"
 
 LONGER_LOSS = f"loss.{LONGER}"  # the length test's figures over every untrained length
 LONGER_ACCURACY = f"word_accuracy.{LONGER}"
@@ -36,7 +29,7 @@ def _replicates(variant: Variant) -> str:
 def positional_encoding(ctx: ReportContext) -> Answer:
     """(a) why positions must be encoded, (b) what sinusoids offer over one-hot codes: 1-2 + 1-2 sentences."""
     r = load(ctx)
-    config = r.setup.ablations
+    config = r.setup.config
     sinusoidal = r.positions["sinusoidal"]
     numbers = sinusoidal.numbers(OURS, "lowest val loss, sinusoidal")
     numbers += sinusoidal.numbers(ACCURACY, "val word accuracy, sinusoidal")
@@ -44,25 +37,31 @@ def positional_encoding(ctx: ReportContext) -> Answer:
         none = dataclasses.replace(r.positions["none"], label=LABELS["none"])
         numbers += none.numbers(OURS, "lowest val loss, no positional encoding")
         numbers += none.numbers(ACCURACY, "val word accuracy, no positional encoding")
-        evidence = (f"; trained without one (means over {_replicates(sinusoidal)}), our transformer's validation loss "
-                    f"compares as follows: {versus(none, sinusoidal, OURS)} (word accuracy {none.mean(ACCURACY):.2f} without, "
-                    f"{sinusoidal.mean(ACCURACY):.2f} with sinusoids)")
+        evidence = (
+            f"; trained without one (means over {_replicates(sinusoidal)}), our transformer's validation loss "
+            f"compares as follows: {versus(none, sinusoidal, OURS)} (word accuracy {none.mean(ACCURACY):.2f} without, "
+            f"{sinusoidal.mean(ACCURACY):.2f} with sinusoids)"
+        )
     else:
         evidence = ""
-    part_a = ("(a) Attention treats its inputs as a set (permuting the characters only permutes its outputs), so the order "
-              "of the letters, which decides what moves to the end of a Pig Latin word, must be added to each embedding"
-              f"{evidence}.")
+    part_a = (
+        "(a) Attention treats its inputs as a set (permuting the characters only permutes its outputs), so the order "
+        "of the letters, which decides what moves to the end of a Pig Latin word, must be added to each embedding"
+        f"{evidence}."
+    )
 
     tested = {encoding: r.length_variant(encoding) for encoding in r.positions}
     for encoding, variant in tested.items():
         longer = f"words longer than {config.train_max_length} characters, {encoding} (run `{r.length_run}`)"
         numbers += variant.numbers(LONGER_LOSS, f"loss on {longer}") + variant.numbers(LONGER_ACCURACY, f"word accuracy on {longer}")
     losses = ", ".join(f"{LABELS.get(e, e)} {variant.mean(LONGER_LOSS):.2f}" for e, variant in tested.items())
-    part_b = ("(b) Sinusoids give every position, however far, a bounded code of the model's width that needs no training and "
-              "in which a shift by k positions is one fixed linear map (a rotation), whereas a one-hot code needs one "
-              f"dimension per position (at most {config.transformer.hidden_size} here, so no longer sequence can be encoded) "
-              f"and makes all positions equally unrelated. On words longer than any trained (over {config.train_max_length} "
-              f"characters) the teacher-forced loss per character was {losses}")
+    part_b = (
+        "(b) Sinusoids give every position, however far, a bounded code of the model's width that needs no training and "
+        "in which a shift by k positions is one fixed linear map (a rotation), whereas a one-hot code needs one "
+        f"dimension per position (at most {config.transformer.hidden_size} here, so no longer sequence can be encoded) "
+        f"and makes all positions equally unrelated. On words longer than any trained (over {config.train_max_length} "
+        f"characters) the teacher-forced loss per character was {losses}"
+    )
     if "one-hot" in tested:
         part_b += f": {versus(tested['sinusoidal'], tested['one-hot'], LONGER_LOSS, 2)}"
     if "learned" in tested:
@@ -99,8 +98,10 @@ def unmasked_decoder(with_cross_attention: bool) -> AnswerFunction:
             "it, which is all it has when it generates."
         )
         if with_cross_attention:
-            text += (" Making the encoder (cross-) attention non-causal changes nothing: it reads the source word, which is "
-                     "known whole before decoding starts, so it never had a mask.")
+            text += (
+                " Making the encoder (cross-) attention non-causal changes nothing: it reads the source word, which is "
+                "known whole before decoding starts, so it never had a mask."
+            )
         return Answer(text, tuple(numbers), link=UNMASKED_HEADING)
 
     return answer
@@ -110,7 +111,7 @@ def attention_kinds(ctx: ReportContext) -> Answer:
     """One advantage and one disadvantage each, then what the like-for-like runs measured."""
     r = load(ctx)
     additive, dot = r.attention.get("additive"), r.attention.get("scaled-dot")
-    rnn = r.setup.ablations.attention.run
+    rnn = r.setup.config.attention.run
     text = (
         "Additive attention scores each (query, key) pair with a small MLP, `w . ReLU(W [s; h_j] + b)`: its advantage is a "
         "learned, nonlinear comparison that also works when queries and keys differ in size; its disadvantage is cost, an "

@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 
 from pipeline.studies.ablations.params import TransformerVariantRun
-from pipeline.translation.architectures import ENCODER_DECODER
-from pipeline.translation.models.limits import MAX_POSITIONS
-from pipeline.translation.models.transformer import TransformerConfig
+from pipeline.translators.architectures import ENCODER_DECODER
+from pipeline.translators.models.limits import MAX_POSITIONS
+from pipeline.translators.models.transformer import TransformerConfig
 
 
 def transformer_config(vocab_size: int, run: TransformerVariantRun) -> TransformerConfig:

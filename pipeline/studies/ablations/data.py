@@ -11,7 +11,7 @@ from collections import Counter
 
 import pandas as pd
 
-from pipeline.translation.pairs import Pair
+from pipeline.translators.pairs import Pair
 
 
 def split_by_length(train: list[Pair], val: list[Pair], max_length: int) -> tuple[list[Pair], list[Pair], list[Pair]]:
@@ -68,9 +68,7 @@ def totals(rows: pd.DataFrame) -> dict:
 def bucket_table(rows: pd.DataFrame, edges: list[int], max_length: int) -> dict[str, dict]:
     """`totals` per length bucket, shortest first, then `LONGER` (every untrained length together)."""
     labels = [length_bucket(n, edges, max_length) for n in rows["source_length"]]
-    table = {
-        label: totals(rows[[lab == label for lab in labels]]) for label in bucket_labels(edges, max_length) if label in labels
-    }
+    table = {label: totals(rows[[lab == label for lab in labels]]) for label in bucket_labels(edges, max_length) if label in labels}
     longer = rows[rows["source_length"] > max_length]
     if len(longer):
         table[LONGER] = totals(longer)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from pipeline.translation.recurrent import RNN_ADDITIVE_ATTENTION
-from pipeline.translation.models.recurrent import AttentionRNNDecoder, AttentionRNNTranslator, RecurrentConfig
-from pipeline.translation.architectures import Architecture, register
-from pipeline.translation.models.attention import StepDotAttention
+from pipeline.translators.architectures import Architecture, register
+from pipeline.translators.models.attention import StepDotAttention
+from pipeline.translators.models.recurrent import AttentionRNNDecoder, AttentionRNNTranslator, RecurrentConfig
+from pipeline.translators.recurrent import RNN_ADDITIVE_ATTENTION
 
 
 class DotAttentionRNNDecoder(AttentionRNNDecoder):

@@ -17,16 +17,16 @@ import pandas as pd
 import torch
 
 from pipeline.core.io import require_inputs, write_metrics
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.studies.ablations import EVALUATE_STAGE, LENGTH_RUN, LONG_WORDS, STUDY
 from pipeline.studies.ablations.data import bucket_table
 from pipeline.studies.ablations.figures import loss_by_length_figure
 from pipeline.studies.ablations.params import Setup
-from pipeline.translation.architectures import load_model, word_accuracy
-from pipeline.translation.batching import LengthBucketBatcher
-from pipeline.translation.encoder_decoder import seq2seq_loss
-from pipeline.translation.pairs import Pair, read_pairs
+from pipeline.translators.architectures import load_model, word_accuracy
+from pipeline.translators.batching import LengthBucketBatcher
+from pipeline.translators.encoder_decoder import seq2seq_loss
+from pipeline.translators.pairs import Pair, read_pairs
 
 COLUMNS = ["source_length", "words", "unrepresentable", "correct", "loss_sum", "characters"]
 
@@ -55,7 +55,7 @@ def score_by_length(model, pairs: list[Pair], vocab, max_decode_len: int, device
 
 
 def run_length_evaluation(setup: Setup, root) -> None:
-    config = setup.ablations
+    config = setup.config
     data = setup.short_words(root)
     data.check()
     runs = config.position_runs()
@@ -63,7 +63,7 @@ def run_length_evaluation(setup: Setup, root) -> None:
     require_inputs([data.folder / LONG_WORDS], data.prepare_stage)
     pairs = read_pairs(data.folder / "val.txt") + read_pairs(data.folder / LONG_WORDS)
     device = select_device(setup.shared.device)
-    max_len = setup.piglatin.eval.max_decode_len
+    max_len = setup.data.eval.max_decode_len
     if config.transformer.threads is not None:  # as in training: tiny matrices, and more threads contend (measured ~5x slower)
         torch.set_num_threads(min(config.transformer.threads, torch.get_num_threads()))
 
@@ -76,30 +76,41 @@ def run_length_evaluation(setup: Setup, root) -> None:
     rows["word_accuracy"] = rows["correct"] / rows["words"]
     rows["loss"] = rows["loss_sum"] / rows["characters"].where(rows["characters"] > 0)  # NaN: nothing representable
     # Per run and bucket; a bucket with nothing representable has no loss (null in JSON, absent in MLflow).
-    metrics = {
-        name: bucket_table(group, config.length_buckets, config.train_max_length)
-        for name, group in rows.groupby("run", sort=False)
-    }
+    metrics = {name: bucket_table(group, config.length_buckets, config.train_max_length) for name, group in rows.groupby("run", sort=False)}
 
     with TrackedRun(
-        STUDY, LENGTH_RUN, stage=EVALUATE_STAGE, shared=setup.shared, dataset=data.name, model="transformer-encoder-decoder",
+        STUDY,
+        LENGTH_RUN,
+        stage=EVALUATE_STAGE,
+        shared=setup.shared,
+        dataset=data.name,
+        model="transformer-encoder-decoder",
         description=f"Length generalisation of the `{STUDY.name}` positional-encoding runs: trained on words of at most "
         f"{config.train_max_length} characters, scored on longer ones (DVC stage `{EVALUATE_STAGE}`).",
     ) as tracked:
         tracked.tracker.log_params(
-            {"runs": list(runs), "train_max_length": config.train_max_length, "length_buckets": config.length_buckets,
-             "max_decode_len": max_len, "data": data.data_params}
+            {
+                "runs": list(runs),
+                "train_max_length": config.train_max_length,
+                "length_buckets": config.length_buckets,
+                "max_decode_len": max_len,
+                "data": data.data_params,
+            }
         )
         paths = tracked.paths
         with tracked.outputs(clear=[paths.metrics_file, paths.timings_file, paths.curve_file]) as out:
             write_metrics(out, paths.metrics_file, metrics)
             rows.to_csv(out.path(paths.curve_file), index=False, float_format="%.6g")
         tracked.log_summary(
-            {f"{name}.{stat}.{bucket}": value for name, table in metrics.items() for bucket, stats in table.items()
-             for stat, value in stats.items() if value is not None}
+            {
+                f"{name}.{stat}.{bucket}": value
+                for name, table in metrics.items()
+                for bucket, stats in table.items()
+                for stat, value in stats.items()
+                if value is not None
+            }
         )
         tracker = tracked.tracker
         tracker.log_table(rows, "tables/scores_by_length.json")
         tracked.log_figure(loss_by_length_figure(rows, config.train_max_length), "figures/loss_by_length.png")
         tracked.say(f"scored {len(runs)} runs on {len(pairs)} words")
-

@@ -26,22 +26,21 @@ def loss_by_length_figure(rows: pd.DataFrame, max_length: int):
     return figure
 
 
-
 def loss_curves_figure(curves: dict[str, list[pd.DataFrame]], title: str, train: bool):
     """Validation loss per epoch (solid; training loss dashed when `train`), one colour per variant,
     one line per replicate: each curve has columns epoch, val_loss (and train_loss)."""
     import matplotlib.pyplot as plt
+
+    from pipeline.core import figures
 
     figure, axis = plt.subplots(figsize=(6.5, 4))
     for colour, (label, replicates) in enumerate(curves.items()):
         for i, curve in enumerate(replicates):
             axis.plot(curve["epoch"], curve["val_loss"], color=f"C{colour}", label=f"{label} validation" if i == 0 else None)
             if train:
-                axis.plot(curve["epoch"], curve["train_loss"], color=f"C{colour}", ls="--", alpha=0.7,
-                          label=f"{label} train" if i == 0 else None)
-    axis.set(xlabel="epoch", ylabel="cross-entropy per character", title=title)
-    axis.set_yscale("log")
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8)
+                axis.plot(
+                    curve["epoch"], curve["train_loss"], color=f"C{colour}", ls="--", alpha=0.7, label=f"{label} train" if i == 0 else None
+                )
+    figures.log_axes(axis, logx=False, legend={"fontsize": 8}, xlabel="epoch", ylabel="cross-entropy per character", title=title)
     figure.tight_layout()
     return figure

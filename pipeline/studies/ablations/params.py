@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    PositiveInt,
-    Section,
-    SharedParams,
-    load_section,
-    load_shared,
-    section_checks,
-)
-from pipeline.studies.ablations import PREPARE_STAGE, PREPARED, STUDY, positions_run
+from pipeline.core.params import PARAMS_FILE, PositiveInt, Schema, SharedParams, StudySetup, load_study
 from pipeline.datasets.piglatin.params import PigLatinParams
 from pipeline.datasets.piglatin.params import load as load_piglatin
-from pipeline.translation.pairs import TranslatorData
-from pipeline.translation.params import TranslatorRun
+from pipeline.studies.ablations import PREPARE_STAGE, PREPARED, STUDY, positions_run
+from pipeline.translators.pairs import TranslatorData
+from pipeline.translators.params import TranslatorRun
 
 Encoding = Literal["none", "sinusoidal", "learned", "one-hot"]  # TransformerConfig.positional_encoding
 AttentionKind = Literal["additive", "scaled-dot"]
@@ -52,13 +43,13 @@ def _distinct(items: list) -> list:
     return items
 
 
-class PositionsParams(Section):
+class PositionsParams(Schema):
     encodings: list[Encoding] = Field(min_length=1)  # the matrix axis of train_ablations_positions
 
     _encodings_distinct = field_validator("encodings")(_distinct)
 
 
-class AttentionParams(Section):
+class AttentionParams(Schema):
     kinds: list[AttentionKind] = Field(min_length=1)  # the matrix axis of train_ablations_attention
     run: RecurrentAttentionRun
 
@@ -71,7 +62,7 @@ class AttentionParams(Section):
         return self
 
 
-class AblationsParams(Section):
+class AblationsParams(Schema):
     # Replicate r trains with seed `seed + r`: the spread the report compares differences with.
     replicates: list[int] = Field(min_length=1)
     # The transformer ablations train on their dataset's words of at most this many characters
@@ -118,11 +109,8 @@ class AblationsParams(Section):
         }
 
 
-@dataclass(frozen=True)
-class Setup:
-    shared: SharedParams
-    piglatin: PigLatinParams
-    ablations: AblationsParams
+class Setup(StudySetup[AblationsParams, PigLatinParams]):
+    """The study's setup, with the replicates' seeds and the short-word data the transformer ablations train on."""
 
     def seeded(self, replicate: int) -> SharedParams:
         """The shared settings of one replicate: seed `seed + replicate`."""
@@ -130,32 +118,35 @@ class Setup:
 
     def short_words(self, root: Path) -> TranslatorData:
         """What the transformer ablations train on: the words of at most `train_max_length` characters."""
-        config = self.ablations
+        config = self.config
         return TranslatorData(
             folder=root / PREPARED,
             name=f"piglatin-{config.transformer.dataset}-up-to-{config.train_max_length}",
-            data_params=self.piglatin.model_dump(include={"val_fraction", "split_seed"})
+            data_params=self.data.model_dump(include={"val_fraction", "split_seed"})
             | {"dataset": config.transformer.dataset, "train_max_length": config.train_max_length},
             prepare_stage=PREPARE_STAGE,
         )
 
 
 def load(path: str | Path = PARAMS_FILE) -> Setup:
-    setup = Setup(load_shared(path), load_piglatin(path), load_section(STUDY.name, AblationsParams, path))
-    with section_checks(path):
-        config = setup.ablations
-        setup.piglatin.check_dataset(config.transformer.dataset, f"{STUDY.name}.transformer.dataset")
-        setup.piglatin.check_dataset(config.attention.run.dataset, f"{STUDY.name}.attention.run.dataset")
-        if "sinusoidal" not in config.positions.encodings:
-            raise ValueError(f"{STUDY.name}.positions.encodings: must hold sinusoidal (the unmasked runs' causal "
-                             f"twin and the assignment's encoding), got {config.positions.encodings}")
-        decode = setup.piglatin.eval.max_decode_len
-        if "one-hot" in config.positions.encodings and config.transformer.hidden_size < decode:
-            raise ValueError(
-                f"{STUDY.name}.transformer.hidden_size: a one-hot position code has one dimension per position and "
-                f"greedy decoding needs piglatin.eval.max_decode_len={decode} of them, got {config.transformer.hidden_size}"
-            )
-        top = max(config.replicates)
-        if setup.shared.seed + top >= 2**32:
-            raise ValueError(f"{STUDY.name}.replicates: seed + {top} must stay below 2**32, got seed {setup.shared.seed}")
-    return setup
+    return load_study(STUDY.name, AblationsParams, path, data=load_piglatin, checks=_check, setup=Setup)
+
+
+def _check(setup: Setup) -> None:
+    config = setup.config
+    setup.data.check_dataset(config.transformer.dataset, f"{STUDY.name}.transformer.dataset")
+    setup.data.check_dataset(config.attention.run.dataset, f"{STUDY.name}.attention.run.dataset")
+    if "sinusoidal" not in config.positions.encodings:
+        raise ValueError(
+            f"{STUDY.name}.positions.encodings: must hold sinusoidal (the unmasked runs' causal "
+            f"twin and the assignment's encoding), got {config.positions.encodings}"
+        )
+    decode = setup.data.eval.max_decode_len
+    if "one-hot" in config.positions.encodings and config.transformer.hidden_size < decode:
+        raise ValueError(
+            f"{STUDY.name}.transformer.hidden_size: a one-hot position code has one dimension per position and "
+            f"greedy decoding needs piglatin.eval.max_decode_len={decode} of them, got {config.transformer.hidden_size}"
+        )
+    top = max(config.replicates)
+    if setup.shared.seed + top >= 2**32:
+        raise ValueError(f"{STUDY.name}.replicates: seed + {top} must stay below 2**32, got seed {setup.shared.seed}")

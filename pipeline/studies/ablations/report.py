@@ -7,65 +7,63 @@ import pandas as pd
 from pipeline.core import figures
 from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, artifact_table, translations_table
 from pipeline.studies.ablations import STUDY
-from pipeline.studies.ablations.answers import ANSWERS
+from pipeline.studies.ablations.answers import ANSWERS, ATTENTION_HEADING, POSITIONS_HEADING, UNMASKED_HEADING
 from pipeline.studies.ablations.data import LONGER, bucket_labels
 from pipeline.studies.ablations.figures import loss_by_length_figure, loss_curves_figure
-from pipeline.studies.ablations.results import (
-    ACCURACY,
-    ATTENTION_HEADING,
-    NOTEBOOKS,
-    OURS,
-    POSITIONS_HEADING,
-    SECONDS_PER_EPOCH,
-    TRAIN_LOSS,
-    UNMASKED_HEADING,
-    Results,
-    load,
-)
+from pipeline.studies.ablations.results import ACCURACY, NOTEBOOKS, OURS, SECONDS_PER_EPOCH, TRAIN_LOSS, Results, load
 
 SAMPLE_WORDS = 10  # validation words shown with the causal and the unmasked model's translations
 
 
 def positions_table(results: Results) -> pd.DataFrame:
     """Each encoding on the lengths it trained on."""
-    config = results.setup.ablations
-    return pd.DataFrame([
-        {
-            "encoding": encoding,
-            "lowest val loss": variant.cell(OURS),
-            "lowest val loss (notebooks)": variant.cell(NOTEBOOKS),
-            f"val word accuracy (<= {config.train_max_length} chars)": variant.cell(ACCURACY),
-            "final train loss": variant.cell(TRAIN_LOSS),
-        }
-        for encoding, variant in results.positions.items()
-    ])
+    config = results.setup.config
+    return pd.DataFrame(
+        [
+            {
+                "encoding": encoding,
+                "lowest val loss": variant.cell(OURS),
+                "lowest val loss (notebooks)": variant.cell(NOTEBOOKS),
+                f"val word accuracy (<= {config.train_max_length} chars)": variant.cell(ACCURACY),
+                "final train loss": variant.cell(TRAIN_LOSS),
+            }
+            for encoding, variant in results.positions.items()
+        ]
+    )
 
 
 def length_table(results: Results) -> pd.DataFrame:
     """Each encoding on the longer words it never trained on, per length bucket and all together."""
-    config = results.setup.ablations
+    config = results.setup.config
     buckets = [*bucket_labels(config.length_buckets, config.train_max_length)[1:], LONGER]
     name = {bucket: f"all > {config.train_max_length}" if bucket == LONGER else bucket for bucket in buckets}
     rows = []
     for encoding in results.positions:
         tested = results.length_variant(encoding)
         present = [bucket for bucket in buckets if tested.values(f"words.{bucket}")]
-        rows.append({"encoding": encoding}
-                    | {f"loss, {name[b]} chars": tested.cell(f"loss.{b}") for b in present}
-                    | {f"word accuracy, {name[b]} chars": tested.cell(f"word_accuracy.{b}") for b in present})
+        rows.append(
+            {"encoding": encoding}
+            | {f"loss, {name[b]} chars": tested.cell(f"loss.{b}") for b in present}
+            | {f"word accuracy, {name[b]} chars": tested.cell(f"word_accuracy.{b}") for b in present}
+        )
     return pd.DataFrame(rows)
 
 
 def length_words(results: Results) -> str:
     """How many words each length bucket holds, and which runs could not represent some of them."""
-    config = results.setup.ablations
+    config = results.setup.config
     tested = results.length_variant(next(iter(results.positions)))
-    counts = [f"{bucket}: {int(tested.mean(f'words.{bucket}'))}"
-              for bucket in [*bucket_labels(config.length_buckets, config.train_max_length), LONGER]
-              if tested.values(f"words.{bucket}")]
-    unrepresentable = [f"`{run.name}` {int(run.metrics[f'unrepresentable.{LONGER}'])}"
-                       for encoding in results.positions for run in results.length_variant(encoding).runs
-                       if run.metrics.get(f"unrepresentable.{LONGER}")]
+    counts = [
+        f"{bucket}: {int(tested.mean(f'words.{bucket}'))}"
+        for bucket in [*bucket_labels(config.length_buckets, config.train_max_length), LONGER]
+        if tested.values(f"words.{bucket}")
+    ]
+    unrepresentable = [
+        f"`{run.name}` {int(run.metrics[f'unrepresentable.{LONGER}'])}"
+        for encoding in results.positions
+        for run in results.length_variant(encoding).runs
+        if run.metrics.get(f"unrepresentable.{LONGER}")
+    ]
     note = f" Words a model has too few positions for (scored wrong): {', '.join(unrepresentable)}." if unrepresentable else ""
     return f"Words per length bucket: {', '.join(counts)}.{note}"
 
@@ -73,60 +71,74 @@ def length_words(results: Results) -> str:
 def unmasked_table(results: Results) -> pd.DataFrame:
     rows = []
     for variant in (results.causal, results.unmasked):
-        rows.append({
-            "decoder self-attention": variant.label,
-            "runs": ", ".join(f"`{run.name}`" for run in variant.runs),
-            "final train loss": variant.cell(TRAIN_LOSS),
-            "lowest val loss (teacher forced)": variant.cell(OURS),
-            "lowest val loss (notebooks)": variant.cell(NOTEBOOKS),
-            "val word accuracy (greedy)": variant.cell(ACCURACY),
-        })
+        rows.append(
+            {
+                "decoder self-attention": variant.label,
+                "runs": ", ".join(f"`{run.name}`" for run in variant.runs),
+                "final train loss": variant.cell(TRAIN_LOSS),
+                "lowest val loss (teacher forced)": variant.cell(OURS),
+                "lowest val loss (notebooks)": variant.cell(NOTEBOOKS),
+                "val word accuracy (greedy)": variant.cell(ACCURACY),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def sample_predictions(ctx: ReportContext, results: Results) -> pd.DataFrame:
     """The first validation words with both models' greedy translations (first replicate of each)."""
     causal, unmasked = results.causal.runs[0], results.unmasked.runs[0]
-    tables = {run.name: artifact_table(ctx.client, run.run_id, "tables/val_predictions.json").head(SAMPLE_WORDS)
-              for run in (causal, unmasked)}
+    tables = {
+        run.name: artifact_table(ctx.client, run.run_id, "tables/val_predictions.json").head(SAMPLE_WORDS) for run in (causal, unmasked)
+    }
     first = tables[causal.name]
-    return pd.DataFrame({
-        "source": first["source"],
-        "target": first["target"],
-        f"causal (`{causal.name}`)": first["prediction"],
-        f"unmasked (`{unmasked.name}`)": tables[unmasked.name]["prediction"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "source": first["source"],
+            "target": first["target"],
+            f"causal (`{causal.name}`)": first["prediction"],
+            f"unmasked (`{unmasked.name}`)": tables[unmasked.name]["prediction"].to_numpy(),
+        }
+    )
 
 
 def attention_table(results: Results) -> pd.DataFrame:
     rows = []
     for kind, variant in results.attention.items():
-        rows.append({
-            "attention": kind,
-            "parameters": ", ".join(sorted({f"{int(v):,}" for v in variant.values("parameters")})),
-            "lowest val loss": variant.cell(OURS),
-            "lowest val loss (notebooks)": variant.cell(NOTEBOOKS),
-            "val word accuracy": variant.cell(ACCURACY),
-            "seconds per epoch": variant.cell(SECONDS_PER_EPOCH, 2),
-            "epochs": ", ".join(sorted({str(int(v)) for v in variant.values("epochs_trained")})),
-        })
+        rows.append(
+            {
+                "attention": kind,
+                "parameters": ", ".join(sorted({f"{int(v):,}" for v in variant.values("parameters")})),
+                "lowest val loss": variant.cell(OURS),
+                "lowest val loss (notebooks)": variant.cell(NOTEBOOKS),
+                "val word accuracy": variant.cell(ACCURACY),
+                "seconds per epoch": variant.cell(SECONDS_PER_EPOCH, 2),
+                "epochs": ", ".join(sorted({str(int(v)) for v in variant.values("epochs_trained")})),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def render(ctx: ReportContext) -> list[str]:
     results = load(ctx)
-    config = results.setup.ablations
+    config = results.setup.config
     out = ctx.out
     positions, lengths = positions_table(results), length_table(results)
     unmasked, attention = unmasked_table(results), attention_table(results)
     samples = sample_predictions(ctx, results)
     sentences = translations_table([results.causal.runs[0], results.unmasked.runs[0]])
-    tables = {"positions": positions, "length_generalisation": lengths, "unmasked": unmasked, "attention": attention,
-              "unmasked_samples": samples, "unmasked_sentences": sentences}
+    tables = {
+        "positions": positions,
+        "length_generalisation": lengths,
+        "unmasked": unmasked,
+        "attention": attention,
+        "unmasked_samples": samples,
+        "unmasked_sentences": sentences,
+    }
     for name, table in tables.items():
         table.to_csv(out.path(TABLES / f"ablations_{name}.csv"), index=False)
-    figures.save(loss_by_length_figure(results.length_rows, config.train_max_length),
-                 out.path(FIGURES / "ablations_length_generalisation.png"))
+    figures.save(
+        loss_by_length_figure(results.length_rows, config.train_max_length), out.path(FIGURES / "ablations_length_generalisation.png")
+    )
     for name, variants, title, train in (
         ("positions", results.positions.values(), "Positional encodings: validation loss", False),
         ("unmasked", [results.causal, results.unmasked], "Causal vs unmasked decoder: training and validation loss", True),

@@ -14,16 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.reporting import ReportContext, TranslatorResult, artifact_table, compare, load_results, seed_spread, told_apart
-from pipeline.studies.ablations import (
-    EVALUATE_STAGE,
-    LENGTH_RUN,
-    STUDY,
-    attention_run,
-    params,
-    positions_run,
-    stage_name,
-    unmasked_run,
-)
+from pipeline.studies.ablations import EVALUATE_STAGE, LENGTH_RUN, STUDY, attention_run, params, positions_run, stage_name, unmasked_run
 from pipeline.studies.ablations.data import bucket_table
 
 NOTEBOOKS = "best_val_loss_batch_mean"  # the notebooks' validation loss, the mean of per-batch means
@@ -31,11 +22,6 @@ OURS = "best_val_loss"  # every batch weighted by its characters
 ACCURACY = "val_word_accuracy"
 TRAIN_LOSS = "final_train_loss"
 SECONDS_PER_EPOCH = "seconds_per_epoch"  # derived here: train_seconds / epochs_trained
-
-# The report headings the answers link to.
-POSITIONS_HEADING = "Ablation: positional encoding"
-UNMASKED_HEADING = "Ablation: decoder without its causal mask"
-ATTENTION_HEADING = "Ablation: additive vs scaled dot-product attention"
 
 
 @dataclass(frozen=True)
@@ -94,19 +80,23 @@ class Results:
 
     @property
     def replicates(self) -> int:
-        return len(self.setup.ablations.replicates)
+        return len(self.setup.config.replicates)
 
     def spread_note(self) -> str:
         if self.replicates == 1:
-            return ("Each variant was trained once (one replicate), so no run-to-run spread was measured: differences are "
-                    "stated as measured and may be noise.")
-        return (f"Each variant was trained {self.replicates} times (seeds `seed + r`, r in {self.setup.ablations.replicates}); "
-                "tables give the mean and, in brackets, the range over them. A difference is stated only where the means "
-                "differ by more than the larger of the two ranges; otherwise they cannot be told apart.")
+            return (
+                "Each variant was trained once (one replicate), so no run-to-run spread was measured: differences are "
+                "stated as measured and may be noise."
+            )
+        return (
+            f"Each variant was trained {self.replicates} times (seeds `seed + r`, r in {self.setup.config.replicates}); "
+            "tables give the mean and, in brackets, the range over them. A difference is stated only where the means "
+            "differ by more than the larger of the two ranges; otherwise they cannot be told apart."
+        )
 
     def length_variant(self, encoding: str) -> Variant:
         """The encoding's runs with their length-test figures as metrics, `<stat>.<bucket>` (`data.LONGER` included)."""
-        config = self.setup.ablations
+        config = self.setup.config
         runs = []
         for run in self.positions[encoding].runs:
             rows = self.length_rows[self.length_rows["run"] == run.name]
@@ -121,7 +111,7 @@ def load(ctx: ReportContext) -> Results:
 
     def read() -> Results:
         setup = params.load()
-        config = setup.ablations
+        config = setup.config
         replicates = config.replicates
 
         def variant(label: str, names: list[str]) -> Variant:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 from pipeline.core.errors import PipelineError, stop_on_sigterm
 from pipeline.core.paths import project_root
@@ -22,16 +23,16 @@ from pipeline.studies.ablations import (
 def prepare() -> None:
     """Stage prepare_ablations: data/prepared/ablations/ (short words to train on, long.txt to test) and its statistics."""
     setup = params.load()
-    config = setup.ablations
+    config = setup.config
     root = project_root()
     dataset = config.transformer.dataset
-    source = setup.piglatin.prepared(root, dataset)
+    source = setup.data.prepared(root, dataset)
     source.check()
 
     from pipeline.core.io import staged_outputs, write_json
     from pipeline.studies.ablations.data import split_by_length, statistics
-    from pipeline.translation.pairs import read_pairs, write_pairs
-    from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+    from pipeline.translators.pairs import read_pairs, write_pairs
+    from pipeline.translators.vocab import VOCAB_FILE, Vocabulary
 
     train, val, long = split_by_length(
         read_pairs(source.folder / "train.txt"), read_pairs(source.folder / "val.txt"), config.train_max_length
@@ -39,8 +40,7 @@ def prepare() -> None:
     for what, pairs in (("training", train), ("validation", val), ("longer", long)):
         if not pairs:
             raise PipelineError(
-                f"params.yaml: {STUDY.name}.train_max_length: leaves no {what} pair of data set "
-                f"{dataset!r}, got {config.train_max_length}"
+                f"params.yaml: {STUDY.name}.train_max_length: leaves no {what} pair of data set {dataset!r}, got {config.train_max_length}"
             )
     with staged_outputs(root, clear=[root / PREPARED, root / STATISTICS]) as out:
         write_pairs(out.path(PREPARED / "train.txt"), train)
@@ -48,88 +48,68 @@ def prepare() -> None:
         write_pairs(out.path(PREPARED / LONG_WORDS), long)
         Vocabulary.load(source.folder / VOCAB_FILE).save(out.path(PREPARED / VOCAB_FILE))
         write_json(out.path(STATISTICS), statistics(train, val, long))
-    print(f"{dataset}: {len(train)} train / {len(val)} val words of <= {config.train_max_length} characters, "
-          f"{len(long)} longer", file=sys.stderr)
+    print(
+        f"{dataset}: {len(train)} train / {len(val)} val words of <= {config.train_max_length} characters, {len(long)} longer",
+        file=sys.stderr,
+    )
 
 
 def positions(*, encoding: str, replicate: str) -> None:
     """Stage train_ablations_positions@<encoding>-<replicate>: the transformer with one positional encoding."""
     setup = params.load()
-    if encoding not in setup.ablations.positions.encodings:
-        known = ", ".join(setup.ablations.positions.encodings)
+    if encoding not in setup.config.positions.encodings:
+        known = ", ".join(setup.config.positions.encodings)
         raise PipelineError(f"params.yaml: {STUDY.name}.positions.encodings: no encoding {encoding!r} (known: {known})")
     number = _replicate(setup, replicate)
-    run = setup.ablations.transformer.model_copy(update={"positional_encoding": encoding})
-    _train_transformer(setup, positions_run(encoding, number), run, number, positions)
+    name = positions_run(encoding, number)  # with the settings evaluate_ablations rebuilds it from
+    _train_transformer(setup, name, setup.config.position_runs()[name], number, positions)
 
 
 def unmasked(*, replicate: str) -> None:
     """Stage train_ablations_unmasked@<replicate>: the transformer whose decoder self-attention has no causal mask."""
     setup = params.load()
     number = _replicate(setup, replicate)
-    run = setup.ablations.transformer.model_copy(update={"causal_decoder": False})
+    run = setup.config.transformer.model_copy(update={"causal_decoder": False})
     _train_transformer(setup, unmasked_run(number), run, number, unmasked)
 
 
 def _replicate(setup: params.Setup, replicate: str) -> int:
-    known = setup.ablations.replicates
+    known = setup.config.replicates
     if not replicate.isdigit() or int(replicate) not in known:
         raise PipelineError(f"params.yaml: {STUDY.name}.replicates: no replicate {replicate!r} (known: {known})")
     return int(replicate)
 
 
-def _train_transformer(setup: params.Setup, name: str, run, replicate: int, stage) -> None:
-    root = project_root()
-    data = setup.short_words(root)
+def _train_transformer(setup: params.Setup, name: str, run, replicate: int, stage_function: Callable) -> None:
+    data = setup.short_words(project_root())
     data.check()
 
     from pipeline.studies.ablations.architectures import TRANSFORMER_VARIANT
-    from pipeline.translation.run import config_fingerprint, train_translator
 
-    stop_on_sigterm()
-    shared = setup.seeded(replicate)
-    train_translator(
-        study=STUDY,
-        name=name,
-        run=run,
-        shared=shared,
-        evaluation=setup.piglatin.eval,
-        data=data,
-        stage=stage_name(name),
-        architecture=TRANSFORMER_VARIANT,
-        fingerprint=config_fingerprint(root, shared, run, data, stage),
-    )
+    _train(setup, stage_function, name, run, replicate, data, TRANSFORMER_VARIANT)
 
 
 def attention(*, kind: str, replicate: str) -> None:
     """Stage train_ablations_attention@<kind>-<replicate>: the GRU encoder-decoder with additive or scaled-dot attention."""
     setup = params.load()
-    config = setup.ablations.attention
+    config = setup.config.attention
     if kind not in config.kinds:
         raise PipelineError(f"params.yaml: {STUDY.name}.attention.kinds: no kind {kind!r} (known: {', '.join(config.kinds)})")
     number = _replicate(setup, replicate)
     run = config.run.model_copy(update={"attention": kind})
-    root = project_root()
-    data = setup.piglatin.prepared(root, run.dataset)
+    data = setup.data.prepared(project_root(), run.dataset)
     data.check()
 
     from pipeline.studies.ablations.dot_attention import BY_ATTENTION
-    from pipeline.translation.run import config_fingerprint, train_translator
 
-    stop_on_sigterm()
-    shared = setup.seeded(number)
-    name = attention_run(kind, number)
-    train_translator(
-        study=STUDY,
-        name=name,
-        run=run,
-        shared=shared,
-        evaluation=setup.piglatin.eval,
-        data=data,
-        stage=stage_name(name),
-        architecture=BY_ATTENTION[kind],
-        fingerprint=config_fingerprint(root, shared, run, data, attention),
-    )
+    _train(setup, attention, attention_run(kind, number), run, number, data, BY_ATTENTION[kind])
+
+
+def _train(setup: params.Setup, stage_function: Callable, name: str, run, replicate: int, data, architecture) -> None:
+    """Train run `name` of the stage that runs `stage_function`, seed `seed + replicate`, on checked `data`."""
+    from pipeline.translators.train import train_stage
+
+    train_stage(stage_function, setup, STUDY, stage_name(name), name, run, architecture, data, seed_offset=replicate)
 
 
 def evaluate() -> None:

@@ -18,7 +18,6 @@ run `input-gradients`).
 Modules: `params` (the section's schema), `data` (the generator, the files), `model`,
 `train` (one matrix entry end to end), `gradients` (the input gradients), `figures`, `stages`,
 `report` and `answers` (the homework's questions 1.1-1.3).
-Kept free of heavy imports: the report and the stage entry point import this package.
 """
 
 from __future__ import annotations
@@ -41,8 +40,7 @@ STUDY = Study(
         "(extended runs log `val_loss` on their validation split instead)",
         "test_accuracy": "reference runs: per epoch, on the test split; extended runs: once, the kept weights on the test split",
         "train_accuracy": "per epoch, on the training batches as they were trained (full batch: before the epoch's step)",
-        "first_epoch_train_accuracy_1": "reference runs: the first epoch whose training accuracy reached 1.0 "
-        "(absent if none did)",
+        "first_epoch_train_accuracy_1": "reference runs: the first epoch whose training accuracy reached 1.0 (absent if none did)",
         "best_test_accuracy": "reference runs: the highest per-epoch `test_accuracy`, first reached at epoch "
         "`best_test_epoch` (the protocol keeps the last weights, not these)",
         "best_test_epoch": "see `best_test_accuracy`",
@@ -79,11 +77,6 @@ def run_name(cell: str, length: str) -> str:
 def extended_run(cell: str, length: str, seed: int) -> str:
     """An extended-grid run: its files live in `<cell>-L<length>-extended/s<seed>.*`."""
     return f"{cell}-{length}-extended/s{seed}"
-
-
-def stage_name(cell: str, length: str) -> str:
-    """The DVC stage of one matrix entry (dvc.yaml: matrix over add2digits.matrix)."""
-    return f"train_add2digits@{cell}-{length}"
 
 
 def length_value(length: str) -> int:

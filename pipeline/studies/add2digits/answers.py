@@ -16,23 +16,20 @@ import pandas as pd
 from pipeline.reporting import Answer, AnswerFunction, ReportContext
 from pipeline.studies.add2digits import GRADIENTS_RUN, length_value, run_name
 from pipeline.studies.add2digits.gradient_table import first_over_last
-from pipeline.studies.add2digits.params import Add2DigitsParams, PublishedRun
-from pipeline.studies.add2digits.results import (
-    Results,
-    compare,
-    comparison_text,
-    config_of,
-    load_gradients,
-    load_results,
-    majority_baselines,
-    mean_std,
-    reference_lengths,
-    statistics,
-)
+from pipeline.studies.add2digits.params import Add2DigitsParams
+from pipeline.studies.add2digits.results import Results, config_of, load, load_gradients, mean_std, published_figures
 
 GRADIENTS = "Gradient reaching each input (HW3-1.1)"
 EXTENDED = "Beyond the homework's protocol: more data, several seeds"
 PROTOCOL_TABLE = "Homework protocol: test accuracy per run"
+
+# What the reference run states, in the protocol answer's words.
+PUBLISHED_PROSE = {
+    "best_test_accuracy": "test accuracy peaking at {:.3f}",
+    "final_test_accuracy": "ending at {:.3f}",
+    "test_accuracy": "test accuracy about {:.2f}",
+    "train_accuracy_1_by_epoch": "training accuracy 1.0 from about step {}",
+}
 
 
 def protocol_heading(length: str) -> str:
@@ -43,46 +40,32 @@ def _steps(value: float | None) -> str:
     return "never" if value is None or np.isnan(value) else f"at step {int(value)}"
 
 
-def published_reference(run: PublishedRun | None) -> str:
-    """What the homework's reference run states for one run, in words."""
-    if run is None:
-        return ""
-    parts = []
-    if run.best_test_accuracy is not None:
-        parts.append(f"test accuracy peaking at {run.best_test_accuracy:.3f}")
-    if run.final_test_accuracy is not None:
-        parts.append(f"ending at {run.final_test_accuracy:.3f}")
-    if run.test_accuracy is not None:
-        parts.append(f"test accuracy about {run.test_accuracy:.2f}")
-    if run.train_accuracy_1_by_epoch is not None:
-        parts.append(f"training accuracy 1.0 from about step {run.train_accuracy_1_by_epoch}")
-    return ", ".join(parts)
-
-
 def later_variant_text(config: Add2DigitsParams, length: str) -> str:
     variant = config.published.later_variant
     values = {cell: variant.test_accuracy.get(run_name(cell, length)) for cell in config.matrix.cell}
     if not any(value is not None for value in values.values()):
         return ""
     shown = " / ".join(f"{cell.upper()} {value:.3f}" for cell, value in values.items() if value is not None)
-    return (f"A later published variant of the course, not the homework's protocol ({variant.train_examples:,} training "
-            f"examples, {variant.epochs} epochs), reported {shown} at this length.")
+    return (
+        f"A later published variant of the course, not the homework's protocol ({variant.train_examples:,} training "
+        f"examples, {variant.epochs} epochs), reported {shown} at this length."
+    )
 
 
-def extended_accuracies(config: Add2DigitsParams, results: Results, length: str) -> dict[str, list[float]]:
-    return {cell: [m["test_accuracy"] for m in results.extended[(cell, length)]] for cell in config.matrix.cell}
-
-
-def extended_sentence(config: Add2DigitsParams, results: Results, length: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+def extended_sentence(results: Results, length: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    config = results.config
     grid = config.extended.active
-    accuracies = extended_accuracies(config, results, length)
-    verdict = comparison_text(compare(accuracies, config.fails_below), length, grid.train_examples, config.fails_below)
+    accuracies = results.accuracies(length)
+    verdict = results.verdict(length)
     shown = ", ".join(f"{cell.upper()} {mean_std(values)[0]:.3f} ± {mean_std(values)[1]:.3f}" for cell, values in accuracies.items())
-    text = (f"With {grid.train_examples:,} training examples, mini-batches and early stopping ({len(grid.seeds)} seeds, preset "
-            f"`{config.extended.preset}`) the test accuracy is {shown}: {verdict}.")
+    text = (
+        f"With {grid.train_examples:,} training examples, mini-batches and early stopping ({len(grid.seeds)} seeds, preset "
+        f"`{config.extended.preset}`) the test accuracy is {shown}: {verdict}."
+    )
     numbers = tuple(
         (f"test accuracy, runs `{run_name(cell, length)}-extended-s{seed}`", f"{value:.3f}")
-        for cell, values in accuracies.items() for seed, value in zip(grid.seeds, values)
+        for cell, values in accuracies.items()
+        for seed, value in zip(grid.seeds, values)
     )
     return text, numbers
 
@@ -93,17 +76,20 @@ def protocol_answer(length: str) -> AnswerFunction:
     def answer(ctx: ReportContext) -> Answer:
         config = config_of(ctx)
         if length not in config.matrix.length:
-            return Answer(f"Length {length_value(length)} is not trained: `add2digits.matrix.length` is {config.matrix.length}.",
-                          link=EXTENDED)
-        results = load_results(ctx, config)
-        extended, extended_numbers = extended_sentence(config, results, length)
+            return Answer(
+                f"Length {length_value(length)} is not trained: `add2digits.matrix.length` is {config.matrix.length}.", link=EXTENDED
+            )
+        results = load(ctx)
+        extended, extended_numbers = extended_sentence(results, length)
         variant = later_variant_text(config, length)
         n, protocol = length_value(length), config.reference
         if not config.runs_reference(length):
-            text = (f"The homework's protocol was not run at length {n} (`add2digits.reference.lengths`), so there are no "
-                    f"graphs of it here. {extended} {variant}").strip()
+            text = (
+                f"The homework's protocol was not run at length {n} (`add2digits.reference.lengths`), so there are no "
+                f"graphs of it here. {extended} {variant}"
+            ).strip()
             return Answer(text, extended_numbers, link=EXTENDED)
-        baseline = majority_baselines(statistics(ctx), config)[f"{length}/reference"]
+        baseline = results.baselines[f"{length}/reference"]
         runs = {cell: results.reference[(cell, length)] for cell in config.matrix.cell}
         finals = " / ".join(f"{cell.upper()} {m['final_test_accuracy']:.3f}" for cell, m in runs.items())
         bests = " / ".join(f"{m['best_test_accuracy']:.3f} (step {int(m['best_test_epoch'])})" for m in runs.values())
@@ -111,20 +97,32 @@ def protocol_answer(length: str) -> AnswerFunction:
         learned = [cell for cell, m in runs.items() if m["final_test_accuracy"] >= config.fails_below]
         memorised = all(m["final_train_accuracy"] >= 1.0 for m in runs.values())
         if learned:
-            verdict = (f"The {' and '.join(c.upper() for c in learned)} learns the task here (test accuracy at least "
-                       f"{config.fails_below:g}); with one run per cell the protocol measures no spread, so the gap is not "
-                       "established by it alone.")
+            verdict = (
+                f"The {' and '.join(c.upper() for c in learned)} learns the task here (test accuracy at least "
+                f"{config.fails_below:g}); with one run per cell the protocol measures no spread, so the gap is not "
+                "established by it alone."
+            )
         else:
-            verdict = (f"Neither run reaches a test accuracy of {config.fails_below:g}"
-                       + (" although both fit their training set: with so few examples they memorise it rather than learn "
-                          "the rule, so this data size cannot compare the cells here" if memorised else "")
-                       + "; with one run per cell the protocol also measures no spread.")
+            verdict = (
+                f"Neither run reaches a test accuracy of {config.fails_below:g}"
+                + (
+                    " although both fit their training set: with so few examples they memorise it rather than learn "
+                    "the rule, so this data size cannot compare the cells here"
+                    if memorised
+                    else ""
+                )
+                + "; with one run per cell the protocol also measures no spread."
+            )
         published = "; ".join(
-            f"{cell.upper()}: {text}" for cell in config.matrix.cell
-            if (text := published_reference(config.published.reference.get(run_name(cell, length))))
+            f"{cell.upper()}: {text}"
+            for cell in config.matrix.cell
+            if (text := published_figures(config.published.reference.get(run_name(cell, length)), PUBLISHED_PROSE))
         )
-        published = (f"The homework's reference run (RNN only) reported {published}." if published
-                     else "The homework's reference run shows nothing at this length.")
+        published = (
+            f"The homework's reference run (RNN only) reported {published}."
+            if published
+            else "The homework's reference run shows nothing at this length."
+        )
         text = (
             f"The figure under the linked heading shows the homework's protocol at length {n} ({protocol.train_examples} "
             f"training and {protocol.examples - protocol.train_examples} test examples, full-batch Adam for {protocol.epochs} "
@@ -133,13 +131,19 @@ def protocol_answer(length: str) -> AnswerFunction:
             f"Final test accuracy {finals} (best {bests}) against a majority-class baseline of {baseline:.2f}; training "
             f"accuracy reaches 1.0 {fitted}. {verdict} {published} {extended} {variant}"
         ).strip()
-        numbers = tuple(
-            (f"{what}, run `{run_name(cell, length)}`", fmt(m))
-            for cell, m in runs.items()
-            for what, fmt in (("final test accuracy", lambda m: f"{m['final_test_accuracy']:.3f}"),
-                              ("best test accuracy", lambda m: f"{m['best_test_accuracy']:.3f}"),
-                              ("final training accuracy", lambda m: f"{m['final_train_accuracy']:.3f}"))
-        ) + (("majority-class baseline, test split (prepare stage)", f"{baseline:.3f}"),) + extended_numbers
+        numbers = (
+            tuple(
+                (f"{what}, run `{run_name(cell, length)}`", fmt(m))
+                for cell, m in runs.items()
+                for what, fmt in (
+                    ("final test accuracy", lambda m: f"{m['final_test_accuracy']:.3f}"),
+                    ("best test accuracy", lambda m: f"{m['best_test_accuracy']:.3f}"),
+                    ("final training accuracy", lambda m: f"{m['final_train_accuracy']:.3f}"),
+                )
+            )
+            + (("majority-class baseline, test split (prepare stage)", f"{baseline:.3f}"),)
+            + extended_numbers
+        )
         return Answer(text, numbers, link=protocol_heading(length))
 
     return answer
@@ -152,8 +156,8 @@ def gradient_summary(ctx: ReportContext) -> pd.DataFrame:
     """first_over_last and per_step of every measured model, with its test accuracy from its training run."""
 
     def compute() -> pd.DataFrame:
-        config = config_of(ctx)
-        results = load_results(ctx, config)
+        results = load(ctx)
+        config = results.config
         summary = first_over_last(load_gradients(ctx))
         accuracy = {}
         for (cell, length), runs in results.extended.items():
@@ -184,9 +188,13 @@ def gradient_answer(ctx: ReportContext) -> Answer:
     trained = {cell: seeds[(seeds["cell"] == cell) & (seeds["weights"] == "trained")] for cell in ("rnn", "lstm")}
     slower_at_init = initial["lstm"]["per_step"].min() > initial["rnn"]["per_step"].max()
     faster_at_init = initial["lstm"]["per_step"].max() < initial["rnn"]["per_step"].min()
-    init_verdict = ("the LSTM's gradient shrinks more slowly per step on every seed" if slower_at_init else
-                    "the LSTM's gradient shrinks faster per step on every seed" if faster_at_init else
-                    "the two cannot be told apart (their seeds overlap)")
+    init_verdict = (
+        "the LSTM's gradient shrinks more slowly per step on every seed"
+        if slower_at_init
+        else "the LSTM's gradient shrinks faster per step on every seed"
+        if faster_at_init
+        else "the two cannot be told apart (their seeds overlap)"
+    )
     learners = trained["lstm"][trained["lstm"]["test_accuracy"] >= config.fails_below]
     apart = trained["lstm"]["first_over_last"].min() > trained["rnn"]["first_over_last"].max()
     if apart:
@@ -210,13 +218,18 @@ def gradient_answer(ctx: ReportContext) -> Answer:
         f"After training the ratio is {_range(trained['rnn']['first_over_last'])} for the RNN and "
         f"{_range(trained['lstm']['first_over_last'])} for the LSTM: {trained_verdict}; the LSTM seed that scores best "
         f"(test accuracy {best['test_accuracy']:.3f}) keeps {best['first_over_last']:.2g} of it"
-        + (f", and the {len(learners)} LSTM seed(s) that learn the task (test accuracy at least {config.fails_below:g}) keep "
-           f"{_range(learners['first_over_last'])}." if len(learners) else ", and no LSTM seed learns the task at this length "
-           f"(test accuracy at least {config.fails_below:g}) with this data size.")
+        + (
+            f", and the {len(learners)} LSTM seed(s) that learn the task (test accuracy at least {config.fails_below:g}) keep "
+            f"{_range(learners['first_over_last'])}."
+            if len(learners)
+            else f", and no LSTM seed learns the task at this length (test accuracy at least {config.fails_below:g}) with this data size."
+        )
     )
     numbers = tuple(
-        (f"gradient at the first input / at the last, {row.weights} weights, model `{row.model}` (run `{GRADIENTS_RUN}`)",
-         f"{row.first_over_last:.3g}")
+        (
+            f"gradient at the first input / at the last, {row.weights} weights, model `{row.model}` (run `{GRADIENTS_RUN}`)",
+            f"{row.first_over_last:.3g}",
+        )
         for row in seeds.itertuples()
     ) + tuple((f"test accuracy, run `{row.model}`", f"{row.test_accuracy:.3f}") for row in trained["lstm"].itertuples())
     return Answer(text, numbers, link=GRADIENTS)
@@ -226,17 +239,17 @@ def gradient_answer(ctx: ReportContext) -> Answer:
 
 
 def analysis_answer(ctx: ReportContext) -> Answer:
-    config = config_of(ctx)
-    results = load_results(ctx, config)
+    results = load(ctx)
+    config = results.config
     grid = config.extended.active
     lengths = sorted(config.matrix.length, key=length_value)
-    comparisons = {length: compare(extended_accuracies(config, results, length), config.fails_below) for length in lengths}
+    comparisons = {length: results.comparison(length) for length in lengths}
     ahead = [length for length, c in comparisons.items() if c.kind == "ahead" and c.leader == "lstm"]
     silent = [length for length, c in comparisons.items() if c.kind == "neither"]
-    protocol = reference_lengths(config)
+    protocol = results.reference_lengths
     finals = "; ".join(
-        f"length {length_value(length)}: " + " / ".join(
-            f"{cell.upper()} {results.reference[(cell, length)]['final_test_accuracy']:.2f}" for cell in config.matrix.cell)
+        f"length {length_value(length)}: "
+        + " / ".join(f"{cell.upper()} {results.reference[(cell, length)]['final_test_accuracy']:.2f}" for cell in config.matrix.cell)
         for length in protocol
     )
     memorised = sum(m["final_train_accuracy"] >= 1.0 for m in results.reference.values())
@@ -251,13 +264,20 @@ def analysis_answer(ctx: ReportContext) -> Answer:
         "exactly: the runs memorise, each cell is run once, and the differences carry no measured spread, so the "
         "protocol alone neither confirms nor refutes the hypothesis. "
         f"With {grid.train_examples:,} training examples and {len(grid.seeds)} seeds, "
-        + "; ".join(comparison_text(comparisons[length], length, grid.train_examples, config.fails_below) for length in lengths)
+        + "; ".join(results.verdict(length) for length in lengths)
         + ". "
-        + (f"The data support the hypothesis where a cell can learn the task at this data size (the LSTM is ahead at length "
-           f"{names(ahead)}), " if ahead else "No length shows the LSTM ahead at this data size, ")
-        + (f"and say nothing at length {names(silent)}, where neither cell learns: there the comparison needs more data, such as "
-           f"the later variant's {config.published.later_variant.train_examples:,} examples (preset `train_5000`)."
-           if silent else "and no length is beyond both cells.")
+        + (
+            f"The data support the hypothesis where a cell can learn the task at this data size (the LSTM is ahead at length "
+            f"{names(ahead)}), "
+            if ahead
+            else "No length shows the LSTM ahead at this data size, "
+        )
+        + (
+            f"and say nothing at length {names(silent)}, where neither cell learns: there the comparison needs more data, such as "
+            f"the later variant's {config.published.later_variant.train_examples:,} examples (preset `train_5000`)."
+            if silent
+            else "and no length is beyond both cells."
+        )
         + " The gradient measurement of HW3-1.1 tests the mechanism the hypothesis rests on, apart from accuracy."
     )
     seeds_lr = f"{config.reference.lr.rnn:g} / {config.reference.lr.lstm:g}"
@@ -274,11 +294,12 @@ def analysis_answer(ctx: ReportContext) -> Answer:
     )
     numbers = tuple(
         (f"final test accuracy, run `{run_name(cell, length)}`", f"{results.reference[(cell, length)]['final_test_accuracy']:.3f}")
-        for length in protocol for cell in config.matrix.cell
+        for length in protocol
+        for cell in config.matrix.cell
     ) + tuple(
-        (f"mean test accuracy over {len(grid.seeds)} seeds, runs `{run_name(cell, length)}-extended-s*`",
-         f"{mean_std(values)[0]:.3f}")
-        for length in lengths for cell, values in extended_accuracies(config, results, length).items()
+        (f"mean test accuracy over {len(grid.seeds)} seeds, runs `{run_name(cell, length)}-extended-s*`", f"{mean_std(values)[0]:.3f}")
+        for length in lengths
+        for cell, values in results.accuracies(length).items()
     )
     return Answer(support + weaknesses, numbers, link=EXTENDED)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.core import figures  # noqa: F401 - selects matplotlib's Agg backend before pyplot is imported
+from pipeline.core import figures  # also selects matplotlib's Agg backend before pyplot is imported
 
 COLOURS = {"rnn": "C0", "lstm": "C3"}
 
@@ -67,18 +67,28 @@ def gradient_figure(curves: pd.DataFrame):
         at = curves[curves["length"] == length]
         for cell in at["cell"].unique():
             colour, name = COLOURS.get(cell), cell.upper()
-            for (model, weights, grid), curve in at[at["cell"] == cell].groupby(["model", "weights", "grid"], sort=False):
+            for (_model, weights, grid), curve in at[at["cell"] == cell].groupby(["model", "weights", "grid"], sort=False):
                 if weights == "initial" and grid == "reference":
                     continue  # the same draw as the extended seed 0
-                label = {("trained", "reference"): f"{name} trained (homework protocol)",
-                         ("trained", "extended"): f"{name} trained (extended seeds)",
-                         ("initial", "extended"): f"{name} initial weights"}[(weights, grid)]
-                style = {"reference": dict(lw=2.2), "extended": dict(lw=0.9, alpha=0.7)}[grid] if weights == "trained" else dict(lw=0.9, ls="--", alpha=0.7)
+                label = {
+                    ("trained", "reference"): f"{name} trained (homework protocol)",
+                    ("trained", "extended"): f"{name} trained (extended seeds)",
+                    ("initial", "extended"): f"{name} initial weights",
+                }[(weights, grid)]
+                style = (
+                    {"reference": dict(lw=2.2), "extended": dict(lw=0.9, alpha=0.7)}[grid]
+                    if weights == "trained"
+                    else dict(lw=0.9, ls="--", alpha=0.7)
+                )
                 shown = {line.get_label() for line in axis.get_lines()}
                 axis.plot(curve["distance"], curve["gradient_norm"], color=colour, label=None if label in shown else label, **style)
-        axis.set(yscale="log", xlabel="distance from the last input (steps)", ylabel="mean ||d loss / d x_t||",
-                 title=f"length {length}")
-        axis.grid(alpha=0.3, which="both")
-        axis.legend(fontsize=7)
+        figures.log_axes(
+            axis,
+            logx=False,
+            legend={"fontsize": 7},
+            xlabel="distance from the last input (steps)",
+            ylabel="mean ||d loss / d x_t||",
+            title=f"length {length}",
+        )
     figure.tight_layout()
     return figure

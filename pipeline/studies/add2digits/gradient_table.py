@@ -36,7 +36,16 @@ def first_over_last(curves: pd.DataFrame) -> pd.DataFrame:
         by_distance = curve.set_index("distance")["gradient_norm"]
         ratio = float(by_distance.iloc[-1] / by_distance.loc[0])
         first = curve.iloc[0]
-        rows.append({"model": model, "cell": first["cell"], "length": int(first["length"]), "grid": first["grid"],
-                     "replicate": int(first["replicate"]), "weights": weights, "first_over_last": ratio,
-                     "per_step": ratio ** (1 / (int(first["length"]) - 1))})
+        rows.append(
+            {
+                "model": model,
+                "cell": first["cell"],
+                "length": int(first["length"]),
+                "grid": first["grid"],
+                "replicate": int(first["replicate"]),
+                "weights": weights,
+                "first_over_last": ratio,
+                "per_step": ratio ** (1 / (int(first["length"]) - 1)),
+            }
+        )
     return pd.DataFrame(rows)

@@ -35,8 +35,8 @@ import torch.nn.functional as F
 
 from pipeline.core.io import write_metrics
 from pipeline.core.params import SharedParams
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.tracking import flatten
 from pipeline.studies.add2digits import GRADIENTS_RUN, MEASURE_STAGE, STUDY, length_value
 from pipeline.studies.add2digits.figures import gradient_figure
@@ -67,9 +67,17 @@ def curve_rows(spec: RunSpec, weights: str, norms: torch.Tensor) -> list[dict]:
     """One row per distance from the end: the mean and median norm over the test examples."""
     by_distance = norms.flip(-1)  # (B, T): column d is the input d steps before the last
     return [
-        {"model": spec.label, "cell": spec.cell, "length": length_value(spec.length), "grid": spec.grid,
-         "replicate": spec.replicate, "weights": weights, "distance": d,
-         "gradient_norm": float(by_distance[:, d].mean()), "gradient_norm_median": float(by_distance[:, d].median())}
+        {
+            "model": spec.label,
+            "cell": spec.cell,
+            "length": length_value(spec.length),
+            "grid": spec.grid,
+            "replicate": spec.replicate,
+            "weights": weights,
+            "distance": d,
+            "gradient_norm": float(by_distance[:, d].mean()),
+            "gradient_norm_median": float(by_distance[:, d].median()),
+        }
         for d in range(by_distance.shape[1])
     ]
 
@@ -94,8 +102,13 @@ def measure_gradients(shared: SharedParams, config: Add2DigitsParams, root: Path
     ratios = {model: dict(zip(rows["weights"], rows["first_over_last"])) for model, rows in summary.groupby("model", sort=False)}
     paths = STUDY.paths(GRADIENTS_RUN)
     with TrackedRun(
-        STUDY, GRADIENTS_RUN, stage=MEASURE_STAGE, shared=shared, dataset="add2digits-test-splits",
-        model="+".join(config.matrix.cell), extra_tags={"grid": "all"},
+        STUDY,
+        GRADIENTS_RUN,
+        stage=MEASURE_STAGE,
+        shared=shared,
+        dataset="add2digits-test-splits",
+        model="+".join(config.matrix.cell),
+        extra_tags={"grid": "all"},
         description="Add2Digits input gradients (HW3-1.1): for every trained model and its initial weights, the norm of "
         "the loss's gradient with respect to each input, by distance from the end (mean over the test split).",
     ) as run:

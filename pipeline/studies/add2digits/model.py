@@ -93,7 +93,9 @@ def save_model(folder: Path, model: Add2DigitsModel, info: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(folder / WEIGHTS_FILE))
     hidden, layers = model.recurrent.hidden_size, model.recurrent.num_layers
-    (folder / CONFIG_FILE).write_text(json.dumps({"cell": model.cell, "hidden_size": hidden, "num_layers": layers, **info}, indent=2) + "\n")
+    (folder / CONFIG_FILE).write_text(
+        json.dumps({"cell": model.cell, "hidden_size": hidden, "num_layers": layers, **info}, indent=2) + "\n"
+    )
 
 
 def load_model(folder: Path) -> Add2DigitsModel:

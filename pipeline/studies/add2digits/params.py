@@ -9,17 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Section,
-    Seed,
-    SharedParams,
-    load_section,
-    load_shared,
-)
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, StudySetup, check_choice, load_study
 from pipeline.studies.add2digits import CELLS, STUDY, length_value, run_name
 
 Cell = Literal["rnn", "lstm"]
@@ -27,7 +17,7 @@ Probability = Float  # checked in [0, 1] where used
 MIN_LENGTH = 3  # the marker sits in [0, L-3]: a digit after it, and a last digit that is not that one
 
 
-class Add2DigitsMatrix(Section):
+class Add2DigitsMatrix(Schema):
     """The axes of the `train_add2digits` matrix stage: cells and lengths `L<n>`."""
 
     cell: list[Cell] = Field(min_length=1)
@@ -62,19 +52,19 @@ class Add2DigitsMatrix(Section):
         return [run_name(cell, length) for cell in self.cell for length in self.length]
 
 
-class Add2DigitsModel(Section):
+class Add2DigitsModel(Schema):
     hidden_size: PositiveInt
     num_layers: PositiveInt
 
 
-class CellRates(Section):
+class CellRates(Schema):
     """Adam's learning rate per cell."""
 
     rnn: PositiveFloat
     lstm: PositiveFloat
 
 
-class ReferenceProtocol(Section):
+class ReferenceProtocol(Schema):
     """The reference experiment: a fresh data set per length, split in order, full-batch Adam."""
 
     # The matrix lengths that run the protocol (the others train the extended grid only).
@@ -92,7 +82,7 @@ class ReferenceProtocol(Section):
         return self
 
 
-class ExtendedGrid(Section):
+class ExtendedGrid(Schema):
     """The grid beyond the reference: more data, mini-batches, seeds, early stopping."""
 
     examples: PositiveInt  # per (length, seed), split in order into train / validation / test
@@ -120,15 +110,14 @@ class ExtendedGrid(Section):
         return self.examples - self.val_examples - self.test_examples
 
 
-class Extended(Section):
+class Extended(Schema):
     preset: str  # the entry of `presets` the stages run
     presets: dict[str, ExtendedGrid] = Field(min_length=1)
     data_seed: Seed
 
     @model_validator(mode="after")
     def _known(self) -> Extended:
-        if self.preset not in self.presets:
-            raise ValueError(f"preset: must be one of {sorted(self.presets)}, got {self.preset!r}")
+        check_choice("preset", self.preset, self.presets)
         return self
 
     @property
@@ -136,7 +125,7 @@ class Extended(Section):
         return self.presets[self.preset]
 
 
-class PublishedRun(Section):
+class PublishedRun(Schema):
     """What the reference states for one run (approximate, read off its text and plots)."""
 
     best_test_accuracy: Probability | None = Field(default=None, ge=0, le=1)
@@ -145,7 +134,7 @@ class PublishedRun(Section):
     train_accuracy_1_by_epoch: PositiveInt | None = None
 
 
-class PublishedLaterVariant(Section):
+class PublishedLaterVariant(Schema):
     """A later published variant of the course's experiment (not the homework's protocol): more data, fewer epochs."""
 
     train_examples: PositiveInt
@@ -153,7 +142,7 @@ class PublishedLaterVariant(Section):
     test_accuracy: dict[str, Probability]  # run name -> accuracy
 
 
-class Published(Section):
+class Published(Schema):
     reference: dict[str, PublishedRun]
     later_variant: PublishedLaterVariant
     majority_baseline: Probability = Field(ge=0, le=1)
@@ -168,7 +157,7 @@ class Published(Section):
         return self
 
 
-class Add2DigitsParams(Section):
+class Add2DigitsParams(Schema):
     matrix: Add2DigitsMatrix
     model: Add2DigitsModel
     reference: ReferenceProtocol
@@ -200,5 +189,8 @@ class Add2DigitsParams(Section):
         raise ValueError(f"{STUDY.name}.matrix: no run {run!r} (known: {', '.join(self.matrix.runs())})")
 
 
-def load(path: str | Path = PARAMS_FILE) -> tuple[SharedParams, Add2DigitsParams]:
-    return load_shared(path), load_section(STUDY.name, Add2DigitsParams, path)
+Setup = StudySetup[Add2DigitsParams, None]  # its data: made by its own stages
+
+
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    return load_study(STUDY.name, Add2DigitsParams, path)

@@ -11,53 +11,36 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.core import figures
-from pipeline.reporting import FIGURES, TABLES, ReportContext, Section
+from pipeline.reporting import TABLES, ReportContext, Section, save_figure
 from pipeline.studies.add2digits import GRADIENTS_RUN, STUDY, length_value, run_name
-from pipeline.studies.add2digits.answers import (
-    ANSWERS,
-    EXTENDED,
-    GRADIENTS,
-    PROTOCOL_TABLE,
-    gradient_summary,
-    protocol_heading,
-)
+from pipeline.studies.add2digits.answers import ANSWERS, EXTENDED, GRADIENTS, PROTOCOL_TABLE, gradient_summary, protocol_heading
 from pipeline.studies.add2digits.figures import gradient_figure, reference_figure
-from pipeline.studies.add2digits.params import Add2DigitsParams, PublishedRun
-from pipeline.studies.add2digits.results import (
-    Results,
-    compare,
-    comparison_text,
-    config_of,
-    load_gradients,
-    load_results,
-    majority_baselines,
-    mean_std,
-    reference_lengths,
-    statistics,
-)
+from pipeline.studies.add2digits.params import Add2DigitsParams
+from pipeline.studies.add2digits.results import Results, load, load_gradients, mean_std, published_figures, statistics
+
+# What the reference run states, as the protocol table's `published` column words it.
+PUBLISHED_COLUMN = {
+    "best_test_accuracy": "best ≈{:.2f}",
+    "final_test_accuracy": "final ≈{:.2f}",
+    "test_accuracy": "≈{:.2f}",
+    "train_accuracy_1_by_epoch": "train 1.0 by epoch ≈{}",
+}
 
 
 def render(ctx: ReportContext) -> list[str]:
-    config = config_of(ctx)
-    stats = statistics(ctx)
-    results = load_results(ctx, config)
+    results = load(ctx)
+    config = results.config
     grid = config.extended.active
-    baselines = majority_baselines(stats, config)
 
-    reference = reference_table(config, results, baselines)
-    extended = extended_table(config, results)
-    per_seed = seed_table(config, results)
+    reference = reference_table(results)
+    extended = extended_table(results)
+    per_seed = seed_table(results)
     gradients = gradient_table(ctx, config)
     reference.to_csv(ctx.out.path(TABLES / "add2digits_reference.csv"), index=False)
     extended.to_csv(ctx.out.path(TABLES / "add2digits_extended.csv"), index=False)
     per_seed.to_csv(ctx.out.path(TABLES / "add2digits_extended_runs.csv"), index=False)
     gradients.to_csv(ctx.out.path(TABLES / "add2digits_input_gradients.csv"), index=False)
-    expected = stats["label_distribution_majority"]
-    for length in reference_lengths(config):
-        figure = reference_figure(results.curves, config.matrix.cell, [length], expected)
-        figures.save(figure, ctx.out.path(FIGURES / f"add2digits_reference_{length}.png"))
-    figures.save(gradient_figure(load_gradients(ctx)), ctx.out.path(FIGURES / "add2digits_input_gradients.png"))
+    expected = statistics(ctx)["label_distribution_majority"]
 
     protocol = config.reference
     published = config.published
@@ -72,11 +55,11 @@ def render(ctx: ReportContext) -> list[str]:
         f"+ `Linear({config.model.hidden_size}, 19)` on the last step. The homework's protocol: {protocol.examples:,} "
         f"examples per length, the first {protocol.train_examples} train and the rest test, full-batch Adam for "
         f"{protocol.epochs} epochs (one step each), lr {protocol.lr.rnn:g} (RNN) / {protocol.lr.lstm:g} (LSTM). "
-        f"Majority-class baseline (always the training split's commonest class): {baseline_range(baselines)} on the "
+        f"Majority-class baseline (always the training split's commonest class): {baseline_range(results.baselines)} on the "
         f"test splits; {expected:.2f} in expectation (P(a + b = 9)); published "
         f"{published.majority_baseline:.2f}.",
         "",
-        *[line for length in reference_lengths(config) for line in protocol_lines(config, results, baselines, length)],
+        *[line for length in results.reference_lengths for line in protocol_lines(ctx, results, length, expected)],
         f"### {PROTOCOL_TABLE}",
         "",
         reference.to_markdown(index=False),
@@ -98,24 +81,26 @@ def render(ctx: ReportContext) -> list[str]:
         "",
         extended.to_markdown(index=False),
         "",
-        conclusions(config, results, baselines),
+        conclusions(results),
         "",
-        *gradient_lines(ctx, config, gradients),
+        *gradient_lines(ctx, gradients),
     ]
 
 
-def protocol_lines(config: Add2DigitsParams, results: Results, baselines: dict[str, float], length: str) -> list[str]:
+def protocol_lines(ctx: ReportContext, results: Results, length: str, expected: float) -> list[str]:
     """HW3-1.2 at one length: the two graphs, and the numbers they end at."""
-    finals = ", ".join(
-        f"{cell.upper()} {results.reference[(cell, length)]['final_test_accuracy']:.3f}" for cell in config.matrix.cell
-    )
+    cells = results.config.matrix.cell
+    figure = reference_figure(results.curves, cells, [length], expected)
+    alt = f"loss and accuracy per step, length {length_value(length)}"
+    image = save_figure(ctx, figure, f"add2digits_reference_{length}.png", alt)
+    finals = ", ".join(f"{cell.upper()} {results.reference[(cell, length)]['final_test_accuracy']:.3f}" for cell in cells)
     return [
         f"### {protocol_heading(length)}",
         "",
         f"Training loss per step (top), training (solid) and test (dashed) accuracy per step (bottom). Final test "
-        f"accuracy: {finals}; majority-class baseline {baselines[f'{length}/reference']:.2f}.",
+        f"accuracy: {finals}; majority-class baseline {results.baselines[f'{length}/reference']:.2f}.",
         "",
-        f"![loss and accuracy per step, length {length_value(length)}](figures/add2digits_reference_{length}.png)",
+        image,
         "",
     ]
 
@@ -130,19 +115,21 @@ def gradient_table(ctx: ReportContext, config: Add2DigitsParams) -> pd.DataFrame
             seeds = at[at["grid"] == "extended"]
             initial, trained = seeds[seeds["weights"] == "initial"], seeds[seeds["weights"] == "trained"]
             protocol = at[(at["grid"] == "reference") & (at["weights"] == "trained")]
-            rows.append({
-                "length": length_value(length),
-                "cell": cell.upper(),
-                "initial weights (seeds)": " / ".join(f"{v:.2g}" for v in initial["first_over_last"]),
-                "per step, initial": " / ".join(f"{v:.3f}" for v in initial["per_step"]),
-                "trained, homework protocol": f"{protocol['first_over_last'].iloc[0]:.2g}" if len(protocol) else "not run",
-                "trained (seeds)": " / ".join(f"{v:.2g}" for v in trained["first_over_last"]),
-                "test accuracy (seeds)": " / ".join(f"{v:.3f}" for v in trained["test_accuracy"]),
-            })
+            rows.append(
+                {
+                    "length": length_value(length),
+                    "cell": cell.upper(),
+                    "initial weights (seeds)": " / ".join(f"{v:.2g}" for v in initial["first_over_last"]),
+                    "per step, initial": " / ".join(f"{v:.3f}" for v in initial["per_step"]),
+                    "trained, homework protocol": f"{protocol['first_over_last'].iloc[0]:.2g}" if len(protocol) else "not run",
+                    "trained (seeds)": " / ".join(f"{v:.2g}" for v in trained["first_over_last"]),
+                    "test accuracy (seeds)": " / ".join(f"{v:.3f}" for v in trained["test_accuracy"]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def gradient_lines(ctx: ReportContext, config: Add2DigitsParams, table: pd.DataFrame) -> list[str]:
+def gradient_lines(ctx: ReportContext, table: pd.DataFrame) -> list[str]:
     return [
         f"### {GRADIENTS}",
         "",
@@ -153,7 +140,7 @@ def gradient_lines(ctx: ReportContext, config: Add2DigitsParams, table: pd.DataF
         "must carry gradient that far back. The table gives the norm at the first input over the norm at the last (and, for "
         "the initial weights, the factor per step that amounts to).",
         "",
-        "![input gradients](figures/add2digits_input_gradients.png)",
+        save_figure(ctx, gradient_figure(load_gradients(ctx)), "add2digits_input_gradients.png", "input gradients"),
         "",
         table.to_markdown(index=False),
         "",
@@ -167,7 +154,7 @@ def not_run_lines(config: Add2DigitsParams) -> list[str]:
     every = ",".join(config.matrix.length)
     return [
         "",
-        f"The protocol is not run at length {', '.join(l.removeprefix('L') for l in skipped)} "
+        f"The protocol is not run at length {', '.join(name.removeprefix('L') for name in skipped)} "
         f"(`{STUDY.name}.reference.lengths`); the extended grid below covers it. "
         f"To run it: `dvc exp run -S '{STUDY.name}.reference.lengths=[{every}]'`.",
     ]
@@ -178,27 +165,14 @@ def baseline_range(baselines: dict[str, float]) -> str:
     return f"{low:.2f}" if round(low, 2) == round(high, 2) else f"{low:.2f}-{high:.2f}"
 
 
-def published_text(run: PublishedRun | None) -> str:
-    if run is None:
-        return "n/a"
-    parts = []
-    if run.best_test_accuracy is not None:
-        parts.append(f"best ≈{run.best_test_accuracy:.2f}")
-    if run.final_test_accuracy is not None:
-        parts.append(f"final ≈{run.final_test_accuracy:.2f}")
-    if run.test_accuracy is not None:
-        parts.append(f"≈{run.test_accuracy:.2f}")
-    if run.train_accuracy_1_by_epoch is not None:
-        parts.append(f"train 1.0 by epoch ≈{run.train_accuracy_1_by_epoch}")
-    return ", ".join(parts) or "n/a"
-
-
-def reference_table(config: Add2DigitsParams, results: Results, baselines: dict[str, float]) -> pd.DataFrame:
+def reference_table(results: Results) -> pd.DataFrame:
+    config = results.config
     rows = []
-    for length in reference_lengths(config):
+    for length in results.reference_lengths:
         for cell in config.matrix.cell:
             m = results.reference[(cell, length)]
             first_perfect = m.get("first_epoch_train_accuracy_1")
+            published = published_figures(config.published.reference.get(run_name(cell, length)), PUBLISHED_COLUMN)
             rows.append(
                 {
                     "length": int(length.removeprefix("L")),
@@ -207,15 +181,16 @@ def reference_table(config: Add2DigitsParams, results: Results, baselines: dict[
                     "best test accuracy (epoch)": f"{m['best_test_accuracy']:.3f} ({int(m['best_test_epoch'])})",
                     "final train accuracy": round(m["final_train_accuracy"], 3),
                     "train accuracy 1.0 from epoch": "never" if first_perfect is None else int(first_perfect),
-                    "published": published_text(config.published.reference.get(run_name(cell, length))),
-                    "majority baseline": baselines[f"{length}/reference"],
+                    "published": published or "n/a",
+                    "majority baseline": results.baselines[f"{length}/reference"],
                     "seconds per epoch": round(m["seconds_per_epoch"], 3),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def extended_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
+def extended_table(results: Results) -> pd.DataFrame:
+    config = results.config
     rows = []
     for length in config.matrix.length:
         for cell in config.matrix.cell:
@@ -243,11 +218,19 @@ def later_variant_column(config: Add2DigitsParams) -> str:
     return f"later variant ({variant.train_examples:,} train, {variant.epochs} epochs)"
 
 
-def seed_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
+def seed_table(results: Results) -> pd.DataFrame:
     """Every extended run: the numbers behind the mean ± std."""
+    config = results.config
     rows = [
-        {"length": int(length.removeprefix("L")), "cell": cell, "seed": seed, **{k: m[k] for k in (
-            "test_accuracy", "kept_val_accuracy", "kept_train_accuracy", "best_epoch", "epochs_trained", "seconds_per_epoch")}}
+        {
+            "length": int(length.removeprefix("L")),
+            "cell": cell,
+            "seed": seed,
+            **{
+                k: m[k]
+                for k in ("test_accuracy", "kept_val_accuracy", "kept_train_accuracy", "best_epoch", "epochs_trained", "seconds_per_epoch")
+            },
+        }
         for length in config.matrix.length
         for cell in config.matrix.cell
         for seed, m in zip(config.extended.active.seeds, results.extended[(cell, length)])
@@ -255,49 +238,42 @@ def seed_table(config: Add2DigitsParams, results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def conclusions(config: Add2DigitsParams, results: Results, baselines: dict[str, float]) -> str:
+def conclusions(results: Results) -> str:
     """The paragraph answering the homework's question, generated from the numbers: a claim that one cell
     is ahead at a length only where a cell learns the task at this data size and the seeds do not overlap."""
+    config = results.config
     threshold = config.fails_below
     grid = config.extended.active
     lengths = sorted(config.matrix.length, key=length_value)
-    accuracies = {key: [m["test_accuracy"] for m in runs] for key, runs in results.extended.items()}
     sentences = []
     if len(config.matrix.cell) == 2:
-        verdicts = [
-            comparison_text(compare({cell: accuracies[(cell, length)] for cell in config.matrix.cell}, threshold),
-                            length, grid.train_examples, threshold)
-            for length in lengths
-        ]
+        verdicts = [results.verdict(length) for length in lengths]
         sentences.append(f"With {grid.train_examples:,} training examples, " + "; ".join(verdicts) + ".")
     for cell in config.matrix.cell:
-        failing = [length for length in lengths if np.mean(accuracies[(cell, length)]) < threshold]
-        from_length = next(
-            (length for i, length in enumerate(lengths) if all(l in failing for l in lengths[i:])), None
-        )
+        failing = [length for length in lengths if np.mean(results.accuracies(length)[cell]) < threshold]
+        from_length = next((length for i, length in enumerate(lengths) if all(longer in failing for longer in lengths[i:])), None)
         if not failing:
             sentences.append(f"The {cell.upper()} does not fail at any length tried (mean test accuracy at least {threshold:g}).")
         elif from_length is not None:
             sentences.append(
-                f"The {cell.upper()} fails (mean test accuracy below {threshold:g}) from length "
-                f"{from_length.removeprefix('L')} on."
+                f"The {cell.upper()} fails (mean test accuracy below {threshold:g}) from length {from_length.removeprefix('L')} on."
             )
         else:
             sentences.append(
                 f"The {cell.upper()} fails (mean test accuracy below {threshold:g}) at length "
-                f"{', '.join(l.removeprefix('L') for l in failing)} but not at every longer one."
+                f"{', '.join(name.removeprefix('L') for name in failing)} but not at every longer one."
             )
     finals = [m["final_test_accuracy"] for m in results.reference.values()]
     perfect = [m for m in results.reference.values() if m.get("first_epoch_train_accuracy_1") is not None]
     sentences.append(
         f"In the homework's protocol ({config.reference.train_examples} training examples) {len(perfect)} of "
         f"{len(finals)} runs reach training accuracy 1.0 while their final test accuracy is "
-        f"{min(finals):.2f}-{max(finals):.2f}, against a majority-class baseline of {baseline_range(baselines)}: "
+        f"{min(finals):.2f}-{max(finals):.2f}, against a majority-class baseline of {baseline_range(results.baselines)}: "
         "with so few examples of the 100 digit pairs the models memorise, so the protocol's comparison is limited "
         "by its data more than by the cell."
         if perfect
         else f"In the homework's protocol no run reaches training accuracy 1.0; final test accuracy "
-        f"{min(finals):.2f}-{max(finals):.2f}, majority-class baseline {baseline_range(baselines)}."
+        f"{min(finals):.2f}-{max(finals):.2f}, majority-class baseline {baseline_range(results.baselines)}."
     )
     return " ".join(sentences)
 

@@ -1,8 +1,8 @@
 """Add2Digits: the seeded data sets, then RNN and LSTM per sequence length (reference and extended grid).
 
-    python -m stages add2digits prepare             # DVC stage prepare_add2digits
-    python -m stages add2digits train --run rnn-L5  # DVC stage train_add2digits@rnn-L5
-    python -m stages add2digits measure             # DVC stage measure_add2digits (input gradients, HW3-1.1)
+python -m stages add2digits prepare             # DVC stage prepare_add2digits
+python -m stages add2digits train --run rnn-L5  # DVC stage train_add2digits@rnn-L5
+python -m stages add2digits measure             # DVC stage measure_add2digits (input gradients, HW3-1.1)
 """
 
 from __future__ import annotations
@@ -23,22 +23,13 @@ from pipeline.studies.add2digits import (
     length_value,
     params,
     run_name,
-    stage_name,
 )
-from pipeline.studies.add2digits.data import (
-    EXTENDED,
-    NUM_CLASSES,
-    REFERENCE,
-    generate,
-    rng_for,
-    statistics,
-    write_sequences,
-)
+from pipeline.studies.add2digits.data import EXTENDED, NUM_CLASSES, REFERENCE, generate, rng_for, statistics, write_sequences
 
 
 def prepare() -> None:
     """Stage prepare_add2digits: data/prepared/add2digits/L<n>/*.csv and metrics/add2digits/data.json."""
-    _, config = params.load()
+    config = params.load().config
     root = project_root()
     reference, extended = config.reference, config.extended
     grid = extended.active
@@ -71,7 +62,8 @@ def expected_majority_baseline() -> float:
 
 def train(*, run: str) -> None:
     """Stage train_add2digits@<cell>-L<length>: the reference run and the extended grid's seeds."""
-    shared, config = params.load()
+    setup = params.load()
+    shared, config = setup.shared, setup.config
     with section_checks():
         cell, length = config.check_run(run)
     root = project_root()
@@ -85,13 +77,14 @@ def train(*, run: str) -> None:
 
 def measure() -> None:
     """Stage measure_add2digits: the gradient of the loss with respect to each input of every trained model."""
-    shared, config = params.load()
+    setup = params.load()
+    shared, config = setup.shared, setup.config
     root = project_root()
     for cell in config.matrix.cell:
         for length in config.matrix.length:
             runs = [run_name(cell, length)] if config.runs_reference(length) else []
             runs += [extended_run(cell, length, seed) for seed in config.extended.active.seeds]
-            require_inputs([root / STUDY.paths(run).output_dir for run in runs], stage_name(cell, length))
+            require_inputs([root / STUDY.paths(run).output_dir for run in runs], STUDY.stage_name(cell, length))
     from pipeline.studies.add2digits.gradients import measure_gradients  # torch, mlflow: only once the inputs are there
 
     stop_on_sigterm()

@@ -27,10 +27,10 @@ import torch
 from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord
 from pipeline.core.io import staged_outputs, write_metrics
 from pipeline.core.params import SharedParams
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.training import FitConfig, FitResult, fit
-from pipeline.studies.add2digits import STUDY, dataset_file, extended_run, length_value, run_name, stage_name
+from pipeline.studies.add2digits import STUDY, dataset_file, extended_run, length_value, run_name
 from pipeline.studies.add2digits.data import Sequences, read_sequences
 from pipeline.studies.add2digits.figures import run_figure
 from pipeline.studies.add2digits.model import Add2DigitsModel, Batch, CountingLoss, accuracy, encode, save_model
@@ -107,9 +107,17 @@ def run_specs(cell: str, length: str, config: Add2DigitsParams, root: Path) -> l
         data = read_sequences(root / data_file)
         specs.append(
             RunSpec(
-                name=run_name(cell, length), label=run_name(cell, length), grid="reference", cell=cell, length=length,
-                replicate=0, lr=getattr(reference.lr, cell), epochs=reference.epochs, patience=reference.epochs,
-                batch_size=None, data_file=data_file,
+                name=run_name(cell, length),
+                label=run_name(cell, length),
+                grid="reference",
+                cell=cell,
+                length=length,
+                replicate=0,
+                lr=getattr(reference.lr, cell),
+                epochs=reference.epochs,
+                patience=reference.epochs,
+                batch_size=None,
+                data_file=data_file,
                 splits={"train": data.take(0, reference.train_examples), "test": data.take(reference.train_examples, len(data))},
             )
         )
@@ -120,9 +128,17 @@ def run_specs(cell: str, length: str, config: Add2DigitsParams, root: Path) -> l
         train, val = grid.train_examples, grid.train_examples + grid.val_examples
         specs.append(
             RunSpec(
-                name=extended_run(cell, length, seed), label=extended_run(cell, length, seed).replace("/", "-"),
-                grid="extended", cell=cell, length=length, replicate=seed, lr=getattr(grid.lr, cell),
-                epochs=grid.epochs, patience=grid.patience, batch_size=grid.batch_size, data_file=data_file,
+                name=extended_run(cell, length, seed),
+                label=extended_run(cell, length, seed).replace("/", "-"),
+                grid="extended",
+                cell=cell,
+                length=length,
+                replicate=seed,
+                lr=getattr(grid.lr, cell),
+                epochs=grid.epochs,
+                patience=grid.patience,
+                batch_size=grid.batch_size,
+                data_file=data_file,
                 splits={"train": data.take(0, train), "val": data.take(train, val), "test": data.take(val, len(data))},
             )
         )
@@ -169,7 +185,7 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
     with TrackedRun(
         STUDY,
         spec.name,
-        stage=stage_name(spec.cell, spec.length),
+        stage=STUDY.stage_name(spec.cell, spec.length),
         shared=shared,
         dataset=f"add2digits-{spec.data_file.parent.name}-{spec.data_file.stem}",
         model=f"{spec.cell}-h{config.model.hidden_size}x{config.model.num_layers}",
@@ -184,8 +200,13 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
                 "grid": spec.grid,
                 "replicate": spec.replicate,
                 "model": config.model.model_dump(),
-                "protocol": {"lr": spec.lr, "epochs": spec.epochs, "patience": spec.patience,
-                             "batch_size": spec.batch_size or "full", **{f"{k}_examples": len(v) for k, v in spec.splits.items()}},
+                "protocol": {
+                    "lr": spec.lr,
+                    "epochs": spec.epochs,
+                    "patience": spec.patience,
+                    "batch_size": spec.batch_size or "full",
+                    **{f"{k}_examples": len(v) for k, v in spec.splits.items()},
+                },
                 "seed": seed,
                 "device": str(device),
                 "parameters": parameters,
@@ -193,8 +214,10 @@ def train_run(spec: RunSpec, shared: SharedParams, config: Add2DigitsParams, dev
             }
         )
         run.tracker.log_dataset(
-            pd.read_csv(root / spec.data_file, dtype=str), f"add2digits-{spec.length}-{spec.data_file.stem}",
-            str(spec.data_file), "+".join(spec.splits),
+            pd.read_csv(root / spec.data_file, dtype=str),
+            f"add2digits-{spec.length}-{spec.data_file.stem}",
+            str(spec.data_file),
+            "+".join(spec.splits),
         )
         result = fit(
             model,

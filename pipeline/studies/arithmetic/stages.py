@@ -7,13 +7,7 @@ import sys
 from pipeline.core.io import staged_outputs, write_json
 from pipeline.core.paths import project_root
 from pipeline.datasets.arithmetic import PREPARED, STATISTICS, params
-from pipeline.datasets.arithmetic.data import (
-    check_disjoint,
-    label_counts,
-    read_examples,
-    split_examples,
-    write_examples,
-)
+from pipeline.datasets.arithmetic.data import check_disjoint, label_counts, read_examples, split_examples, write_examples
 
 
 def prepare() -> None:

@@ -12,8 +12,7 @@ Modules: `params` (the section's schema), `checkpoints` (where a checkpoint para
 points), `model` (the classifier), `train` (one variant end to end), `stages`, `results`
 (the runs as the report reads them, and the statements computed from them), `report`,
 `answers` (the answer sheet's 2025 §3 and 2022 Part 3 entries), `predict` (a CLI
-classifying sentences with a trained variant). Kept free of heavy imports: the report
-and the stage entry point import this package.
+classifying sentences with a trained variant).
 """
 
 from __future__ import annotations
@@ -28,13 +27,8 @@ STUDY = Study(
     description="BERT-family sentence classifiers on verbal arithmetic: a pretrained encoder + `Linear(hidden, 3)` on the "
     "[CLS] output says whether `a plus b` / `a minus b` is negative, zero or positive; one run per variant of `bert.variants` "
     "(fine-tuned, frozen encoder, no pretraining, ...).",
-    metrics=glossary.CLASSIFIER | METRICS | {
-        "initial_pooled_scale": "mean |x| of the pooled [CLS] features the head reads, before training (validation sentences)",
-    },
+    metrics=glossary.CLASSIFIER
+    | METRICS
+    | {"initial_pooled_scale": "mean |x| of the pooled [CLS] features the head reads, before training (validation sentences)"},
     run_prefix="bert",  # the gpt-classifier experiment has variants of the same names
 )
-
-
-def stage_name(variant: str) -> str:
-    """The DVC stage that trains `variant` (dvc.yaml: foreach over bert.variants)."""
-    return f"train_bert@{variant}"

@@ -2,7 +2,8 @@
 
 The encoder comes from the HF Auto classes, so BERT- and RoBERTa-family checkpoints
 both work. A trained classifier is saved as one safetensors file plus the encoder's
-config and tokenizer, so it loads again offline without the original checkpoint.
+config and tokenizer, so it loads again offline without the original checkpoint. The module
+is the study's `classification.run.ModelModule`: the shared run and predict CLI call its functions.
 """
 
 from __future__ import annotations
@@ -99,11 +100,6 @@ def encode(tokenizer, texts: list[str], labels: list[int], max_length: int) -> E
     """Tokenize to a fixed length (the reference pads/truncates every sentence to `max_length`)."""
     encoded = tokenizer(texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
     return EncodedBatch(encoded["input_ids"], encoded["attention_mask"], torch.tensor(labels, dtype=torch.long))
-
-
-def count_truncated(tokenizer, texts: list[str], max_length: int) -> int:
-    """Sentences longer than `max_length` tokens: the classifier never sees their end."""
-    return sum(len(ids) > max_length for ids in tokenizer(texts)["input_ids"])
 
 
 @torch.no_grad()

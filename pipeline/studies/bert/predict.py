@@ -9,24 +9,20 @@ it, confidently and meaninglessly). Runs offline from `outputs/bert/<variant>/`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline.classification.predict import classify
 from pipeline.core.errors import run_cli
-from pipeline.studies.bert import STUDY, stage_name
+from pipeline.studies.bert import STUDY
 from pipeline.studies.bert.params import BertParams
 
 
-def load(folder: Path):
-    from pipeline.studies.bert.model import load_classifier, predict_proba  # torch only once the input is checked
+def model_module():
+    from pipeline.studies.bert import model  # torch only once the input is checked
 
-    model, tokenizer, info = load_classifier(folder)
-    return (lambda sentences: predict_proba(model, tokenizer, sentences, info["max_length"])), info["labels"]
+    return model
 
 
 def main(argv: list[str] | None = None) -> None:
-    classify(argv, study=STUDY, params=BertParams, stage_name=stage_name, description=__doc__.splitlines()[0],
-             example="three minus nine", load=load)
+    classify(argv, STUDY, BertParams, model_module, example="three minus nine", doc=__doc__)
 
 
 if __name__ == "__main__":

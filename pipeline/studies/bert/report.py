@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.classification.report import (
-    accuracy_note,
-    inspection_lines,
-    recipe_table,
-    timing_table,
-    verdicts,
-    write_run_outputs,
-)
+from pipeline.classification.report import accuracy_note, inspection_lines, recipe_table, timing_table, verdicts, write_run_outputs
 from pipeline.reporting import TABLES, ReportContext, Section, versus
 from pipeline.studies.bert import STUDY
-from pipeline.studies.bert.answers import ANSWERS
+from pipeline.studies.bert.answers import ANSWERS, FROZEN, HEADING, INSPECTION, PRETRAINING, TIMING
 from pipeline.studies.bert.results import (
-    FROZEN,
-    HEADING,
-    INSPECTION,
     PER_EPOCH,
-    PRETRAINING,
-    TIMING,
     BertRuns,
     frozen_cause,
     frozen_statements,
@@ -125,7 +113,7 @@ def render(ctx: ReportContext) -> list[str]:
 
 def summary_table(b: BertRuns) -> pd.DataFrame:
     def published(key: str, name: str) -> str:
-        bounds = getattr(b.config, key).get(name)
+        bounds = getattr(b.config.published, key).get(name)
         if bounds is None:
             return "n/a"
         low, high = bounds
@@ -141,9 +129,9 @@ def summary_table(b: BertRuns) -> pd.DataFrame:
                 "encoder": "frozen (classifier only)" if run.frozen else "fine-tuned",
                 "trainable parameters": int(run.metrics["trainable_parameters"]),
                 "val accuracy": round(val, 4),
-                "published val accuracy (2025 / 2022)": f"{published('published_val_accuracy', run.name)} / "
-                f"{published('published_val_accuracy_2022', run.name)}",
-                "vs 2025": versus(val, b.published("published_val_accuracy", run)),
+                "published val accuracy (2025 / 2022)": f"{published('val_accuracy', run.name)} / "
+                f"{published('val_accuracy_2022', run.name)}",
+                "vs 2025": versus(val, b.published("val_accuracy", run)),
                 "test accuracy": round(run.metrics["test_accuracy"], 4),
                 "majority baseline (val / test)": f"{run.metrics['majority_val_accuracy']:.4f} / "
                 f"{run.metrics['majority_test_accuracy']:.4f}",
@@ -194,7 +182,8 @@ def inspection(b: BertRuns) -> list[str]:
     left_out = [run.name for run in b.runs if run.collapsed]
     lines = [
         "Over the variants that did not collapse ("
-        + ", ".join(f"`{run.name}`" for run in models) + ")"
+        + ", ".join(f"`{run.name}`" for run in models)
+        + ")"
         + (f"; left out as majority baselines: {', '.join(f'`{n}`' for n in left_out)}" if left_out else "")
         + ". Computed from each run's logged predictions and class probabilities.",
         "",

@@ -12,27 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from pipeline.classification.report import (
-    ClassifierRun,
-    accuracy_note,
-    against_majority,
-    load_runs,
-    recipe_differences,
-    step_seconds,
-)
+from pipeline.classification.report import ClassifierRun, accuracy_note, against_majority, load_runs, recipe_differences, step_seconds
 from pipeline.core.io import require_inputs
-from pipeline.reporting import ReportContext
 from pipeline.datasets.arithmetic import PREPARE_STAGE, STATISTICS
-from pipeline.studies.bert import STUDY, params, stage_name
+from pipeline.reporting import ReportContext
+from pipeline.studies.bert import STUDY, params
 from pipeline.studies.bert.params import BertParams
 
-# Report headings the answers link to.
-HEADING = f"BERT on verbal arithmetic (MLflow experiment `{STUDY.experiment}`)"
-PER_EPOCH = "Validation accuracy per epoch"
-TIMING = "Why freezing the encoder is faster"
-FROZEN = "Frozen encoder: how far its head trains at each recipe"
-PRETRAINING = "Pretraining data (question 4)"
-INSPECTION = "Where one model clearly beats the others, and where all fail (question 5)"
+PER_EPOCH = "Validation accuracy per epoch"  # a report heading the BERT answers and the GPT-vs-BERT comparison link to
 UNIFORM = 1 / 3  # the top probability of a classifier with no preference among the three classes
 
 
@@ -45,8 +32,11 @@ class BertRuns:
     def pick(self, frozen: bool, learned: bool = True) -> list[ClassifierRun]:
         """Pretrained runs from the main checkpoint, frozen or fine-tuned (collapsed ones left out with `learned`)."""
         return [
-            run for run in self.runs
-            if run.frozen == frozen and run.pretrained and run.params.get("variant.checkpoint") == "main"
+            run
+            for run in self.runs
+            if run.frozen == frozen
+            and run.pretrained
+            and run.params.get("variant.checkpoint") == "main"
             and not (learned and run.collapsed)
         ]
 
@@ -63,15 +53,21 @@ class BertRuns:
         return None
 
     def published(self, key: str, run: ClassifierRun) -> tuple[float, float] | None:
-        return getattr(self.config, key).get(run.name)
+        return getattr(self.config.published, key).get(run.name)
 
 
 def load(ctx: ReportContext) -> BertRuns:
-    config = params.load().bert
-    require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
-    splits = json.loads((ctx.root / STATISTICS).read_text())
-    runs = load_runs(ctx, STUDY, list(config.variants), stage_name, "variant.freeze_encoder", "checkpoint.pretrained")
-    return BertRuns(config, runs, splits)
+    """The runs behind the current outputs and the data's split sizes; read once per report (the section,
+    its answers and the GPT-vs-BERT comparison share it)."""
+
+    def read() -> BertRuns:
+        config = params.load().config
+        require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
+        splits = json.loads((ctx.root / STATISTICS).read_text())
+        runs = load_runs(ctx, STUDY, list(config.variants), "variant.freeze_encoder", "checkpoint.pretrained")
+        return BertRuns(config, runs, splits)
+
+    return ctx.memo(f"{STUDY.name}:results", read)
 
 
 def share(fraction: float) -> str:
@@ -114,8 +110,10 @@ def timing_statement(b: BertRuns) -> tuple[str, list[tuple[str, str]]]:
     numbers = []
     for run in (frozen, tuned):
         numbers += [(f"train seconds, run `{run.label}`", f"{run.metrics['train_seconds']:.2f}")]
-        numbers += [(f"{phase} seconds per batch, run `{run.label}`", f"{run.metrics[f'{phase}_seconds_per_batch']:.4f}")
-                    for phase in ("forward", "backward", "optimizer")]
+        numbers += [
+            (f"{phase} seconds per batch, run `{run.label}`", f"{run.metrics[f'{phase}_seconds_per_batch']:.4f}")
+            for phase in ("forward", "backward", "optimizer")
+        ]
     return text, numbers
 
 
@@ -130,7 +128,8 @@ def frozen_statements(b: BertRuns) -> list[str]:
         recipe = run.recipe()
         state = (
             "its head is barely trained: its answers are hardly more confident than a uniform guess"
-            if m["val_mean_top_probability"] < UNIFORM + 0.05 else "its head has learned a read-out"
+            if m["val_mean_top_probability"] < UNIFORM + 0.05
+            else "its head has learned a read-out"
         )
         lines.append(
             f"- `{run.name}` (lr {float(recipe['lr']):g}, {recipe['epochs']} epochs, {run.steps} steps): the head's weights "
@@ -171,7 +170,9 @@ def pretraining_pairs(b: BertRuns) -> list[tuple[ClassifierRun, ClassifierRun]]:
     pretrained = [run for run in b.runs if run.pretrained and not run.frozen]
     scratch = [run for run in b.runs if not run.pretrained and not run.frozen]
     return [
-        (p, s) for s in scratch for p in pretrained
+        (p, s)
+        for s in scratch
+        for p in pretrained
         if p.params.get("variant.checkpoint") == s.params.get("variant.checkpoint") and not recipe_differences(p, s)
     ]
 

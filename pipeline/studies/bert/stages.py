@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.errors import stop_on_sigterm
 from pipeline.core.io import require_inputs
+from pipeline.core.params import require_entry
 from pipeline.core.paths import project_root
 from pipeline.datasets.arithmetic import PREPARE_STAGE, PREPARED, SPLITS
 from pipeline.datasets.arithmetic.data import read_examples
@@ -13,11 +14,8 @@ from pipeline.studies.bert import STUDY, params
 def train(*, variant: str) -> None:
     """Stage train_bert@<variant>: outputs/bert/<variant>/, metrics/bert/<variant>.json, plots/bert/<variant>.csv."""
     loaded = params.load()
-    config = loaded.bert
-    if variant not in config.variants:
-        raise PipelineError(
-            f"params.yaml: {STUDY.name}.variants.{variant}: no such variant (known: {', '.join(config.variants)})"
-        )
+    config = loaded.config
+    require_entry(config.variants, variant, f"{STUDY.name}.variants", "variant")
     root = project_root()
     split = config.variants[variant].split
     if split is None:  # the arithmetic study's prepared split
@@ -28,7 +26,7 @@ def train(*, variant: str) -> None:
     else:  # its own split of the shipped train CSV (a bad row fails here, before the heavy imports)
         from pipeline.classification.data import load_splits
 
-        files = {"train": root / loaded.arithmetic.train_file, "test": root / loaded.arithmetic.test_file}
+        files = {"train": root / loaded.data.train_file, "test": root / loaded.data.test_file}
         splits = load_splits(files["train"], files["test"], split, f"params.yaml: {STUDY.name}.variants.{variant}.split")
         files["val"] = files["train"]
 

@@ -37,11 +37,9 @@ STUDY = Study(
         "twin_trials_per_attribute": "trials behind each `twin_accuracy_<attribute>`: two per twin pair",
         "captions_tried": "prompt run: captions of `clip.captions` scored against the gallery",
         "captions_selecting_target": "prompt run: of those, how many make CLIP rank the target image first",
-        "search_target_probability": "prompt run: the target's probability (softmax over the gallery) for the caption "
-        "the search found",
+        "search_target_probability": "prompt run: the target's probability (softmax over the gallery) for the caption the search found",
         "search_margin": "prompt run: that probability minus the best other image's (> 0: the target is picked)",
-        "search_selects_target": "prompt run: 1 if the caption found picks the target by at least `min_margin` and "
-        "is true of it",
+        "search_selects_target": "prompt run: 1 if the caption found picks the target by at least `min_margin` and is true of it",
         "search_caption_slots": "prompt run: attributes in the caption found (its length)",
         "search_captions_scored": "prompt run: captions the beam search scored",
         "search_truth_checked": "prompt run: 1 if the target's scene is known (synthetic gallery), so a caption is "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from pipeline.reporting import Answer, ReportContext
+from pipeline.reporting import Answer, AnswerFunction, ReportContext
 from pipeline.studies.clip.results import ClipResults, OutdatedRuns, load_results, search_comment
 from pipeline.studies.clip.scenes import SLOTS
 
@@ -71,32 +71,32 @@ def _evidence(results: ClipResults) -> tuple[str, tuple[tuple[str, str], ...]]:
     return evidence, numbers
 
 
-def caption_2025(ctx: ReportContext) -> Answer:
-    """A25-4.2a: the caption and the evidence that CLIP selects the target."""
-    results = load_results(ctx)
-    evidence, numbers = _evidence(results)
-    if results.synthetic_gallery:
-        where = (
-            " The handout's target (Figure 7, a coral-reef photo) is not in this offline project, so the default run "
-            f"prompts for a synthetic target; {HUB_OVERRIDE} run the same stage on the handout's images."
-        )
-    else:
-        where = f" Target: `{results.prompt.data.params.get('target')}`."
-    return Answer(evidence + where, numbers, link=SEARCH_HEADING)
+def caption(absent: str, target_note: str = "") -> AnswerFunction:
+    """A25-4.2a / A22-P4.2a: the caption and the evidence that CLIP selects the target. The versions differ only
+    in their target: `absent` says that it is not in this offline project (the default, synthetic run) and how to
+    run on it; `target_note` follows the target's file when the run prompts for a real one."""
+
+    def answer(ctx: ReportContext) -> Answer:
+        results = load_results(ctx)
+        evidence, numbers = _evidence(results)
+        if results.synthetic_gallery:
+            where = f" {absent}"
+        else:
+            where = f" Target: `{results.prompt.data.params.get('target')}`{target_note}."
+        return Answer(evidence + where, numbers, link=SEARCH_HEADING)
+
+    return answer
 
 
-def caption_2022(ctx: ReportContext) -> Answer:
-    """A22-P4.2a: as A25-4.2a for the 2022 target (a butterfly on a flower)."""
-    results = load_results(ctx)
-    evidence, numbers = _evidence(results)
-    if results.synthetic_gallery:
-        where = (
-            " The 2022 target (Figure 8, a butterfly on a flower) is not in this offline project either: the pipeline "
-            f"prompts for a synthetic target by default, and {HUB_OVERRIDE} point it at the 2022 images."
-        )
-    else:
-        where = f" Target: `{results.prompt.data.params.get('target')}` (the 2022 target is Figure 8, a butterfly on a flower)."
-    return Answer(evidence + where, numbers, link=SEARCH_HEADING)
+caption_2025 = caption(
+    "The handout's target (Figure 7, a coral-reef photo) is not in this offline project, so the default run "
+    f"prompts for a synthetic target; {HUB_OVERRIDE} run the same stage on the handout's images."
+)
+caption_2022 = caption(
+    "The 2022 target (Figure 8, a butterfly on a flower) is not in this offline project either: the pipeline "
+    f"prompts for a synthetic target by default, and {HUB_OVERRIDE} point it at the 2022 images.",
+    target_note=" (the 2022 target is Figure 8, a butterfly on a flower)",
+)
 
 
 def search_account(ctx: ReportContext) -> Answer:

@@ -52,6 +52,4 @@ def twin_accuracy(trials: pd.DataFrame) -> dict[str, float]:
 
 def as_metrics(accuracy: dict[str, float]) -> dict[str, float]:
     """MLflow / metrics-file names: twin_accuracy_<attribute>, and the weakest one as twin_accuracy_min."""
-    return {f"{METRIC_PREFIX}{attribute}": value for attribute, value in accuracy.items()} | {
-        f"{METRIC_PREFIX}min": min(accuracy.values())
-    }
+    return {f"{METRIC_PREFIX}{attribute}": value for attribute, value in accuracy.items()} | {f"{METRIC_PREFIX}min": min(accuracy.values())}

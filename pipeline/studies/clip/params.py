@@ -7,21 +7,11 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Section,
-    Seed,
-    SharedParams,
-    load_section,
-    load_shared,
-)
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, StudySetup, load_study
 from pipeline.studies.clip import PIPELINE_MODEL, PIPELINE_WEIGHTS, STUDY
 
 
-class ClipScene(Section):
+class ClipScene(Schema):
     """A scene description in the vocabulary of `pipeline/studies/clip/scenes.py`."""
 
     count: int
@@ -32,10 +22,7 @@ class ClipScene(Section):
 
     @model_validator(mode="after")
     def _in_vocabulary(self) -> ClipScene:
-        from pipeline.studies.clip.scenes import (  # numpy + PIL: only when a clip section is parsed
-            SLOTS,
-            VOCABULARY,
-        )
+        from pipeline.studies.clip.scenes import SLOTS, VOCABULARY  # numpy + PIL: only when a clip section is parsed
 
         for slot in SLOTS:
             if getattr(self, slot) not in VOCABULARY[slot]:
@@ -43,7 +30,7 @@ class ClipScene(Section):
         return self
 
 
-class ClipData(Section):
+class ClipData(Schema):
     seed: Seed
     train_size: PositiveInt
     group_size: int = Field(ge=2, le=6)  # an anchor and its twins, at most one per attribute (5)
@@ -51,7 +38,7 @@ class ClipData(Section):
     target: ClipScene  # the synthetic gallery's target; distractors differ from it in one attribute
 
 
-class ClipTrain(Section):
+class ClipTrain(Schema):
     epochs: PositiveInt
     batch_size: int = Field(ge=2)  # a contrastive batch needs negatives
     lr: PositiveFloat
@@ -62,7 +49,7 @@ class ClipTrain(Section):
     twin_loss_weight: Float = Field(ge=0)  # weight of the loss inside each twin group (0: in-batch loss only)
 
 
-class ClipDiagnostic(Section):
+class ClipDiagnostic(Schema):
     attributes: list[str] = Field(min_length=1)  # scene attributes to test, each against its twins
     pairs: PositiveInt  # held-out twin pairs per attribute (two trials each)
     goal: Float = Field(gt=0.5, le=1)  # the accuracy every attribute should reach (0.5: blind to it)
@@ -79,12 +66,12 @@ class ClipDiagnostic(Section):
         return self
 
 
-class ClipSearch(Section):
+class ClipSearch(Schema):
     beam_width: PositiveInt
     min_margin: Float = Field(ge=0, lt=1)  # target probability minus the runner-up's (> 0 always required)
 
 
-class ClipParams(Section):
+class ClipParams(Schema):
     data: ClipData
     train: ClipTrain
     diagnostic: ClipDiagnostic
@@ -113,6 +100,8 @@ class ClipParams(Section):
         return self
 
 
-def load(path: str | Path = PARAMS_FILE) -> tuple[SharedParams, ClipParams]:
-    """The shared settings and the validated `clip` section."""
-    return load_shared(path), load_section(STUDY.name, ClipParams, path)
+Setup = StudySetup[ClipParams, None]  # its data: made by its own stages
+
+
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    return load_study(STUDY.name, ClipParams, path)

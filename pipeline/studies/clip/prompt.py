@@ -20,8 +20,8 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_json
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import project_root
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.studies.clip import PIPELINE_WEIGHTS, PROMPT_RUN, STUDY, TRAIN_RUN
 from pipeline.studies.clip.gallery import Gallery
 from pipeline.studies.clip.models import CHECKPOINT_NAME, create
@@ -140,9 +140,13 @@ def run_prompting(*, shared: SharedParams, clip: ClipParams, gallery: Gallery, d
 
     paths = STUDY.paths(PROMPT_RUN)
     with TrackedRun(
-        STUDY, PROMPT_RUN, stage="clip_prompt", shared=shared,
+        STUDY,
+        PROMPT_RUN,
+        stage="clip_prompt",
+        shared=shared,
         dataset="synthetic-gallery" if clip.gallery is None else f"folder:{gallery.folder.name}",
-        model=f"{clip.model}/{clip.pretrained}", lineage=[paths.metrics_file],
+        model=f"{clip.model}/{clip.pretrained}",
+        lineage=[paths.metrics_file],
         run_name=f"{PROMPT_RUN}-{clip.model}-{Path(clip.pretrained).name}",
     ) as run:
         run.tracker.log_params(

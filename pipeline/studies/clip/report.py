@@ -14,14 +14,7 @@ from pipeline.studies.clip import STUDY
 from pipeline.studies.clip.answers import ANSWERS, HEADING, SEARCH_HEADING
 from pipeline.studies.clip.diagnostic import METRIC_PREFIX
 from pipeline.studies.clip.figures import training_figure
-from pipeline.studies.clip.results import (
-    SPREAD_SE,
-    OutdatedRuns,
-    load_results,
-    search_comment,
-    twin_summary,
-    twin_verdict,
-)
+from pipeline.studies.clip.results import SPREAD_SE, OutdatedRuns, load_results, search_comment, twin_summary, twin_verdict
 from pipeline.studies.clip.scenes import SLOTS
 
 DIAGNOSTIC_HEADING = "Attribute diagnostic"
@@ -60,13 +53,18 @@ def render(ctx: ReportContext) -> list[str]:
     )
     diagnostic = pd.DataFrame(
         [
-            {"attribute": attribute, "twin accuracy": round(value, 3), "trials": results.twin_trials,
-             "verdict": twin_verdict(value, results.twin_trials, results.goal)}
+            {
+                "attribute": attribute,
+                "twin accuracy": round(value, 3),
+                "trials": results.twin_trials,
+                "verdict": twin_verdict(value, results.twin_trials, results.goal),
+            }
             for attribute, value in results.twin.items()
         ]
     )
     captions = results.captions.assign(
-        target_probability=results.captions["target_probability"].round(4), margin=results.captions["margin"].round(4),
+        target_probability=results.captions["target_probability"].round(4),
+        margin=results.captions["margin"].round(4),
         chosen_probability=results.captions["chosen_probability"].round(4),
     )
     kept = results.trace[results.trace["kept"].astype(bool)].drop(columns="kept")

@@ -31,7 +31,7 @@ from pipeline.studies.clip.params import load
 
 def data() -> None:
     """Draw the synthetic captioned scenes (train, validation, gallery)."""
-    _, params = load()
+    params = load().config
     from pipeline.studies.clip import scenes
     from pipeline.studies.clip.data import write_dataset
 
@@ -42,7 +42,12 @@ def data() -> None:
         folder = out.path(DATA_DIR)
         folder.mkdir(parents=True)
         stats = write_dataset(
-            folder, config.seed, image_size, config.train_size, config.group_size, config.val_blocks,
+            folder,
+            config.seed,
+            image_size,
+            config.train_size,
+            config.group_size,
+            config.val_blocks,
             scenes.Scene(**config.target.model_dump()),
         )
     print(f"clip_data: {stats}", file=sys.stderr)
@@ -50,7 +55,8 @@ def data() -> None:
 
 def train() -> None:
     """Train the in-pipeline CLIP (attn-clip-tiny) on the synthetic scenes."""
-    shared, params = load()
+    setup = load()
+    shared, params = setup.shared, setup.config
     data_dir = project_root() / DATA_DIR
     from pipeline.studies.clip.data import split_files
 
@@ -63,7 +69,8 @@ def train() -> None:
 
 def prompt() -> None:
     """Score `clip.captions` against the gallery and search for a caption selecting the target."""
-    shared, params = load()
+    setup = load()
+    shared, params = setup.shared, setup.config
     root = project_root()
     from pipeline.studies.clip.data import synthetic_gallery
     from pipeline.studies.clip.gallery import load_gallery

@@ -49,18 +49,10 @@ from pipeline.core.io import file_sha256, write_metrics
 from pipeline.core.lineage import stage_fingerprint
 from pipeline.core.params import SharedParams
 from pipeline.core.paths import project_root
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.training import FitConfig, fit
-from pipeline.studies.clip import (
-    CONFIG_FILE,
-    PIPELINE_MODEL,
-    RETRIEVAL_BLOCK,
-    STUDY,
-    TRAIN_RUN,
-    data,
-    scenes,
-)
+from pipeline.studies.clip import CONFIG_FILE, PIPELINE_MODEL, RETRIEVAL_BLOCK, STUDY, TRAIN_RUN, data, scenes
 from pipeline.studies.clip.diagnostic import CaptionEncoder, ImageEncoder, as_metrics, twin_accuracy, twin_trials
 from pipeline.studies.clip.figures import training_figure
 from pipeline.studies.clip.models import register_pipeline_model, save_checkpoint
@@ -147,7 +139,9 @@ class CaptionedImages:
             captions = [self.split.scenes[i].caption(slots) for i, slots in zip(index, named)]
             named_mask = np.array([[slot in slots for slot in scenes.SLOTS] for slots in named])  # (B, slots)
             truth = caption_truth(self.codes[index], named_mask)
-            batches.append(ClipBatch(self.images[index], self._tokenize(captions), torch.from_numpy(truth), torch.from_numpy(self.group[index])))
+            batches.append(
+                ClipBatch(self.images[index], self._tokenize(captions), torch.from_numpy(truth), torch.from_numpy(self.group[index]))
+            )
         return batches
 
     def _tokenize(self, captions: list[str]) -> torch.Tensor:
@@ -301,7 +295,10 @@ def make_optimizer(weight_decay: float):
             named = [(n, p) for n, p in model.named_parameters() if n.startswith("visual.") == (tower == "image")]
             decay = [p for n, p in named if p.ndim >= 2 and "logit_scale" not in n]
             no_decay = [p for n, p in named if p.ndim < 2 or "logit_scale" in n]
-            groups += [{"params": decay, "weight_decay": weight_decay, "tower": tower}, {"params": no_decay, "weight_decay": 0.0, "tower": tower}]
+            groups += [
+                {"params": decay, "weight_decay": weight_decay, "tower": tower},
+                {"params": no_decay, "weight_decay": 0.0, "tower": tower},
+            ]
         return torch.optim.AdamW(groups, lr=lr, fused=True)  # one kernel for all tensors: same maths, faster
 
     return build
@@ -368,8 +365,13 @@ def train_clip(*, shared: SharedParams, params: ClipParams, data_dir: Path) -> N
     preprocess_cfg = open_clip.get_model_preprocess_cfg(model)
     mean, std = preprocess_cfg["mean"], preprocess_cfg["std"]
     train_data = CaptionedImages(
-        train_split, to_model_input(train_split.images, mean, std), tokenizer,
-        config.batch_size, params.data.group_size, shared.seed, config.full_caption_fraction,
+        train_split,
+        to_model_input(train_split.images, mean, std),
+        tokenizer,
+        config.batch_size,
+        params.data.group_size,
+        shared.seed,
+        config.full_caption_fraction,
     )
     val_batches = full_caption_batches(val_split, to_model_input(val_split.images, mean, std), tokenizer, RETRIEVAL_BLOCK)
     # Held-out twins: drawn here from their own random stream (no split on disk uses it).
@@ -381,8 +383,14 @@ def train_clip(*, shared: SharedParams, params: ClipParams, data_dir: Path) -> N
     twin_columns = list(as_metrics(dict.fromkeys(diagnostic.attributes, 0.0)))
 
     with TrackedRun(
-        STUDY, TRAIN_RUN, stage="clip_train", shared=shared, dataset="synthetic-scenes", model=PIPELINE_MODEL,
-        fingerprint=fingerprint, run_name=f"{TRAIN_RUN}-{PIPELINE_MODEL}",
+        STUDY,
+        TRAIN_RUN,
+        stage="clip_train",
+        shared=shared,
+        dataset="synthetic-scenes",
+        model=PIPELINE_MODEL,
+        fingerprint=fingerprint,
+        run_name=f"{TRAIN_RUN}-{PIPELINE_MODEL}",
     ) as run:
         run.tracker.log_params(
             {"train": config.model_dump(), "data": params.data.model_dump(), "diagnostic": diagnostic.model_dump(), "seed": shared.seed}

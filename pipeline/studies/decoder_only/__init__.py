@@ -1,7 +1,7 @@
 """The decoder-only translator (assignment part 2), with the reference settings.
 
 `<SOS> word <EOP> translation` as one causal sequence, the loss on the translation and
-`<EOS>` only (`pipeline/translation/decoder_only.py`); training FLOPs are counted per
+`<EOS>` only (`pipeline/translators/single_sequence.py`); training FLOPs are counted per
 batch like the IsoFLOP grid's. Stage `train_decoder_only`, one MLflow run named
 `decoder-only h<hidden>-<dataset>` in the experiment below (the prefix tells it from a
 transformer run of the same size and data).
@@ -20,4 +20,4 @@ STUDY = Study(
     metrics=glossary.TRANSLATOR | glossary.FLOP_COUNTED,
     run_prefix="decoder-only",
 )
-STAGE = "train_decoder_only"
+STAGE = STUDY.stage_name()  # train_decoder_only: one stage, no foreach

@@ -18,20 +18,30 @@ CURVES = (BATCH_MEAN, "cumulative_flops")  # the comparisons read the run with t
 
 
 def render(ctx: ReportContext) -> list[str]:
-    config = params.load().decoder_only
+    config = params.load().config
     name = config.run_name
     (run,) = load_results(ctx, STUDY, [name], lambda _: STAGE, extra_curves=CURVES)
-    metrics, published = run.metrics, config.published_best_val_loss
+    metrics, published = run.metrics, config.published.best_val_loss
     notebooks = metrics[f"best_{BATCH_MEAN}"]
-    table = pd.DataFrame([{
-        "run": f"decoder-only {name}", "hidden": config.run.hidden_size, "layers": config.run.num_layers,
-        "dataset": config.run.dataset, "parameters": int(metrics["parameters"]),
-        "lowest val loss (notebooks)": round(notebooks, 4),
-        "published range (notebooks)": f"{published[0]:.2f}-{published[1]:.2f}", "vs published": versus(notebooks, published),
-        "lowest val loss (ours)": round(metrics["best_val_loss"], 4), "best epoch": int(metrics["best_epoch"]),
-        "val word accuracy": round(metrics["val_word_accuracy"], 4), "train seconds": round(metrics["train_seconds"], 1),
-        "training FLOPs": f"{metrics['cumulative_flops']:.3g}",
-    }])
+    table = pd.DataFrame(
+        [
+            {
+                "run": f"decoder-only {name}",
+                "hidden": config.run.hidden_size,
+                "layers": config.run.num_layers,
+                "dataset": config.run.dataset,
+                "parameters": int(metrics["parameters"]),
+                "lowest val loss (notebooks)": round(notebooks, 4),
+                "published range (notebooks)": f"{published[0]:.2f}-{published[1]:.2f}",
+                "vs published": versus(notebooks, published),
+                "lowest val loss (ours)": round(metrics["best_val_loss"], 4),
+                "best epoch": int(metrics["best_epoch"]),
+                "val word accuracy": round(metrics["val_word_accuracy"], 4),
+                "train seconds": round(metrics["train_seconds"], 1),
+                "training FLOPs": f"{metrics['cumulative_flops']:.3g}",
+            }
+        ]
+    )
     table.to_csv(ctx.out.path(TABLES / "decoder_only_summary.csv"), index=False)
     figures.save(curves_figure(run.curve, name), ctx.out.path(FIGURES / "decoder_only_loss.png"))
     return [
@@ -42,7 +52,7 @@ def render(ctx: ReportContext) -> list[str]:
         "cross-attention. Validation loss is per translated character, in the notebooks' definition (the mean of",
         "per-batch means, which the published range uses) and ours (every batch weighted by its characters).",
         "The comparison with the encoder-decoder, at matched training FLOPs and parameter counts, is in",
-        "\"Decoder-only vs encoder-decoder at matched compute and size\" after the studies.",
+        '"Decoder-only vs encoder-decoder at matched compute and size" after the studies.',
         "",
         table.to_markdown(index=False),
         "",
@@ -64,9 +74,14 @@ def curves_figure(curve: pd.DataFrame, name: str):
     axis.plot(curve["epoch"], curve[BATCH_MEAN], color="C3", label="validation (notebooks' definition)")
     axis.plot(curve["epoch"], curve["val_loss"], color="C3", ls=":", label="validation (ours)")
     axis.plot(curve["epoch"], curve["train_loss"], color="C3", ls="--", alpha=0.6, label="train (ours)")
-    axis.set(xlabel="epoch", ylabel="cross-entropy per translated character", yscale="log", title=f"decoder-only {name}")
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8)
+    figures.log_axes(
+        axis,
+        logx=False,
+        legend={"fontsize": 8},
+        xlabel="epoch",
+        ylabel="cross-entropy per translated character",
+        title=f"decoder-only {name}",
+    )
     figure.tight_layout()
     return figure
 

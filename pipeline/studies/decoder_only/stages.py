@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pipeline.core.errors import stop_on_sigterm
 from pipeline.core.paths import project_root
 from pipeline.studies.decoder_only import STAGE, STUDY, params
 
@@ -10,27 +9,14 @@ from pipeline.studies.decoder_only import STAGE, STUDY, params
 def train() -> None:
     """Stage train_decoder_only: the decoder-only translator, FLOPs counted per batch."""
     setup = params.load()
-    config, name = setup.decoder_only.run, setup.decoder_only.run_name
-    root = project_root()
-    data = setup.piglatin.prepared(root, config.dataset)
+    config, name = setup.config.run, setup.config.run_name
+    data = setup.data.prepared(project_root(), config.dataset)
     data.check()
 
-    from pipeline.translation.architectures import DECODER_ONLY
-    from pipeline.translation.run import config_fingerprint, train_translator
+    from pipeline.translators.architectures import DECODER_ONLY
+    from pipeline.translators.train import train_stage
 
-    stop_on_sigterm()
-    train_translator(
-        study=STUDY,
-        name=name,
-        run=config,
-        shared=setup.shared,
-        evaluation=setup.piglatin.eval,
-        data=data,
-        stage=STAGE,
-        architecture=DECODER_ONLY,
-        fingerprint=config_fingerprint(root, setup.shared, config, data, train),
-        count_flops=True,
-    )
+    train_stage(train, setup, STUDY, STAGE, name, config, DECODER_ONLY, data, count_flops=True)
 
 
 STAGES = {"train": train}

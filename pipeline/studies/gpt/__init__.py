@@ -16,7 +16,6 @@ a GGUF file shipped in a PyPI package, a local folder, a hub id), `model` (loadi
 padding, encoding, saving), `train` (one variant end to end), `generate` (the greedy
 continuations), `stages`, `report`, `answers`, `predict` (a CLI classifying sentences).
 The split (the reference's 80/20) is `pipeline.classification.data`'s.
-Kept free of heavy imports: the report and the stage entry point import this package.
 """
 
 from __future__ import annotations
@@ -31,7 +30,9 @@ STUDY = Study(
     description="A GPT-style (decoder-only) sentence classifier on verbal arithmetic, beside the `bert` experiment: a "
     "pretrained causal language model + `Linear(hidden, 3)` on the last non-padding token says whether `a plus b` / "
     "`a minus b` is negative, zero or positive; one run per variant of `gpt.variants` (fine-tuned or frozen).",
-    metrics=glossary.CLASSIFIER | METRICS | {
+    metrics=glossary.CLASSIFIER
+    | METRICS
+    | {
         "load_seconds": "wall time to load the pretrained checkpoint and its tokenizer",
         "prompts": "prompts the pretrained model continued (run `gpt generation`)",
         "new_tokens": "tokens generated over all prompts (run `gpt generation`)",
@@ -44,8 +45,3 @@ STUDY = Study(
 # The stage in which the pretrained causal LM continues prompts (`generate.py`), and its run's name.
 GENERATION_STAGE = "generate_gpt"
 GENERATION_RUN = "generation"  # metrics/gpt/generation.json; no variant may take this name
-
-
-def stage_name(variant: str) -> str:
-    """The DVC stage that trains `variant` (dvc.yaml: foreach over gpt.variants)."""
-    return f"train_gpt@{variant}"

@@ -16,7 +16,7 @@ def classifier(ctx: ReportContext) -> Answer:
     """A21-P4.1: one sentence, the code, and the training evidence as numbers."""
     runs = [run for run in load(ctx) if not run.frozen] or load(ctx)
     run = max(runs, key=lambda r: r.metrics["val_accuracy"])
-    published = params.load().gpt.published
+    published = params.load().config.published
     curve = run.curve
     text = (
         f"`load_pretrained` puts a `Linear(hidden, 3)` head (Hugging Face's `...ForSequenceClassification`) on the "
@@ -54,7 +54,4 @@ def _inline(text: str) -> str:
     return " ".join(text.split()).replace("`", "'")
 
 
-ANSWERS: dict[str, AnswerFunction] = {
-    "A21-P4.1": classifier,
-    "A21-P4.4": generation,
-}
+ANSWERS: dict[str, AnswerFunction] = {"A21-P4.1": classifier, "A21-P4.4": generation}

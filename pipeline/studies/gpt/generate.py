@@ -20,12 +20,12 @@ import pandas as pd
 import torch
 
 from pipeline.core.io import write_metrics
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.studies.gpt import GENERATION_RUN, GENERATION_STAGE, STUDY
 from pipeline.studies.gpt.checkpoints import ResolvedCheckpoint
 from pipeline.studies.gpt.model import load_causal_lm
-from pipeline.studies.gpt.params import GptStudyParams
+from pipeline.studies.gpt.params import Setup
 
 
 @torch.no_grad()
@@ -40,12 +40,12 @@ def continue_greedily(model: torch.nn.Module, tokenizer, prompt: str, max_new_to
         do_sample=False,  # greedy: the most likely token every step, no sampling
         pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
     )
-    new = generated[0, ids.shape[1]:]  # (N,) the tokens after the prompt
+    new = generated[0, ids.shape[1] :]  # (N,) the tokens after the prompt
     return tokenizer.decode(new, skip_special_tokens=True), len(new)
 
 
-def generate_continuations(params: GptStudyParams, checkpoint: ResolvedCheckpoint) -> None:
-    config = params.gpt
+def generate_continuations(params: Setup, checkpoint: ResolvedCheckpoint) -> None:
+    config = params.config
     generation = config.generation
     device = select_device(params.shared.device)
     seed_everything(params.shared.seed)  # greedy decoding draws nothing; seeded all the same
@@ -57,8 +57,13 @@ def generate_continuations(params: GptStudyParams, checkpoint: ResolvedCheckpoin
 
     paths = STUDY.paths(GENERATION_RUN)
     with TrackedRun(
-        STUDY, GENERATION_RUN, stage=GENERATION_STAGE, shared=params.shared, dataset="prompts",
-        model=checkpoint.description, lineage=[paths.metrics_file, paths.timings_file],
+        STUDY,
+        GENERATION_RUN,
+        stage=GENERATION_STAGE,
+        shared=params.shared,
+        dataset="prompts",
+        model=checkpoint.description,
+        lineage=[paths.metrics_file, paths.timings_file],
         extra_tags={"checkpoint_set": config.checkpoint_set},
         description=f"The pretrained causal LM {checkpoint.description} (no fine-tuning) continues "
         f"{len(generation.prompts)} prompts greedily, up to {generation.max_new_tokens} new tokens each.",

@@ -11,6 +11,8 @@ reader and dequantised to float32: its config and tokenizer through `from_pretra
 gguf_file=...)`, its tensors through `load_gguf_checkpoint` into the model built from that
 config (what `from_pretrained(..., gguf_file=...)` does, which in transformers 5 also
 requires `accelerate`, a package this project does not otherwise need).
+
+The module is the study's `classification.run.ModelModule`: the shared run and predict CLI call its functions.
 """
 
 from __future__ import annotations
@@ -147,10 +149,6 @@ def encode(tokenizer, texts: list[str], labels: list[int], max_length: int) -> E
             "the classifier would pool the wrong token; set gpt.pad_token to a token the sentences never contain"
         )
     return EncodedBatch(ids, mask, torch.tensor(labels, dtype=torch.long))
-
-
-def count_truncated(tokenizer, texts: list[str], max_length: int) -> int:
-    return sum(len(ids) > max_length for ids in tokenizer(texts)["input_ids"])
 
 
 def save_classifier(folder: Path, model: nn.Module, tokenizer, info: dict) -> None:

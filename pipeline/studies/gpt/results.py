@@ -10,15 +10,16 @@ import pandas as pd
 
 from pipeline.classification.report import ClassifierRun, load_runs
 from pipeline.reporting import ReportContext, artifact_table
-from pipeline.studies.gpt import GENERATION_RUN, GENERATION_STAGE, STUDY, params, stage_name
+from pipeline.studies.gpt import GENERATION_RUN, GENERATION_STAGE, STUDY, params
 
 HEADING = f"GPT-style (decoder-only) classifier (MLflow experiment `{STUDY.experiment}`)"  # report headings the answers link to
 GENERATION = "Continuing a prompt left to right: what the causal model can do and BERT cannot"
 
 
 def load(ctx: ReportContext) -> list[ClassifierRun]:
-    config = params.load().gpt
-    return load_runs(ctx, STUDY, list(config.variants), stage_name, "variant.freeze_backbone")
+    """The classifier runs behind the current outputs; read once per report (the section, its answers and the
+    GPT-vs-BERT comparison share it)."""
+    return ctx.memo(f"{STUDY.name}:results", lambda: load_runs(ctx, STUDY, list(params.load().config.variants), "variant.freeze_backbone"))
 
 
 def continuations(ctx: ReportContext) -> tuple[pd.DataFrame, dict[str, float], str]:
@@ -27,6 +28,6 @@ def continuations(ctx: ReportContext) -> tuple[pd.DataFrame, dict[str, float], s
     def read():
         paths = STUDY.paths(GENERATION_RUN)
         run = ctx.run_for(STUDY, GENERATION_RUN, GENERATION_STAGE, lineage=[paths.metrics_file, paths.timings_file])
-        return artifact_table(ctx.client, run.info.run_id, "tables/continuations.json"), run.data.metrics, run.data.tags.get("model", "?")
+        return (artifact_table(ctx.client, run.info.run_id, "tables/continuations.json"), run.data.metrics, run.data.tags.get("model", "?"))
 
     return ctx.memo("gpt-continuations", read)

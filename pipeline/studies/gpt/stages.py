@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.errors import stop_on_sigterm
+from pipeline.core.params import require_entry
 from pipeline.core.paths import project_root
 from pipeline.studies.gpt import STUDY, params
 
@@ -10,16 +11,15 @@ from pipeline.studies.gpt import STUDY, params
 def train(*, variant: str) -> None:
     """Stage train_gpt@<variant>: outputs/gpt/<variant>/, metrics/gpt/<variant>.json, plots/gpt/<variant>.csv."""
     loaded = params.load()
-    config = loaded.gpt
-    if variant not in config.variants:
-        raise PipelineError(f"params.yaml: {STUDY.name}.variants.{variant}: no such variant (known: {', '.join(config.variants)})")
+    config = loaded.config
+    require_entry(config.variants, variant, f"{STUDY.name}.variants", "variant")
     root = project_root()
 
     # Data and checkpoint are checked before the heavy imports: a bad row or name fails in seconds.
     from pipeline.classification.data import load_splits
     from pipeline.studies.gpt.checkpoints import resolve
 
-    files = {"train": root / loaded.arithmetic.train_file, "test": root / loaded.arithmetic.test_file}
+    files = {"train": root / loaded.data.train_file, "test": root / loaded.data.test_file}
     splits = load_splits(files["train"], files["test"], config.split, f"params.yaml: {STUDY.name}.split")
     checkpoint = resolve(config.checkpoint.source, config.checkpoint_key, config.checkpoint.download, root)
 
@@ -32,7 +32,7 @@ def train(*, variant: str) -> None:
 def generate() -> None:
     """Stage generate_gpt: metrics/gpt/generation.json, the pretrained causal LM's greedy continuations of gpt.generation.prompts."""
     loaded = params.load()
-    config = loaded.gpt
+    config = loaded.config
     from pipeline.studies.gpt.checkpoints import resolve
 
     checkpoint = resolve(config.checkpoint.source, config.checkpoint_key, config.checkpoint.download, project_root())

@@ -57,13 +57,14 @@ STUDY = Study(
         "`_seeds_low`/`_seeds_high` (bootstrap over seeds only) and `budgets_fitted`; approach 3 also its fitted "
         "`E`, `A`, `B`, `alpha`, `beta` with intervals and `objective` (the Huber sum)",
     },
+    stage_prefix="isoflop",  # its matrix block in dvc.yaml
 )
 PARENT_RUN_NAME = "isoflop-grid"
 FIT_COMMAND = "python -m stages isoflop fit"  # stage fit_scaling's cmd in dvc.yaml: the parent run's Source
 PARENT_RUN_DESCRIPTION = (
     "The IsoFLOP grid: its runs (every member once per seed) are this run's children (expand it, select them and Compare; "
     "`val_loss_by_flops` overlays their loss-versus-compute curves). Stage `fit_scaling` logs the scaling-law fits here: "
-    "metrics, the per-budget table and the figures. Its span covers the members' training and the fit."
+    "metrics, the per-budget table and the figures, with the latest fit's settings as tags `fit.scaling.*` and `fit.seeds`. Its span covers the members' training and the fit."
 )
 FIT_STAGE = "fit_scaling"
 
@@ -86,6 +87,6 @@ def run_name(model: str, seed: int) -> str:
 
 
 def stage_name(run: str) -> str:
-    """The DVC stage of one run: `h64-s0` -> `isoflop@h64-0` (the name dvc.yaml's matrix gives it)."""
+    """The DVC stage of one run: `h64-s0` -> `isoflop@h64-0` (the matrix entry of its model and seed)."""
     model, seed = run.rsplit("-s", 1)
-    return f"isoflop@{model}-{seed}"
+    return STUDY.stage_name(model, seed)

@@ -12,15 +12,15 @@ Prints figures; asserts nothing. Run `dvc repro prepare_piglatin` first.
 
 from __future__ import annotations
 
-import argparse
 import time
 
-import pandas as pd
-
-from pipeline.core.errors import PipelineError, run_cli
+from pipeline.core.errors import run_cli
 from pipeline.core.paths import project_root
 from pipeline.studies.decoder_only import params as decoder_only_params
 from pipeline.studies.isoflop import STUDY, params
+from pipeline.translators.benchmark import chosen, parse_args, print_table
+
+PROG = "python -m pipeline.studies.isoflop.benchmark"
 
 
 def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
@@ -38,73 +38,56 @@ def matmul_peak(size: int = 2048, repeats: int = 10) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.studies.isoflop.benchmark", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=2, choices=range(1, 101), metavar="N", help="timed epochs per model (1-100)")
-    parser.add_argument("--models", nargs="*", help="grid members (default: all of isoflop.matrix.model)")
-    args = parser.parse_args()
+    args = parse_args(PROG, __doc__, "models", "grid members (default: all of isoflop.matrix.model)", per="model")
     setup = params.load()
-    sizes = setup.isoflop.matrix.hidden_sizes()
-    names = args.models or list(sizes)
-    for name in names:
-        if name not in sizes:
-            raise PipelineError(f"--models: no member {name!r} in {STUDY.name}.matrix.model")
+    sizes = setup.config.matrix.hidden_sizes()
+    names = chosen(args.models, list(sizes), sizes, option="--models", noun="member", key=f"{STUDY.name}.matrix.model")
 
     import torch
 
     from pipeline.core.runtime import select_device
-    from pipeline.core.training import FitConfig, fit
-    from pipeline.translation.architectures import DECODER_ONLY
-    from pipeline.translation.batching import LengthBucketBatcher
-    from pipeline.translation.flops import FlopCounter
-    from pipeline.translation.models.transformer import TransformerConfig
-    from pipeline.translation.pairs import read_pairs
-    from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+    from pipeline.translators.architectures import DECODER_ONLY
+    from pipeline.translators.benchmark import time_training
+    from pipeline.translators.flops import FlopCounter
+    from pipeline.translators.vocab import VOCAB_FILE, Vocabulary
 
     device = select_device(setup.shared.device)
     peak = matmul_peak()
     print(f"fp32 matmul peak (2048^3, best of 10): {peak / 1e9:.1f} GFLOP/s", flush=True)
-    train = setup.isoflop.train
-    data = setup.piglatin.prepared(project_root(), train.dataset)
+    train = setup.config.train
+    data = setup.data.prepared(project_root(), train.dataset)
     data.check()
-    vocab = Vocabulary.load(data.folder / VOCAB_FILE)
-    buckets = LengthBucketBatcher(read_pairs(data.folder / "train.txt"), vocab, train.batch_size, seed=setup.shared.seed)
+    vocab_size = len(Vocabulary.load(data.folder / VOCAB_FILE))
     rows = []
     for name in names:
         run = train.run(sizes[name])
-        torch.manual_seed(setup.shared.seed)
-        model = DECODER_ONLY.model_class(TransformerConfig(len(vocab), run.hidden_size, run.num_layers))
-        counter = FlopCounter(run.hidden_size, run.num_layers, len(vocab))
-        epochs = args.epochs + 1  # the first epoch is an untimed warm-up
-
-        def batches(epoch: int) -> list:
-            return [DECODER_ONLY.as_batch(b, vocab) for b in buckets.batches(epoch)]
-
-        config = FitConfig(epochs=epochs, patience=epochs, lr=run.lr, lr_decay=run.lr_decay)
-        history = fit(model, batches, [], DECODER_ONLY.loss, config, callbacks=counter, device=device, description=name).history
-        seconds = sum(r.seconds for r in history[1:])
-        flops = history[-1].extra["cumulative_flops"] - history[0].extra["cumulative_flops"]
-        tokens = history[-1].extra["cumulative_tokens"] - history[0].extra["cumulative_tokens"]
-        flops_per_epoch = history[0].extra["cumulative_flops"]
-        stop = setup.isoflop.stop_at_flops
+        counter = FlopCounter(run.hidden_size, run.num_layers, vocab_size)
+        timing = time_training(DECODER_ONLY, run, data, setup.shared.seed, args.epochs, device, name, callbacks=counter)
+        seconds, flops = timing.seconds, timing.counted("cumulative_flops")
+        flops_per_epoch = timing.history[0].extra["cumulative_flops"]
+        stop = setup.config.stop_at_flops
         grid_epochs = min(run.epochs, -(-stop // flops_per_epoch)) if stop else run.epochs
-        rows.append({
-            "model": name,
-            "tokens/s": round(tokens / seconds),
-            "GFLOP/s": round(flops / seconds / 1e9, 2),
-            "of peak": f"{flops / seconds / peak:.0%}",
-            "s/epoch": round(seconds / args.epochs, 2),
-            "grid epochs": int(grid_epochs),
-            "projected grid s": round(seconds / args.epochs * grid_epochs, 1),
-        })
-        print(f"{name}: {rows[-1]['tokens/s']} tokens/s, {rows[-1]['GFLOP/s']} GFLOP/s ({rows[-1]['of peak']} of peak)", flush=True)
-    table = pd.DataFrame(rows)
-    print()
-    print(f"device: {device}, torch threads: {torch.get_num_threads()}, timed epochs per model: {args.epochs}")
-    print(table.to_string(index=False))
-    seeds = len(setup.isoflop.matrix.seed)
-    print(f"projected grid training: {table['projected grid s'].sum():.0f} s per seed, "
-          f"{seeds * table['projected grid s'].sum():.0f} s for the {seeds} seed(s) of isoflop.matrix.seed")
-    reference = decoder_only_params.load().decoder_only.run
+        rows.append(
+            {
+                "model": name,
+                "tokens/s": round(timing.counted("cumulative_tokens") / seconds),
+                "GFLOP/s": round(flops / seconds / 1e9, 2),
+                "of peak": f"{flops / seconds / peak:.0%}",
+                "s/epoch": round(seconds / args.epochs, 2),
+                "grid epochs": int(grid_epochs),
+                "projected grid s": round(seconds / args.epochs * grid_epochs, 1),
+            }
+        )
+        row = rows[-1]
+        print(f"{name}: {row['tokens/s']} tokens/s, {row['GFLOP/s']} GFLOP/s ({row['of peak']} of peak)", flush=True)
+    header = f"device: {device}, torch threads: {torch.get_num_threads()}, timed epochs per model: {args.epochs}"
+    table = print_table(rows, header)
+    seeds = len(setup.config.matrix.seed)
+    print(
+        f"projected grid training: {table['projected grid s'].sum():.0f} s per seed, "
+        f"{seeds * table['projected grid s'].sum():.0f} s for the {seeds} seed(s) of isoflop.matrix.seed"
+    )
+    reference = decoder_only_params.load().config.run
     match = table[table["model"] == f"h{reference.hidden_size}"]
     if reference.num_layers == train.num_layers and not match.empty:
         print(f"projected decoder-only training ({reference.epochs} epochs): {match['s/epoch'].item() * reference.epochs:.0f} s")

@@ -33,8 +33,7 @@ def readouts(fit: ComputeOptimal | None, at: dict[str, float]) -> dict[str, floa
     return values
 
 
-def bootstrap(grid: Grid, estimate: Callable[[Grid], dict[str, float]], resamples: int, seed: int,
-              members: bool = True) -> pd.DataFrame:
+def bootstrap(grid: Grid, estimate: Callable[[Grid], dict[str, float]], resamples: int, seed: int, members: bool = True) -> pd.DataFrame:
     """`estimate` on `resamples` draws of the grid: one row per draw (NaN where it had no answer)."""
     rng = np.random.default_rng(seed)
     return pd.DataFrame([estimate(grid.resample(rng, members)) for _ in range(resamples)])

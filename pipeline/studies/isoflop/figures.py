@@ -11,8 +11,14 @@ from pipeline.studies.isoflop.params import IsoflopParams
 APPROACH_STYLE = {"envelope": ("1: envelope", "C1", "v"), "isoflop": ("2: IsoFLOP", "C0", "o"), "parametric": ("3: L(N, D)", "C2", "D")}
 
 
-def draw_figures(curves: dict[str, list[pd.DataFrame]], table: pd.DataFrame, points: pd.DataFrame, metrics: dict,
-                 draws: pd.DataFrame, config: IsoflopParams) -> dict:
+def draw_figures(
+    curves: dict[str, list[pd.DataFrame]],
+    table: pd.DataFrame,
+    points: pd.DataFrame,
+    metrics: dict,
+    draws: pd.DataFrame,
+    config: IsoflopParams,
+) -> dict:
     """curves: [model] -> one frame per seed; table, points, draws: `fit.ScalingResult`'s (column `loss`)."""
     return {
         "loss_vs_flops": loss_vs_flops_figure(curves, config.scaling.budgets.values()),
@@ -24,18 +30,31 @@ def draw_figures(curves: dict[str, list[pd.DataFrame]], table: pd.DataFrame, poi
 def loss_vs_flops_figure(curves: dict[str, list[pd.DataFrame]], budgets: list[float]):
     import matplotlib.pyplot as plt
 
+    from pipeline.core import figures
+
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for i, (model, runs) in enumerate(curves.items()):
         for j, curve in enumerate(runs):  # one line per seed, the model's colour
-            axis.plot(curve["cumulative_flops"], curve["val_loss"], color=f"C{i}", label=model if j == 0 else None,
-                      marker=".", markersize=2, lw=1, alpha=1 if j == 0 else 0.6)
+            axis.plot(
+                curve["cumulative_flops"],
+                curve["val_loss"],
+                color=f"C{i}",
+                label=model if j == 0 else None,
+                marker=".",
+                markersize=2,
+                lw=1,
+                alpha=1 if j == 0 else 0.6,
+            )
     for budget in budgets:
         axis.axvline(budget, color="grey", ls=":", lw=1)
     seeds = max(len(runs) for runs in curves.values())
-    axis.set(xscale="log", yscale="log", xlabel="cumulative training FLOPs", ylabel="validation loss",
-             title=f"Validation loss vs compute ({seeds} seed(s) per model; dotted: budgets)")
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(title="model")
+    figures.log_axes(
+        axis,
+        legend={"title": "model"},
+        xlabel="cumulative training FLOPs",
+        ylabel="validation loss",
+        title=f"Validation loss vs compute ({seeds} seed(s) per model; dotted: budgets)",
+    )
     figure.tight_layout()
     return figure
 
@@ -43,6 +62,8 @@ def loss_vs_flops_figure(curves: dict[str, list[pd.DataFrame]], budgets: list[fl
 def isoflop_profiles_figure(table: pd.DataFrame, points: pd.DataFrame):
     """One panel per loss definition: each budget's runs (dots), member means and parabola."""
     import matplotlib.pyplot as plt
+
+    from pipeline.core import figures
 
     losses = list(dict.fromkeys(table["loss"]))
     figure, axes = plt.subplots(1, len(losses), figsize=(6.5 * len(losses), 4.8), squeeze=False)
@@ -56,16 +77,30 @@ def isoflop_profiles_figure(table: pd.DataFrame, points: pd.DataFrame):
             if row.counts:
                 axis.scatter(means.index, means.to_numpy(), color=colour, s=22, zorder=3)
                 x = np.linspace(np.log10(means.index.min()) - 0.2, np.log10(means.index.max()) + 0.2, 100)
-                axis.plot(10**x, row.a * x**2 + row.b * x + row.c, color=colour,
-                          label=f"C = {row.budget:.3g}: N_opt = {row.n_opt:.3g} (R² {row.r2:.2f})")
+                axis.plot(
+                    10**x,
+                    row.a * x**2 + row.b * x + row.c,
+                    color=colour,
+                    label=f"C = {row.budget:.3g}: N_opt = {row.n_opt:.3g} (R² {row.r2:.2f})",
+                )
                 axis.scatter([row.n_opt], [row.loss_at_n_opt], color=colour, marker="*", s=150, edgecolor="black", zorder=4)
             else:
-                axis.scatter(means.index, means.to_numpy(), facecolor="none", edgecolor=colour, s=22, zorder=3,
-                             label=f"C = {row.budget:.3g}: left out")
-        axis.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="validation loss at budget",
-                 title=f"IsoFLOP profiles, {LOSSES.get(loss, loss)}")
-        axis.grid(alpha=0.3, which="both")
-        axis.legend(fontsize=6.5)
+                axis.scatter(
+                    means.index,
+                    means.to_numpy(),
+                    facecolor="none",
+                    edgecolor=colour,
+                    s=22,
+                    zorder=3,
+                    label=f"C = {row.budget:.3g}: left out",
+                )
+        figures.log_axes(
+            axis,
+            legend={"fontsize": 6.5},
+            xlabel="non-embedding parameters N",
+            ylabel="validation loss at budget",
+            title=f"IsoFLOP profiles, {LOSSES.get(loss, loss)}",
+        )
     figure.suptitle("Quadratic fits in log10 N (stars: optima; small dots: single runs; hollow: budget left out)")
     figure.tight_layout()
     return figure
@@ -83,6 +118,8 @@ def compute_optimal_figure(table: pd.DataFrame, metrics: dict, draws: pd.DataFra
     the three approaches at the target in both loss definitions, and the decoder-only run."""
     import matplotlib.pyplot as plt
 
+    from pipeline.core import figures
+
     level = config.scaling.bootstrap.level
     primary = PRIMARY_LOSS
     fitted = table[(table["loss"] == primary) & table["counts"].astype(bool)]
@@ -93,8 +130,14 @@ def compute_optimal_figure(table: pd.DataFrame, metrics: dict, draws: pd.DataFra
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.6))
     for axis, key, slope, intercept, columns, label in (
         (axes[0], "n_opt", metrics["slope"], metrics["intercept"], ("isoflop.slope", "isoflop.intercept"), "N_opt (parameters)"),
-        (axes[1], "d_opt", metrics["tokens_slope"], metrics["tokens_intercept"], ("isoflop.d_slope", "isoflop.d_intercept"),
-         "D_opt (training tokens)"),
+        (
+            axes[1],
+            "d_opt",
+            metrics["tokens_slope"],
+            metrics["tokens_intercept"],
+            ("isoflop.d_slope", "isoflop.d_intercept"),
+            "D_opt (training tokens)",
+        ),
     ):
         axis.scatter(fitted["budget"], fitted[key], color="C0", zorder=3, label="approach 2: vertex per budget")
         axis.plot(c, 10 ** (slope * np.log10(c) + intercept), color="C0", label=f"log10 y = {slope:.3f} log10 C {intercept:+.3f}")
@@ -108,23 +151,41 @@ def compute_optimal_figure(table: pd.DataFrame, metrics: dict, draws: pd.DataFra
                 if not np.isfinite(point):
                     continue
                 hollow = loss != primary
-                axis.errorbar([target * shift * (1.12 ** list(APPROACH_STYLE).index(approach))], [point],
-                              yerr=[[max(point - low, 0)], [max(high - point, 0)]] if np.isfinite([low, high]).all() else None,
-                              color=colour, marker=marker, mfc="white" if hollow else colour, capsize=3, ls="none",
-                              label=f"{name}, {'notebooks' if hollow else 'our'} loss" if axis is axes[0] else None)
-        axis.set(xscale="log", yscale="log", xlabel="compute C (FLOPs)", ylabel=label)
-        axis.grid(alpha=0.3, which="both")
-    low, high = config.published_n_opt_at_1e15
-    axes[0].errorbar([1e15 / 1.3], [(low * high) ** 0.5], yerr=[[(low * high) ** 0.5 - low], [high - (low * high) ** 0.5]],
-                     color="grey", capsize=4, ls="none", label="peers at 1e15")
+                axis.errorbar(
+                    [target * shift * (1.12 ** list(APPROACH_STYLE).index(approach))],
+                    [point],
+                    yerr=[[max(point - low, 0)], [max(high - point, 0)]] if np.isfinite([low, high]).all() else None,
+                    color=colour,
+                    marker=marker,
+                    mfc="white" if hollow else colour,
+                    capsize=3,
+                    ls="none",
+                    label=f"{name}, {'notebooks' if hollow else 'our'} loss" if axis is axes[0] else None,
+                )
+        figures.log_axes(axis, xlabel="compute C (FLOPs)", ylabel=label)
+    low, high = config.published.n_opt_at_1e15
+    axes[0].errorbar(
+        [1e15 / 1.3],
+        [(low * high) ** 0.5],
+        yerr=[[(low * high) ** 0.5 - low], [high - (low * high) ** 0.5]],
+        color="grey",
+        capsize=4,
+        ls="none",
+        label="peers at 1e15",
+    )
     if reference:
         for axis, key, actual in ((axes[0], "n_opt", "parameters"), (axes[1], "d_opt", "tokens")):
-            axis.scatter([reference["compute"]], [reference[actual]], marker="s", color="C3", zorder=5,
-                         label="decoder-only run (actual)")
+            axis.scatter([reference["compute"]], [reference[actual]], marker="s", color="C3", zorder=5, label="decoder-only run (actual)")
             low, high = reference.get(f"{key}_low", np.nan), reference.get(f"{key}_high", np.nan)
             if np.isfinite([low, high]).all():  # approach 2's interval at its compute
-                axis.errorbar([reference["compute"]], [reference[key]], capsize=4, ls="none", color="C0",
-                              yerr=[[max(reference[key] - low, 0)], [max(high - reference[key], 0)]])
+                axis.errorbar(
+                    [reference["compute"]],
+                    [reference[key]],
+                    capsize=4,
+                    ls="none",
+                    color="C0",
+                    yerr=[[max(reference[key] - low, 0)], [max(high - reference[key], 0)]],
+                )
     for axis in axes:
         axis.legend(fontsize=6.5)
     figure.suptitle("Compute-optimal model size and tokens (at the target: the three approaches, both losses, intervals)")

@@ -32,8 +32,8 @@ from pipeline.studies.isoflop import (
     APPROACHES,
     FIT_STAGE,
     LOSSES,
-    PRIMARY_LOSS,
     PARENT_RUN_DESCRIPTION,
+    PRIMARY_LOSS,
     SCALING_METRICS,
     SCALING_OUTPUT,
     SCALING_TABLE,
@@ -42,8 +42,8 @@ from pipeline.studies.isoflop import (
 )
 from pipeline.studies.isoflop.bootstrap import bootstrap, leave_one_budget_out, percentile_interval, readouts
 from pipeline.studies.isoflop.figures import draw_figures
-from pipeline.studies.isoflop.params import IsoflopParams, Setup
 from pipeline.studies.isoflop.parametric import LossLaw, fit_loss_law
+from pipeline.studies.isoflop.params import IsoflopParams, Setup
 from pipeline.studies.isoflop.scaling import (
     BudgetRule,
     ComputeOptimal,
@@ -57,9 +57,9 @@ from pipeline.studies.isoflop.scaling import (
     isoflop_profiles,
     reach,
 )
-from pipeline.translation.flops import parameter_count
-from pipeline.translation.pairs import read_pairs
-from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+from pipeline.translators.flops import parameter_count
+from pipeline.translators.pairs import read_pairs
+from pipeline.translators.vocab import VOCAB_FILE, Vocabulary
 
 LAW_PARAMETERS = ("E", "A", "B", "alpha", "beta")
 # Approach 2's laws in every draw: the figures draw their bootstrap bands from these.
@@ -114,8 +114,7 @@ def read_grid(curves: dict[str, list[pd.DataFrame]], parameters: dict[str, float
     budgets = np.array(config.scaling.budgets.values())
     dense = np.geomspace(budgets[0], budgets[-1], config.scaling.envelope_points)
     runs = {
-        model: [Run(c["cumulative_flops"].to_numpy(float), c["cumulative_tokens"].to_numpy(float), c[loss].to_numpy(float))
-                for c in frames]
+        model: [Run(c["cumulative_flops"].to_numpy(float), c["cumulative_tokens"].to_numpy(float), c[loss].to_numpy(float)) for c in frames]
         for model, frames in curves.items()
     }
     return Grid.from_runs(runs, parameters, budgets, dense)
@@ -125,8 +124,10 @@ def check_reach(grid: Grid) -> None:
     """Budgets that no run reaches, or too few models at every budget: one line naming the key."""
     key = f"params.yaml: {STUDY.name}.scaling.budgets"
     reached = ~np.isnan(grid.member_losses(grid.budget_losses))  # (M, K)
-    span = (f"the runs' curves span {min(r.flops[0] for row in grid.runs for r in row):.3g} to "
-            f"{max(r.flops[-1] for row in grid.runs for r in row):.3g} FLOPs")
+    span = (
+        f"the runs' curves span {min(r.flops[0] for row in grid.runs for r in row):.3g} to "
+        f"{max(r.flops[-1] for row in grid.runs for r in row):.3g} FLOPs"
+    )
     budgets = f"{grid.budgets[0]:.3g} to {grid.budgets[-1]:.3g}"
     if not reached.any():
         raise PipelineError(f"{key}: no model reaches any budget ({budgets} FLOPs); {span}")
@@ -140,8 +141,9 @@ def budget_rule(config: IsoflopParams) -> BudgetRule:
     return BudgetRule(scaling.min_models_per_budget, scaling.min_r2, scaling.vertex_margin)
 
 
-def fit_all(grid: Grid, config: IsoflopParams, tokens: TokenCount, law_starts) -> tuple[list[Profile], ComputeOptimal | None,
-                                                                                    ComputeOptimal | None, LossLaw]:
+def fit_all(
+    grid: Grid, config: IsoflopParams, tokens: TokenCount, law_starts
+) -> tuple[list[Profile], ComputeOptimal | None, ComputeOptimal | None, LossLaw]:
     """The three approaches on one grid (the data, or a bootstrap draw of it)."""
     scaling = config.scaling
     profiles = isoflop_profiles(grid, budget_rule(config))
@@ -151,14 +153,18 @@ def fit_all(grid: Grid, config: IsoflopParams, tokens: TokenCount, law_starts) -
 
 def fit_law(grid: Grid, config: IsoflopParams, starts) -> LossLaw:
     """Approach 3 on every evaluation of every run of `grid`."""
-    n, d, loss = (np.concatenate(parts) for parts in zip(*(
-        (np.full(len(run.tokens), grid.parameters[i]), run.tokens, run.losses) for i, row in enumerate(grid.runs) for run in row
-    )))
+    n, d, loss = (
+        np.concatenate(parts)
+        for parts in zip(
+            *((np.full(len(run.tokens), grid.parameters[i]), run.tokens, run.losses) for i, row in enumerate(grid.runs) for run in row)
+        )
+    )
     return fit_loss_law(n, d, loss, config.scaling.parametric.huber_delta, starts)
 
 
-def all_readouts(iso: ComputeOptimal | None, envelope: ComputeOptimal | None, law: LossLaw, tokens: TokenCount,
-                 at: dict[str, float]) -> dict[str, float]:
+def all_readouts(
+    iso: ComputeOptimal | None, envelope: ComputeOptimal | None, law: LossLaw, tokens: TokenCount, at: dict[str, float]
+) -> dict[str, float]:
     """One row of readouts, columns `<approach>.<readout>`: approach 2 at every compute of `at`
     (with its laws' coefficients, for the figures' bands), approaches 1 and 3 at the target."""
     target = at["target"]
@@ -167,8 +173,11 @@ def all_readouts(iso: ComputeOptimal | None, envelope: ComputeOptimal | None, la
         {f"isoflop.{k}": v for k, v in readouts(iso, at).items()}
         | dict(zip(BAND_COLUMNS, (iso.n_law.intercept, iso.d_law.slope, iso.d_law.intercept) if iso else (np.nan,) * 3))
         | {f"envelope.{k}": v for k, v in readouts(envelope, {"target": target}).items()}
-        | {"parametric.slope": law.slope(target, tokens), "parametric.n_opt_target": n_opt,
-           "parametric.d_opt_target": float(tokens(n_opt, target))}
+        | {
+            "parametric.slope": law.slope(target, tokens),
+            "parametric.n_opt_target": n_opt,
+            "parametric.d_opt_target": float(tokens(n_opt, target)),
+        }
         | {f"parametric.{name}": getattr(law, name) for name in LAW_PARAMETERS}
     )
 
@@ -205,8 +214,9 @@ def fit_estimates(grid: Grid, config: IsoflopParams, tokens: TokenCount, at: dic
     return Estimates(loss, grid, profiles, iso, envelope, law, draws, seed_draws, lobo, summary)
 
 
-def summarise(point: dict[str, float], draws: pd.DataFrame, seed_draws: pd.DataFrame, lobo: pd.DataFrame,
-              level: float) -> dict[str, dict[str, float]]:
+def summarise(
+    point: dict[str, float], draws: pd.DataFrame, seed_draws: pd.DataFrame, lobo: pd.DataFrame, level: float
+) -> dict[str, dict[str, float]]:
     """approach -> readout -> value, with its `_low`/`_high` interval (and more for approach 2)."""
     summary: dict[str, dict[str, float]] = {approach: {} for approach in APPROACHES}
     for column, value in point.items():
@@ -218,15 +228,20 @@ def summarise(point: dict[str, float], draws: pd.DataFrame, seed_draws: pd.DataF
         summary[approach] |= {name: value, f"{name}_low": low, f"{name}_high": high}
         if approach == "isoflop":
             low, high = percentile_interval(seed_draws[column], level)
-            summary[approach] |= {f"{name}_seeds_low": low, f"{name}_seeds_high": high,
-                                  f"{name}_lobo_min": float(lobo[readout].min()), f"{name}_lobo_max": float(lobo[readout].max())}
+            summary[approach] |= {
+                f"{name}_seeds_low": low,
+                f"{name}_seeds_high": high,
+                f"{name}_lobo_min": float(lobo[readout].min()),
+                f"{name}_lobo_max": float(lobo[readout].max()),
+            }
     for approach in APPROACHES:
         summary[approach]["failed_draws"] = int(draws[f"{approach}.n_opt_target"].isna().sum())
     return summary
 
 
-def fit_scaling(curves: dict[str, list[pd.DataFrame]], config: IsoflopParams, vocab_size: int, seq_len: float,
-                reference: dict | None) -> ScalingResult:
+def fit_scaling(
+    curves: dict[str, list[pd.DataFrame]], config: IsoflopParams, vocab_size: int, seq_len: float, reference: dict | None
+) -> ScalingResult:
     """All fits from the runs' curves ([model] -> one frame per seed, in `config.matrix.seed` order)."""
     layers = config.train.num_layers
     parameters = {model: parameter_count(h, layers, vocab_size) for model, h in config.matrix.hidden_sizes().items()}
@@ -304,17 +319,25 @@ def budget_table(estimates: Estimates, curves: dict[str, list[pd.DataFrame]], to
     rows = []
     for k, profile in enumerate(estimates.profiles):
         left_out = {m: reach(frames[0]["cumulative_flops"].to_numpy(), profile.budget) for m, frames in curves.items()}
-        row = {"loss": estimates.loss, "budget": profile.budget, "models": profile.models,
-               "left_out": "; ".join(f"{m}: {why}" for m, why in left_out.items() if why),
-               "counts": profile.counts, "skipped": profile.reason}
+        row = {
+            "loss": estimates.loss,
+            "budget": profile.budget,
+            "models": profile.models,
+            "left_out": "; ".join(f"{m}: {why}" for m, why in left_out.items() if why),
+            "counts": profile.counts,
+            "skipped": profile.reason,
+        }
         if profile.quadratic is not None:
             q = profile.quadratic
             row |= {"a": q.a, "b": q.b, "c": q.c, "r2": q.r2}
         if profile.counts:
             sizes = grid.parameters[reached[:, k]]
-            row |= {"n_opt": profile.n_opt, "d_opt": float(tokens(profile.n_opt, profile.budget)),
-                    "loss_at_n_opt": float(profile.quadratic(np.log10(profile.n_opt))),
-                    "n_opt_inside_grid": bool(sizes.min() <= profile.n_opt <= sizes.max())}
+            row |= {
+                "n_opt": profile.n_opt,
+                "d_opt": float(tokens(profile.n_opt, profile.budget)),
+                "loss_at_n_opt": float(profile.quadratic(np.log10(profile.n_opt))),
+                "n_opt_inside_grid": bool(sizes.min() <= profile.n_opt <= sizes.max()),
+            }
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -323,8 +346,14 @@ def profile_points(estimates: Estimates, config: IsoflopParams) -> pd.DataFrame:
     """Every run's loss at every budget it reached (the profiles' points)."""
     grid = estimates.grid
     rows = [
-        {"loss": estimates.loss, "budget": budget, "model": model, "seed": seed, "parameters": grid.parameters[i],
-         "value": grid.budget_losses[i, j, k]}
+        {
+            "loss": estimates.loss,
+            "budget": budget,
+            "model": model,
+            "seed": seed,
+            "parameters": grid.parameters[i],
+            "value": grid.budget_losses[i, j, k],
+        }
         for i, model in enumerate(grid.members)
         for j, seed in enumerate(config.matrix.seed)
         for k, budget in enumerate(grid.budgets)
@@ -334,7 +363,7 @@ def profile_points(estimates: Estimates, config: IsoflopParams) -> pd.DataFrame:
 
 
 def run_fit_scaling(setup: Setup, root: Path) -> None:
-    config = setup.isoflop
+    config = setup.config
     curves, run_files = {}, {}
     for model in config.matrix.model:
         curves[model] = []
@@ -346,12 +375,12 @@ def run_fit_scaling(setup: Setup, root: Path) -> None:
             require_inputs(files, stage_name(run))
             curves[model].append(pd.read_csv(root / paths.curve_file))
             run_files[run] = files
-    data = setup.piglatin.prepared(root, config.train.dataset)
+    data = setup.data.prepared(root, config.train.dataset)
     data.check()
     seq_len = mean_tokens_per_sequence(read_pairs(data.folder / "train.txt"))
     vocab_size = len(Vocabulary.load(data.folder / VOCAB_FILE))
     # The decoder-only reference run, if trained: is its setup compute-optimal?
-    reference_run = decoder_only_params.load().decoder_only.run_name
+    reference_run = decoder_only_params.load().config.run_name
     reference_file = root / decoder_only.STUDY.paths(reference_run).metrics_file
     reference = json.loads(reference_file.read_text()) if reference_file.exists() else None
 
@@ -397,7 +426,9 @@ def _log_to_parent_run(config: IsoflopParams, run_files: dict, result: ScalingRe
             "code or params); rerun the grid with `dvc repro -f isoflop` so one parent holds them all"
         )
     tracker = RunTracker.existing(parents.pop())
-    tracker.log_params({"scaling": config.scaling.model_dump(), "seeds": config.matrix.seed})
+    # The fit's settings are tags, not params: one grid is fitted again with other scaling settings or other
+    # seeds (the members of unchanged seeds keep their parent), and MLflow refuses to change a logged param.
+    tracker.set_tags(flatten({"fit": {"scaling": config.scaling.model_dump(), "seeds": config.matrix.seed}}))
     scalars = {k: v for k, v in flatten(result.metrics).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
     tracker.log_metrics(scalars)
     tracker.log_table(result.table, "tables/budget_fits.json")
@@ -406,8 +437,14 @@ def _log_to_parent_run(config: IsoflopParams, run_files: dict, result: ScalingRe
     tracker.log_table(result.draws, "tables/bootstrap_draws.json")
     for key, figure in drawn.items():
         tracker.log_figure(figure, f"figures/{key}.png")
-    tracker.set_tags({"dvc_stage_fit": os.environ.get("DVC_STAGE", FIT_STAGE), **source_tags(), NOTE_TAG: PARENT_RUN_DESCRIPTION,
-                      OUTPUTS_TAG: outputs_fingerprint(root / SCALING_METRICS, root / SCALING_TABLE)})
+    tracker.set_tags(
+        {
+            "dvc_stage_fit": os.environ.get("DVC_STAGE", FIT_STAGE),
+            **source_tags(),
+            NOTE_TAG: PARENT_RUN_DESCRIPTION,
+            OUTPUTS_TAG: outputs_fingerprint(root / SCALING_METRICS, root / SCALING_TABLE),
+        }
+    )
     try:  # MLflow cannot move the start: the parent was created before its first run, so it starts first
         cover_children(tracker.run_id, members, end_time=int(time.time() * 1000))
     except Exception as error:  # noqa: BLE001 - reported below with what else MLflow missed

@@ -27,9 +27,12 @@ from scipy.special import huber
 from pipeline.studies.isoflop.scaling import TokenCount
 
 # Hoffmann et al. (2022), section D.2: the initialisation grid of (a, b, e, alpha, beta).
-INITIALISATIONS = np.array(list(itertools.product(
-    np.arange(0, 30, 5), np.arange(0, 30, 5), np.arange(-1, 1.5, 0.5), np.arange(0, 2.5, 0.5), np.arange(0, 2.5, 0.5),
-)), float)  # (4500, 5)
+INITIALISATIONS = np.array(
+    list(
+        itertools.product(np.arange(0, 30, 5), np.arange(0, 30, 5), np.arange(-1, 1.5, 0.5), np.arange(0, 2.5, 0.5), np.arange(0, 2.5, 0.5))
+    ),
+    float,
+)  # (4500, 5)
 LBFGS_OPTIONS = {"maxiter": 10_000, "maxfun": 20_000, "ftol": 1e-15, "gtol": 1e-12}  # run to convergence
 
 
@@ -59,8 +62,7 @@ class LossLaw:
 
     def n_opt(self, compute: float, tokens: TokenCount) -> float:
         """argmin over N of L(N, D(N, C)), searched over 10^1 .. 10^13 parameters."""
-        found = minimize_scalar(lambda x: self(10**x, tokens(10**x, compute)), bounds=(1, 13), method="bounded",
-                                options={"xatol": 1e-6})
+        found = minimize_scalar(lambda x: self(10**x, tokens(10**x, compute)), bounds=(1, 13), method="bounded", options={"xatol": 1e-6})
         return float(10**found.x)
 
     def slope(self, compute: float, tokens: TokenCount) -> float:
@@ -84,8 +86,7 @@ def huber_objective(theta: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, log
     residual = predicted - log_loss
     share = np.exp(terms - predicted)  # (3, P) d predicted / d (a, b, e)
     slope = np.clip(residual, -delta, delta)  # d Huber / d residual
-    gradient = np.array([slope @ share[0], slope @ share[1], slope @ share[2],
-                         -(slope * share[0]) @ log_n, -(slope * share[1]) @ log_d])
+    gradient = np.array([slope @ share[0], slope @ share[1], slope @ share[2], -(slope * share[0]) @ log_n, -(slope * share[1]) @ log_d])
     return float(huber(delta, residual).sum()), gradient
 
 
@@ -93,7 +94,7 @@ def grid_objectives(log_n, log_d, log_loss, delta: float, chunk: int = 250) -> n
     """The objective at every initialisation (vectorised; chunks bound the memory)."""
     values = []
     for start in range(0, len(INITIALISATIONS), chunk):
-        a, b, e, alpha, beta = INITIALISATIONS[start:start + chunk].T[..., None]  # each (chunk, 1)
+        a, b, e, alpha, beta = INITIALISATIONS[start : start + chunk].T[..., None]  # each (chunk, 1)
         terms = np.stack(np.broadcast_arrays(a - alpha * log_n, b - beta * log_d, e))  # (3, chunk, P)
         values.append(huber(delta, log_sum_exp(terms) - log_loss).sum(axis=1))
     return np.concatenate(values)
@@ -107,8 +108,7 @@ def fit_loss_law(parameters, tokens, losses, delta: float, starts: int | np.ndar
         starts = INITIALISATIONS[np.argsort(grid_objectives(log_n, log_d, log_loss, delta))[:starts]]
     best = None
     for theta in np.atleast_2d(starts):
-        found = minimize(huber_objective, theta, args=(log_n, log_d, log_loss, delta), jac=True, method="L-BFGS-B",
-                         options=LBFGS_OPTIONS)
+        found = minimize(huber_objective, theta, args=(log_n, log_d, log_loss, delta), jac=True, method="L-BFGS-B", options=LBFGS_OPTIONS)
         if best is None or found.fun < best.fun:
             best = found
     return LossLaw.from_theta(best.x, best.fun)

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Range,
-    Section,
-    Seed,
-    SharedParams,
-    Slug,
-    load_section,
-    load_shared,
-    section_checks,
-)
-from pipeline.studies.isoflop import STUDY, run_name
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, Range, Schema, Seed, StudySetup, load_study
 from pipeline.datasets.piglatin.params import PigLatinParams
 from pipeline.datasets.piglatin.params import load as load_piglatin
-from pipeline.translation.params import TranslatorRun
+from pipeline.studies.isoflop import STUDY, run_name
+from pipeline.translators.params import TranslatorRun, TranslatorSchedule
 
 
-class IsoflopMatrix(Section):
+class IsoflopMatrix(Schema):
     """The axes of the `isoflop` matrix stage in dvc.yaml: model names `h<hidden size>`, and
     seeds (offsets to the top-level `seed`): every model trains once per seed."""
 
@@ -64,22 +50,14 @@ class IsoflopMatrix(Section):
         return {run_name(model, seed): (model, seed) for model in self.model for seed in self.seed}
 
 
-class IsoflopTraining(Section):
+class IsoflopTraining(TranslatorSchedule):
     """Shared by every grid member; only the hidden size differs."""
-
-    dataset: Slug
-    num_layers: PositiveInt
-    epochs: PositiveInt
-    patience: PositiveInt
-    batch_size: PositiveInt
-    lr: PositiveFloat
-    lr_decay: Float = Field(gt=0, le=1)
 
     def run(self, hidden_size: int) -> TranslatorRun:
         return TranslatorRun(hidden_size=hidden_size, **self.model_dump())
 
 
-class BudgetRange(Section):
+class BudgetRange(Schema):
     """`count` compute budgets, log-spaced from `low` to `high` FLOPs (both included)."""
 
     low: PositiveFloat
@@ -97,20 +75,20 @@ class BudgetRange(Section):
         return [float(f"{self.low * ratio**i:.12g}") for i in range(self.count)]  # 8e10, not 8.000000000000002e10
 
 
-class BootstrapParams(Section):
+class BootstrapParams(Schema):
     resamples: int = Field(ge=10)  # draws of the grid (members, then each member's seeds, with replacement)
     level: Float = Field(gt=0, lt=1)  # the central percentile interval reported
     seed: Seed  # of the draws
 
 
-class ParametricParams(Section):
+class ParametricParams(Schema):
     """Approach 3: L(N, D) = E + A/N^alpha + B/D^beta fitted to every evaluation of every run."""
 
     huber_delta: PositiveFloat  # Huber loss on log-loss residuals
     starts: int = Field(ge=1, le=4500)  # L-BFGS runs, from the best points of the paper's initialisation grid
 
 
-class ScalingParams(Section):
+class ScalingParams(Schema):
     budgets: BudgetRange  # approach 2's compute budgets C, FLOPs
     # Which budgets count (approach 2, and in every bootstrap draw): reached by this many
     # distinct models (approach 1 needs as many at each C) ...
@@ -123,15 +101,19 @@ class ScalingParams(Section):
     parametric: ParametricParams
 
 
-class IsoflopParams(Section):
+class IsoflopPublished(Schema):
+    n_opt_at_1e15: Range  # peers' compute-optimal N at C = 1e15 FLOPs
+    slope: Range  # peers' m in log10 N_opt = m log10 C + c
+
+
+class IsoflopParams(Schema):
     matrix: IsoflopMatrix
     train: IsoflopTraining
     # A member stops after the first epoch whose cumulative FLOPs reach this (the fits
     # need curves only up to the largest budget); null trains every member all epochs.
     stop_at_flops: PositiveFloat | None
     scaling: ScalingParams
-    published_n_opt_at_1e15: Range  # peers' compute-optimal N at C = 1e15 FLOPs
-    published_slope: Range  # peers' m in log10 N_opt = m log10 C + c
+    published: IsoflopPublished
 
     @model_validator(mode="after")
     def _stop_after_the_largest_budget(self) -> IsoflopParams:
@@ -144,15 +126,12 @@ class IsoflopParams(Section):
         return self
 
 
-@dataclass(frozen=True)
-class Setup:
-    shared: SharedParams
-    piglatin: PigLatinParams
-    isoflop: IsoflopParams
+Setup = StudySetup[IsoflopParams, PigLatinParams]
 
 
 def load(path: str | Path = PARAMS_FILE) -> Setup:
-    setup = Setup(load_shared(path), load_piglatin(path), load_section(STUDY.name, IsoflopParams, path))
-    with section_checks(path):
-        setup.piglatin.check_dataset(setup.isoflop.train.dataset, f"{STUDY.name}.train.dataset")
-    return setup
+    return load_study(STUDY.name, IsoflopParams, path, data=load_piglatin, checks=_check)
+
+
+def _check(setup: Setup) -> None:
+    setup.data.check_dataset(setup.config.train.dataset, f"{STUDY.name}.train.dataset")

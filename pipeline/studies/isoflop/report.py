@@ -13,23 +13,11 @@ import pandas as pd
 from pipeline.core import figures
 from pipeline.reporting import FIGURES, TABLES, ReportContext, Section
 from pipeline.studies.isoflop import APPROACHES, LOSSES, PRIMARY_LOSS, STUDY
-from pipeline.studies.isoflop.answers import ANSWERS
+from pipeline.studies.isoflop.answers import ANSWERS, BEST, HEADLINE, OPTIMAL, PROFILES, REFERENCE
 from pipeline.studies.isoflop.figures import draw_figures
-from pipeline.studies.isoflop.results import (
-    BEST,
-    HEADLINE,
-    OPTIMAL,
-    PROFILES,
-    REFERENCE,
-    IsoflopResults,
-    best_sentences,
-    interval,
-    load,
-    parent_ids,
-    reference,
-)
-from pipeline.translation.flops import hidden_size_for
-from pipeline.translation.vocab import VOCAB_FILE, Vocabulary
+from pipeline.studies.isoflop.results import IsoflopResults, best_sentences, interval, load, parent_ids, reference
+from pipeline.translators.flops import hidden_size_for
+from pipeline.translators.vocab import VOCAB_FILE, Vocabulary
 
 
 def render(ctx: ReportContext) -> list[str]:
@@ -47,10 +35,13 @@ def render(ctx: ReportContext) -> list[str]:
         f"{len(config.matrix.model)} decoder-only models ({config.train.num_layers} layer(s), {config.train.dataset} data, "
         f"batch {config.train.batch_size}), each trained with {seeds} seed(s) (`{STUDY.name}.matrix.seed`: the "
         "initialisation and batch order); training FLOPs counted per batch with the assignment's formula "
-        "(`pipeline/translation/flops.py`). " + (
+        "(`pipeline/translators/flops.py`). "
+        + (
             f"Each run stops after the epoch that passes {config.stop_at_flops:.3g} FLOPs "
             "(`isoflop.stop_at_flops`): the fits need each curve only up to the largest budget."
-            if config.stop_at_flops else "Every run trains all epochs."),
+            if config.stop_at_flops
+            else "Every run trains all epochs."
+        ),
         "",
         members.to_markdown(index=False),
         "",
@@ -73,15 +64,21 @@ def members_table(r: IsoflopResults) -> pd.DataFrame:
         m = [run.data.metrics for run in runs]
 
         def each(key: str, fmt: str = "{:.4g}") -> str:
-            return " / ".join(fmt.format(x[key]) for x in m)
+            return " / ".join(fmt.format(x[key]) for x in m)  # noqa: B023 - called within its iteration
 
-        rows.append({
-            "model": model, "hidden": r.config.matrix.hidden_sizes()[model],
-            "N (non-embedding)": int(m[0]["non_embedding_parameters"]),
-            "epochs trained": each("epochs_trained", "{:.0f}"), "cumulative FLOPs": each("cumulative_flops", "{:.3g}"),
-            "lowest val loss": each("best_val_loss"), "lowest val loss (notebooks')": each("best_val_loss_batch_mean"),
-            "train seconds": each("train_seconds", "{:.1f}"), "GFLOP/s": each("flops_per_second", "{:.3g}").replace("e+09", "e9"),
-        })
+        rows.append(
+            {
+                "model": model,
+                "hidden": r.config.matrix.hidden_sizes()[model],
+                "N (non-embedding)": int(m[0]["non_embedding_parameters"]),
+                "epochs trained": each("epochs_trained", "{:.0f}"),
+                "cumulative FLOPs": each("cumulative_flops", "{:.3g}"),
+                "lowest val loss": each("best_val_loss"),
+                "lowest val loss (notebooks')": each("best_val_loss_batch_mean"),
+                "train seconds": each("train_seconds", "{:.1f}"),
+                "GFLOP/s": each("flops_per_second", "{:.3g}").replace("e+09", "e9"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -107,11 +104,15 @@ def profiles_section(r: IsoflopResults) -> list[str]:
     wide = []
     for loss in LOSSES:
         rows = r.table[r.table["loss"] == loss].set_index("budget")
-        wide.append(pd.DataFrame({
-            f"N_opt, {loss}": rows["n_opt"].map(lambda v: f"{v:.3g}" if pd.notna(v) else ""),
-            f"R², {loss}": rows["r2"].map(lambda v: f"{v:.2f}" if pd.notna(v) else ""),
-            f"left out, {loss}": rows["skipped"].fillna(""),
-        }))
+        wide.append(
+            pd.DataFrame(
+                {
+                    f"N_opt, {loss}": rows["n_opt"].map(lambda v: f"{v:.3g}" if pd.notna(v) else ""),
+                    f"R², {loss}": rows["r2"].map(lambda v: f"{v:.2f}" if pd.notna(v) else ""),
+                    f"left out, {loss}": rows["skipped"].fillna(""),
+                }
+            )
+        )
     first = r.table[r.table["loss"] == PRIMARY_LOSS].set_index("budget")
     shown = pd.concat([first[["models"]], *wide], axis=1).reset_index()
     shown["budget"] = shown["budget"].map(lambda v: f"{v:.3g}")
@@ -132,9 +133,11 @@ def profiles_section(r: IsoflopResults) -> list[str]:
         f"{s.min_models_per_budget} distinct models reached it (a parabola has 3 coefficients), the parabola is convex "
         f"with R² >= {s.min_r2:g}, and its vertex lies within the sizes that reached it"
         + (f" (give or take {s.vertex_margin:g} decades). " if s.vertex_margin else ". ")
-        + " ".join(f"With {LOSSES[loss]}, {len(rows)} of {s.budgets.count} count"
-                   + (f" ({', '.join(f'{b:.3g}' for b in rows['budget'])})." if len(rows) else ".")
-                   for loss, rows in counted.items()),
+        + " ".join(
+            f"With {LOSSES[loss]}, {len(rows)} of {s.budgets.count} count"
+            + (f" ({', '.join(f'{b:.3g}' for b in rows['budget'])})." if len(rows) else ".")
+            for loss, rows in counted.items()
+        ),
         "",
         shown.to_markdown(index=False),
         "",
@@ -146,26 +149,33 @@ def profiles_section(r: IsoflopResults) -> list[str]:
 def optimal_section(r: IsoflopResults) -> list[str]:
     m, config = r.metrics, r.config
     target, level, boot = m["target_compute"], r.level, config.scaling.bootstrap
-    low, high = config.published_n_opt_at_1e15
-    slow, shigh = config.published_slope
+    low, high = config.published.n_opt_at_1e15
+    slow, shigh = config.published.slope
     rows = []
     for loss in LOSSES:
         for approach, name in APPROACHES.items():
             values = m["estimates"][loss][approach]
-            rows.append({
-                "loss": LOSSES[loss], "approach": name,
-                f"N_opt({target:.0e}) [{level:.0%}]": interval(*r.estimate(loss, approach, "n_opt")),
-                f"D_opt({target:.0e}) [{level:.0%}]": interval(*r.estimate(loss, approach, "d_opt")),
-                "slope of log N_opt": interval(*r.estimate(loss, approach, "slope")),
-                "draws without an answer": f"{int(values.get('failed_draws', 0))} of {boot.resamples}",
-            })
+            rows.append(
+                {
+                    "loss": LOSSES[loss],
+                    "approach": name,
+                    f"N_opt({target:.0e}) [{level:.0%}]": interval(*r.estimate(loss, approach, "n_opt")),
+                    f"D_opt({target:.0e}) [{level:.0%}]": interval(*r.estimate(loss, approach, "d_opt")),
+                    "slope of log N_opt": interval(*r.estimate(loss, approach, "slope")),
+                    "draws without an answer": f"{int(values.get('failed_draws', 0))} of {boot.resamples}",
+                }
+            )
     agreement = " ".join(
         f"With {LOSSES[loss]}, the three N_opt intervals {'overlap' if r.agree(loss) else 'do not all overlap'}: the "
-        f"approaches {'agree within their uncertainty' if r.agree(loss) else 'disagree'}." for loss in LOSSES)
+        f"approaches {'agree within their uncertainty' if r.agree(loss) else 'disagree'}."
+        for loss in LOSSES
+    )
     iso = m["estimates"][PRIMARY_LOSS]["isoflop"]
     law = m["estimates"][PRIMARY_LOSS]["parametric"]
-    law_rows = [{"loss": LOSSES[loss], **{p: interval(*r.estimate(loss, "parametric", p))
-                                           for p in ("E", "A", "B", "alpha", "beta")}} for loss in LOSSES]
+    law_rows = [
+        {"loss": LOSSES[loss], **{p: interval(*r.estimate(loss, "parametric", p)) for p in ("E", "A", "B", "alpha", "beta")}}
+        for loss in LOSSES
+    ]
     return [
         f"### {OPTIMAL}",
         "",
@@ -223,7 +233,7 @@ def reference_section(r: IsoflopResults, ctx: ReportContext) -> list[str]:
 
 
 def _hidden(parameters: float, r: IsoflopResults, ctx: ReportContext) -> float:
-    data = r.setup.piglatin.prepared(ctx.root, r.config.train.dataset)
+    data = r.setup.data.prepared(ctx.root, r.config.train.dataset)
     vocab_size = len(Vocabulary.load(data.folder / VOCAB_FILE))
     return hidden_size_for(parameters, r.config.train.num_layers, vocab_size)
 

@@ -18,22 +18,8 @@ from pipeline.core.tracking import PARENT_RUN_TAG
 from pipeline.reporting import ReportContext, artifact_table, metric_curve
 from pipeline.studies import decoder_only
 from pipeline.studies.decoder_only import params as decoder_only_params
-from pipeline.studies.isoflop import (
-    APPROACHES,
-    FIT_STAGE,
-    PARENT_RUN_NAME,
-    SCALING_METRICS,
-    SCALING_TABLE,
-    STUDY,
-    params,
-    stage_name,
-)
+from pipeline.studies.isoflop import APPROACHES, FIT_STAGE, PARENT_RUN_NAME, SCALING_METRICS, SCALING_TABLE, STUDY, params, stage_name
 from pipeline.studies.isoflop.params import Setup
-HEADLINE = f"IsoFLOP grid and scaling laws (MLflow experiment `{STUDY.experiment}`, parent run `{PARENT_RUN_NAME}`)"
-PROFILES = "IsoFLOP profiles"  # report headings the answers link to
-BEST = "Which model is best at each budget"
-OPTIMAL = "Compute-optimal model size and tokens"
-REFERENCE = "Is the decoder-only setup compute-optimal?"
 
 
 @dataclass
@@ -51,7 +37,7 @@ class IsoflopResults:
 
     @property
     def config(self):
-        return self.setup.isoflop
+        return self.setup.config
 
     @property
     def level(self) -> float:
@@ -74,21 +60,27 @@ def load(ctx: ReportContext) -> IsoflopResults:
 
 def _read(ctx: ReportContext) -> IsoflopResults:
     setup = params.load()
-    config, client = setup.isoflop, ctx.client
+    config, client = setup.config, ctx.client
     runs, curves = {}, {}
     for model in config.matrix.model:
         runs[model] = [ctx.run_for(STUDY, run, stage_name(run)) for run, (m, _) in config.matrix.runs().items() if m == model]
-        curves[model] = [metric_curve(client, r.info.run_id, ("cumulative_flops", "cumulative_tokens", "val_loss",
-                                                              "val_loss_batch_mean")) for r in runs[model]]
+        curves[model] = [
+            metric_curve(client, r.info.run_id, ("cumulative_flops", "cumulative_tokens", "val_loss", "val_loss_batch_mean"))
+            for r in runs[model]
+        ]
     parent = ctx.run_for(STUDY, PARENT_RUN_NAME, FIT_STAGE, lineage=[SCALING_METRICS, SCALING_TABLE])
     metrics = unflatten(parent.data.metrics)
     decoder = None
     if "reference_setup" in metrics:
-        name = decoder_only_params.load().decoder_only.run_name
+        name = decoder_only_params.load().config.run_name
         decoder = ctx.run_for(decoder_only.STUDY, name, decoder_only.STAGE)
     run_id = parent.info.run_id
     return IsoflopResults(
-        setup, runs, curves, parent, metrics,
+        setup,
+        runs,
+        curves,
+        parent,
+        metrics,
         artifact_table(client, run_id, "tables/budget_fits.json"),
         artifact_table(client, run_id, "tables/isoflop_points.json"),
         artifact_table(client, run_id, "tables/best_models.json"),
@@ -127,21 +119,30 @@ def best_sentences(r: IsoflopResults) -> list[str]:
     best = r.best[r.best["models"] > 0]
     always = best["larger_always_better"].astype(bool)
     sizes = r.config.matrix.hidden_sizes()
-    winners = ", ".join(f"{model} at {', '.join(f'{b:.3g}' for b in group['budget'])}"
-                        for model, group in best.groupby("best", sort=False))
+    winners = ", ".join(f"{model} at {', '.join(f'{b:.3g}' for b in group['budget'])}" for model, group in best.groupby("best", sort=False))
     grows = bool(np.all(np.diff([sizes[m] for m in best["best"]]) >= 0))
-    first = (f"At a fixed budget the lowest loss belongs to {winners} FLOPs: the best size "
-             + ("grows with the budget." if grows else "does not grow steadily with the budget."))
+    first = f"At a fixed budget the lowest loss belongs to {winners} FLOPs: the best size " + (
+        "grows with the budget." if grows else "does not grow steadily with the budget."
+    )
     if always.all():
-        return [first, f"At every one of the {len(best)} budgets the loss falls with every step up in size among the "
-                       "models that reached it: a larger model is always better at equal compute here."]
+        return [
+            first,
+            f"At every one of the {len(best)} budgets the loss falls with every step up in size among the "
+            "models that reached it: a larger model is always better at equal compute here.",
+        ]
     beyond = pd.to_numeric(best["inversions_beyond_spread"], errors="coerce")
     count = int(best["inversions"].fillna("").str.count("worse than").sum())
-    noise = ("no run-to-run spread was measured (one seed), so they may be noise" if beyond.isna().all() else
-             f"{int(beyond.sum())} of these {count} inversions exceed the seed range, so "
-             + ("they are not run noise" if int(beyond.sum()) == count else "not all are run noise"))
-    return [first, f"A larger model is not always better at equal compute: at {int((~always).sum())} of {len(best)} budgets "
-                   f"a larger model has a higher loss than the next smaller one; {noise}."]
+    noise = (
+        "no run-to-run spread was measured (one seed), so they may be noise"
+        if beyond.isna().all()
+        else f"{int(beyond.sum())} of these {count} inversions exceed the seed range, so "
+        + ("they are not run noise" if int(beyond.sum()) == count else "not all are run noise")
+    )
+    return [
+        first,
+        f"A larger model is not always better at equal compute: at {int((~always).sum())} of {len(best)} budgets "
+        f"a larger model has a higher loss than the next smaller one; {noise}.",
+    ]
 
 
 @dataclass(frozen=True)
@@ -168,25 +169,39 @@ class Reference:
     def sentences(self, level: float) -> list[str]:
         """Three sentences: the numbers, the verdict against the intervals, what to change and the caveat."""
         words = {"smaller": "fewer", "larger": "more"}
-        numbers = (f"The decoder-only run `{self.run}` spent C = {self.compute:.3g} FLOPs on N = {self.parameters:,.0f} "
-                   f"parameters and D = {self.tokens:.3g} tokens ({self.epochs} epochs), where approach 2 puts the "
-                   f"compute-optimal N_opt at {interval(*self.n_opt)} and D_opt at {interval(*self.d_opt)} tokens "
-                   f"({level:.0%} bootstrap intervals).")
+        numbers = (
+            f"The decoder-only run `{self.run}` spent C = {self.compute:.3g} FLOPs on N = {self.parameters:,.0f} "
+            f"parameters and D = {self.tokens:.3g} tokens ({self.epochs} epochs), where approach 2 puts the "
+            f"compute-optimal N_opt at {interval(*self.n_opt)} and D_opt at {interval(*self.d_opt)} tokens "
+            f"({level:.0%} bootstrap intervals)."
+        )
         if self.size == "within the uncertainty" and self.data == "within the uncertainty":
-            judged = (f"Its size (N / N_opt = {self.parameters / self.n_opt[0]:.2g}) and its tokens (D / D_opt = "
-                      f"{self.tokens / self.d_opt[0]:.2g}) are both within the uncertainty, so the grid cannot tell "
-                      "whether it spends its compute suboptimally or which way it should change.")
+            judged = (
+                f"Its size (N / N_opt = {self.parameters / self.n_opt[0]:.2g}) and its tokens (D / D_opt = "
+                f"{self.tokens / self.d_opt[0]:.2g}) are both within the uncertainty, so the grid cannot tell "
+                "whether it spends its compute suboptimally or which way it should change."
+            )
         else:
-            size = ("its size is within the uncertainty" if self.size == "within the uncertainty"
-                    else f"its model is {self.size} than compute-optimal (outside the interval)")
-            data = ("its tokens are within the uncertainty" if self.data == "within the uncertainty"
-                    else f"it trains on {words[self.data]} tokens than compute-optimal")
-            change = ("a larger model on fewer tokens" if self.size == "smaller" or self.data == "larger"
-                      else "a smaller model on more tokens")
+            size = (
+                "its size is within the uncertainty"
+                if self.size == "within the uncertainty"
+                else f"its model is {self.size} than compute-optimal (outside the interval)"
+            )
+            data = (
+                "its tokens are within the uncertainty"
+                if self.data == "within the uncertainty"
+                else f"it trains on {words[self.data]} tokens than compute-optimal"
+            )
+            change = (
+                "a larger model on fewer tokens" if self.size == "smaller" or self.data == "larger" else "a smaller model on more tokens"
+            )
             judged = f"So {size} and {data}: for the same compute, train {change}."
-        caveat = (f"Its C lies {self.extrapolation_decades:.1f} decades beyond the largest budget that counts, so the verdict "
-                  "rests on the power law holding that far." if self.extrapolation_decades > 0
-                  else "Its C lies within the budgets that count.")
+        caveat = (
+            f"Its C lies {self.extrapolation_decades:.1f} decades beyond the largest budget that counts, so the verdict "
+            "rests on the power law holding that far."
+            if self.extrapolation_decades > 0
+            else "Its C lies within the budgets that count."
+        )
         return [numbers, judged, caveat]
 
 
@@ -196,5 +211,13 @@ def reference(r: IsoflopResults) -> Reference | None:
         return None
     m = r.decoder.data.metrics
     triple = lambda key: tuple(float(setup.get(k, np.nan)) for k in (key, f"{key}_low", f"{key}_high"))  # noqa: E731
-    return Reference(r.decoder.info.run_name, m["cumulative_flops"], m["non_embedding_parameters"], m["cumulative_tokens"],
-                     int(m["epochs_trained"]), triple("n_opt"), triple("d_opt"), float(setup["extrapolation_decades"]))
+    return Reference(
+        r.decoder.info.run_name,
+        m["cumulative_flops"],
+        m["non_embedding_parameters"],
+        m["cumulative_tokens"],
+        int(m["epochs_trained"]),
+        triple("n_opt"),
+        triple("d_opt"),
+        float(setup["extrapolation_decades"]),
+    )

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.translation.flops import hidden_size_for, training_flops_per_token
+from pipeline.translators.flops import hidden_size_for, training_flops_per_token
 
 
 @dataclass(frozen=True)
@@ -139,8 +139,15 @@ class Grid:
         def at(compute):  # (M, S, len(compute))
             return np.array([[losses_at(run.flops, run.losses, compute) for run in runs[m]] for m in members])
 
-        return cls(np.array(members), np.array([parameters[m] for m in members], float),
-                   tuple(tuple(runs[m]) for m in members), budgets, at(budgets), dense, at(dense))
+        return cls(
+            np.array(members),
+            np.array([parameters[m] for m in members], float),
+            tuple(tuple(runs[m]) for m in members),
+            budgets,
+            at(budgets),
+            dense,
+            at(dense),
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -153,9 +160,15 @@ class Grid:
         rows = rng.integers(count, size=count) if members else np.arange(count)
         draws = rng.integers(seeds, size=(count, seeds))
         pick = (rows[:, None], draws)
-        return Grid(self.members[rows], self.parameters[rows],
-                    tuple(tuple(self.runs[r][s] for s in d) for r, d in zip(rows, draws)),
-                    self.budgets, self.budget_losses[pick], self.dense, self.dense_losses[pick])
+        return Grid(
+            self.members[rows],
+            self.parameters[rows],
+            tuple(tuple(self.runs[r][s] for s in d) for r, d in zip(rows, draws)),
+            self.budgets,
+            self.budget_losses[pick],
+            self.dense,
+            self.dense_losses[pick],
+        )
 
     def member_losses(self, losses: np.ndarray) -> np.ndarray:
         """(M, S, K) -> (M, K): a member's loss is its seeds' mean (NaN unless every seed reached C)."""
@@ -189,7 +202,7 @@ class Profile:
 
     @property
     def n_opt(self) -> float:
-        return 10 ** self.quadratic.vertex if self.counts else float("nan")
+        return 10**self.quadratic.vertex if self.counts else float("nan")
 
 
 def find_optimal_params(budget: float, members, parameters, losses, rule: BudgetRule) -> Profile:
@@ -206,8 +219,13 @@ def find_optimal_params(budget: float, members, parameters, losses, rule: Budget
         return Profile(budget, models, quadratic, f"R^2 {quadratic.r2:.2f} below {rule.min_r2:g}")
     sizes = np.log10(parameters[reached])
     if not sizes.min() - rule.vertex_margin <= quadratic.vertex <= sizes.max() + rule.vertex_margin:
-        return Profile(budget, models, quadratic, f"the vertex N = {10**quadratic.vertex:.3g} lies outside the sizes that "
-                       f"reached it ({10**sizes.min():.3g} to {10**sizes.max():.3g})")
+        return Profile(
+            budget,
+            models,
+            quadratic,
+            f"the vertex N = {10**quadratic.vertex:.3g} lies outside the sizes that "
+            f"reached it ({10 ** sizes.min():.3g} to {10 ** sizes.max():.3g})",
+        )
     return Profile(budget, models, quadratic, "")
 
 
@@ -288,18 +306,26 @@ def best_models(grid: Grid) -> pd.DataFrame:
             rows.append({"budget": budget, "models": 0})
             continue
         at = losses[reached, k]
-        inversions = [(grid.members[reached[j]], grid.members[reached[j + 1]], float(at[j + 1] - at[j]),
-                       float(max(spread[reached[j], k], spread[reached[j + 1], k])))
-                      for j in range(len(reached) - 1) if at[j + 1] >= at[j]]
-        rows.append({
-            "budget": budget,
-            "models": len(reached),
-            "best": grid.members[reached[int(np.argmin(at))]],
-            "largest": grid.members[reached[-1]],
-            "larger_always_better": not inversions,
-            "inversions": "; ".join(f"{big} worse than {small} by {gap:.3g} (seed range {s:.3g})"
-                                    for small, big, gap, s in inversions),
-            # beyond the run-to-run spread, so not run noise (NaN: one seed, no spread measured)
-            "inversions_beyond_spread": sum(gap > s for *_, gap, s in inversions) if seeds > 1 else np.nan,
-        })
+        inversions = [
+            (
+                grid.members[reached[j]],
+                grid.members[reached[j + 1]],
+                float(at[j + 1] - at[j]),
+                float(max(spread[reached[j], k], spread[reached[j + 1], k])),
+            )
+            for j in range(len(reached) - 1)
+            if at[j + 1] >= at[j]
+        ]
+        rows.append(
+            {
+                "budget": budget,
+                "models": len(reached),
+                "best": grid.members[reached[int(np.argmin(at))]],
+                "largest": grid.members[reached[-1]],
+                "larger_always_better": not inversions,
+                "inversions": "; ".join(f"{big} worse than {small} by {gap:.3g} (seed range {s:.3g})" for small, big, gap, s in inversions),
+                # beyond the run-to-run spread, so not run noise (NaN: one seed, no spread measured)
+                "inversions_beyond_spread": sum(gap > s for *_, gap, s in inversions) if seeds > 1 else np.nan,
+            }
+        )
     return pd.DataFrame(rows)

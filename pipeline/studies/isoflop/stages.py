@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.errors import PipelineError
 from pipeline.core.paths import project_root
 from pipeline.studies.isoflop import FIT_COMMAND, PARENT_RUN_DESCRIPTION, PARENT_RUN_NAME, STUDY, params, stage_name
 
@@ -19,45 +19,40 @@ def train(*, run: str) -> None:
     runs of one MLflow parent run, keyed by what they share (config, data, code; not the seed).
     """
     setup = params.load()
-    grid = setup.isoflop
+    grid = setup.config
     runs = grid.matrix.runs()
     if run not in runs:
-        raise PipelineError(
-            f"params.yaml: {STUDY.name}.matrix: no run {run!r} (model x seed: {', '.join(runs)})"
-        )
+        raise PipelineError(f"params.yaml: {STUDY.name}.matrix: no run {run!r} (model x seed: {', '.join(runs)})")
     model, seed = runs[run]
     config = grid.train.run(grid.matrix.hidden_sizes()[model])
-    # The seed sets the initialisation and the batch order (the data are the same for every run).
-    seeded = setup.shared.model_copy(update={"seed": setup.shared.seed + seed})
-    root = project_root()
-    data = setup.piglatin.prepared(root, config.dataset)
+    data = setup.data.prepared(project_root(), config.dataset)
     data.check()
 
     from pipeline.core.tracking import cover_children, run_tags
-    from pipeline.translation.architectures import DECODER_ONLY
-    from pipeline.translation.run import config_fingerprint, train_translator
+    from pipeline.translators.architectures import DECODER_ONLY
+    from pipeline.translators.train import config_fingerprint, train_stage
 
-    stop_on_sigterm()
-    shared = {"train": grid.train.model_dump(), "stop_at_flops": grid.stop_at_flops}
-    fingerprint = config_fingerprint(root, seeded, config, data, train, grid=shared)
+    grid_settings = {"train": grid.train.model_dump(), "stop_at_flops": grid.stop_at_flops}
     # Runs trained from the same shared config and code belong to the same grid, whatever their seed.
-    grid_key = config_fingerprint(root, setup.shared, None, data, train, grid=shared)
+    grid_key = config_fingerprint(project_root(), setup.shared, None, data, train, grid=grid_settings)
     member_tags = run_tags(stage=stage_name(run), dataset=data.name, profile=setup.shared.profile, model="transformer-decoder-only")
     try:
         parent = grid_parent(grid_key, member_tags)
     except Exception as error:  # noqa: BLE001 - tracking must not block training; the run logs unnested
         print(f"warning: could not find or create the MLflow parent run {PARENT_RUN_NAME!r}: {error}", file=sys.stderr)
         parent = None
-    train_translator(
-        study=STUDY,
-        name=run,
-        run=config,
-        shared=seeded,
-        evaluation=setup.piglatin.eval,
-        data=data,
-        stage=stage_name(run),
-        architecture=DECODER_ONLY,
-        fingerprint=fingerprint,
+    train_stage(
+        train,
+        setup,
+        STUDY,
+        stage_name(run),
+        run,
+        config,
+        DECODER_ONLY,
+        data,
+        # The seed sets the initialisation and the batch order (the data are the same for every run).
+        seed_offset=seed,
+        fingerprint_extra={"grid": grid_settings},
         count_flops=True,
         flop_budget=grid.stop_at_flops,
         parent_run_id=parent,
@@ -80,8 +75,12 @@ def grid_parent(grid_key: str, member_tags: dict[str, str]) -> str:
 
     tags = {k: v for k, v in member_tags.items() if k != "dvc_stage"} | source_tags(FIT_COMMAND)
     return parent_run(
-        STUDY.experiment, PARENT_RUN_NAME, key=grid_key, tags=tags,
-        description=PARENT_RUN_DESCRIPTION, experiment_description=STUDY.experiment_description,
+        STUDY.experiment,
+        PARENT_RUN_NAME,
+        key=grid_key,
+        tags=tags,
+        description=PARENT_RUN_DESCRIPTION,
+        experiment_description=STUDY.experiment_description,
     )
 
 

@@ -6,8 +6,8 @@ import json
 
 import pandas as pd
 
-from pipeline.reporting import ReportContext, Section
 from pipeline.datasets.piglatin import STATISTICS, STUDY
+from pipeline.reporting import ReportContext, Section
 
 
 def render(ctx: ReportContext) -> list[str]:

@@ -8,14 +8,9 @@ from pipeline.core.io import staged_outputs, write_json
 from pipeline.core.params import section_checks
 from pipeline.core.paths import project_root
 from pipeline.datasets.piglatin import PREPARED, STATISTICS, params, prepared_dir
-from pipeline.datasets.piglatin.data import (
-    dataset_statistics,
-    read_pairs,
-    split_pairs,
-    vocabulary,
-)
-from pipeline.translation.pairs import write_pairs
-from pipeline.translation.vocab import VOCAB_FILE
+from pipeline.datasets.piglatin.data import dataset_statistics, read_pairs, split_pairs, vocabulary
+from pipeline.translators.pairs import write_pairs
+from pipeline.translators.vocab import VOCAB_FILE
 
 
 def prepare() -> None:

@@ -5,7 +5,7 @@ transformers, so every architecture compares: GRU and LSTM encoder-decoders (cel
 from the handout's equations), a GRU decoder with additive attention, and the 2022
 notebook's single-block scaled dot-product attention model. Each entry of `recurrent.runs`
 in params.yaml is one DVC stage `train_recurrent@<run>` and one MLflow run named after it
-in the experiment below. The models belong to the translator family (`pipeline.translation`:
+in the experiment below. The models belong to the translator family (`pipeline.translators`:
 `models/cells.py`, `models/recurrent.py`, `recurrent.py` for their loss, greedy decoding and
 attention maps), so other studies use them without importing this one; the table of every
 translator is a comparison (`pipeline/comparisons/translators.py`).
@@ -27,8 +27,3 @@ STUDY = Study(
     "and the single-block scaled dot-product attention model.",
     metrics=glossary.TRANSLATOR,
 )
-
-
-def stage_name(run: str) -> str:
-    """The DVC stage of one run (foreach over recurrent.runs in dvc.yaml)."""
-    return f"train_recurrent@{run}"

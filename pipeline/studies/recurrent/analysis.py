@@ -55,15 +55,23 @@ def length_bucket(length: int) -> str:
 
 
 CATEGORY_ORDER = [
-    "vowel-initial", "single consonant", "consonant cluster", "qu", "y-initial", "hyphenated",
+    "vowel-initial",
+    "single consonant",
+    "consonant cluster",
+    "qu",
+    "y-initial",
+    "hyphenated",
     *(f"length {low}+" if high is None else f"length {low}-{high}" for low, high in LENGTH_BUCKETS),
 ]
 
 
 def accuracy_by_category(predictions: pd.DataFrame) -> pd.DataFrame:
     """predictions: source, correct (one row per validation word) -> category, words, accuracy."""
-    rows = [(category, bool(correct)) for source, correct in zip(predictions["source"], predictions["correct"])
-            for category in categories(source)]
+    rows = [
+        (category, bool(correct))
+        for source, correct in zip(predictions["source"], predictions["correct"])
+        for category in categories(source)
+    ]
     frame = pd.DataFrame(rows, columns=["category", "correct"])
     table = frame.groupby("category")["correct"].agg(words="size", accuracy="mean")
     order = [c for c in CATEGORY_ORDER if c in table.index]

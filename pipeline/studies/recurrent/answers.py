@@ -13,18 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.reporting import (
-    Answer,
-    AnswerFunction,
-    ReportContext,
-    TranslatorResult,
-    artifact_table,
-    load_results,
-)
 from pipeline.datasets.piglatin.params import load as load_piglatin
-from pipeline.studies.recurrent import STUDY, params, stage_name
+from pipeline.reporting import Answer, AnswerFunction, ReportContext, TranslatorResult, artifact_table, load_results
+from pipeline.studies.recurrent import STUDY, params
 from pipeline.studies.recurrent.analysis import accuracy_by_category
-from pipeline.translation.pairs import read_pairs
+from pipeline.translators.pairs import read_pairs
 
 BATCH_MEAN = "val_loss_batch_mean"
 NOTEBOOKS, OURS = f"best_{BATCH_MEAN}", "best_val_loss"
@@ -37,8 +30,8 @@ TIMING = "Recurrent: training time per epoch with and without attention"
 
 
 def runs(ctx: ReportContext) -> dict[str, TranslatorResult]:
-    config = params.load().recurrent
-    return {run.name: run for run in load_results(ctx, STUDY, list(config.runs), stage_name, extra_curves=(BATCH_MEAN,))}
+    config = params.load().config
+    return {run.name: run for run in load_results(ctx, STUDY, list(config.runs), STUDY.stage_name, extra_curves=(BATCH_MEAN,))}
 
 
 def predictions(ctx: ReportContext, run: TranslatorResult) -> pd.DataFrame:
@@ -51,8 +44,11 @@ def seconds_per_epoch(run: TranslatorResult) -> float:
 
 
 def _runs_of(config, model: str, cell: str | None = None, dataset: str | None = None) -> list[str]:
-    return [name for name, r in config.runs.items()
-            if r.model == model and (cell is None or r.cell == cell) and (dataset is None or r.dataset == dataset)]
+    return [
+        name
+        for name, r in config.runs.items()
+        if r.model == model and (cell is None or r.cell == cell) and (dataset is None or r.dataset == dataset)
+    ]
 
 
 # ------------------------------------------------------------------- failure modes (A22-P1.2, A21-P1.2)
@@ -83,7 +79,7 @@ class FailureMode:
 
 def failure_mode(ctx: ReportContext, cell: str, examples: int = 3) -> FailureMode | None:
     """The plain decoder with `cell` whose greedy translations are best (validation word accuracy), and its commonest error."""
-    config, found = params.load().recurrent, runs(ctx)
+    config, found = params.load().config, runs(ctx)
     candidates = [found[n] for n in _runs_of(config, "rnn", cell) if n in found]
     if not candidates:
         return None
@@ -98,7 +94,12 @@ def failure_mode(ctx: ReportContext, cell: str, examples: int = 3) -> FailureMod
     shown = shown.assign(off=(shown["length"] - shown["length"].median()).abs()).sort_values(["off", "source"])
     buckets = accuracy_by_category(table).set_index("category")["accuracy"]
     return FailureMode(
-        best.name, float(best.metrics["val_word_accuracy"]), len(wrong), len(table), kind, float(counts.iloc[0] / len(wrong)),
+        best.name,
+        float(best.metrics["val_word_accuracy"]),
+        len(wrong),
+        len(table),
+        kind,
+        float(counts.iloc[0] / len(wrong)),
         shown[["source", "target", "prediction"]].head(examples).reset_index(drop=True),
         {c: float(a) for c, a in buckets.items() if c.startswith("length")},
     )
@@ -118,8 +119,10 @@ def failure_answer(cell: str) -> AnswerFunction:
             f"letters right but {100 * long_accuracy:.0f}% of words of {long.removeprefix('length ')} letters, because one "
             "fixed-size state must carry the whole word to the decoder."
         )
-        numbers = [(f"validation word accuracy, run `{mode.run}`", f"{mode.accuracy:.4f}"),
-                   (f"share of errors that are {mode.kind}, run `{mode.run}`", f"{mode.share:.3f}")]
+        numbers = [
+            (f"validation word accuracy, run `{mode.run}`", f"{mode.accuracy:.4f}"),
+            (f"share of errors that are {mode.kind}, run `{mode.run}`", f"{mode.share:.3f}"),
+        ]
         numbers += [(f"`{row.source}` -> (expected `{row.target}`)", f"`{row.prediction}`") for row in mode.examples.itertuples()]
         return Answer(text, tuple(numbers), link=FAILURES)
 
@@ -143,7 +146,7 @@ class AttentionExample:
 def attention_example(ctx: ReportContext, cell: str) -> AttentionExample | None:
     """A word of the training set (else of the validation set) the additive-attention decoder translates right and
     the plain `cell` decoder on the same data does not: from the translations of the evaluation sentences, the longest."""
-    config, found = params.load().recurrent, runs(ctx)
+    config, found = params.load().config, runs(ctx)
     attention_name = next((n for n in _runs_of(config, ATTENTION_MODEL) if n in found), None)
     if attention_name is None:
         return None
@@ -155,8 +158,11 @@ def attention_example(ctx: ReportContext, cell: str) -> AttentionExample | None:
     folder = load_piglatin().prepared(ctx.root, dataset).folder
     train = {p.source: p.target for p in ctx.memo(f"train_pairs:{dataset}", lambda: read_pairs(folder / "train.txt"))}
     words = {}
-    for sentence, with_attention, without in zip(attention.translations["sentence"], attention.translations["translation"],
-                                                 plain.translations.set_index("sentence").loc[attention.translations["sentence"], "translation"]):
+    for sentence, with_attention, without in zip(
+        attention.translations["sentence"],
+        attention.translations["translation"],
+        plain.translations.set_index("sentence").loc[attention.translations["sentence"], "translation"],
+    ):
         for word, a, b in zip(sentence.split(), with_attention.split(" "), without.split(" ")):
             words[word] = (a, b)
     wins = [(w, train[w], a, b) for w, (a, b) in words.items() if w in train and a == train[w] != b]
@@ -164,7 +170,9 @@ def attention_example(ctx: ReportContext, cell: str) -> AttentionExample | None:
     if not wins:  # none of the sentences' training words: fall back to the validation words
         theirs = predictions(ctx, plain).set_index("source")["prediction"]
         mine = predictions(ctx, attention)
-        wins = [(r.source, r.target, r.prediction, theirs[r.source]) for r in mine.itertuples() if r.correct and theirs[r.source] != r.target]
+        wins = [
+            (r.source, r.target, r.prediction, theirs[r.source]) for r in mine.itertuples() if r.correct and theirs[r.source] != r.target
+        ]
         where = "validation word"
     if not wins:
         return None
@@ -176,16 +184,20 @@ def attention_answer(cell: str) -> AnswerFunction:
     def answer(ctx: ReportContext) -> Answer:
         example = attention_example(ctx, cell)
         if example is None:
-            return Answer(f"No word was found that the additive-attention decoder translates right and the plain {cell.upper()} "
-                          "decoder does not.", link=ATTENTION_EXAMPLE)
+            return Answer(
+                f"No word was found that the additive-attention decoder translates right and the plain {cell.upper()} decoder does not.",
+                link=ATTENTION_EXAMPLE,
+            )
         text = (
             f"On the {example.where} `{example.source}` (expected `{example.target}`), the additive-attention decoder "
             f"`{example.attention}` outputs `{example.with_attention}` and the plain {cell.upper()} decoder `{example.plain}` "
             f"outputs `{example.without_attention}`."
         )
-        numbers = ((f"input `{example.source}`, run `{example.attention}`", f"`{example.with_attention}`"),
-                   (f"input `{example.source}`, run `{example.plain}`", f"`{example.without_attention}`"),
-                   (f"input `{example.source}`, the rule", f"`{example.target}`"))
+        numbers = (
+            (f"input `{example.source}`, run `{example.attention}`", f"`{example.with_attention}`"),
+            (f"input `{example.source}`, run `{example.plain}`", f"`{example.without_attention}`"),
+            (f"input `{example.source}`, the rule", f"`{example.target}`"),
+        )
         return Answer(text, numbers, link=ATTENTION_EXAMPLE)
 
     return answer
@@ -196,7 +208,7 @@ def attention_answer(cell: str) -> AnswerFunction:
 
 def timing(ctx: ReportContext) -> tuple[TranslatorResult, TranslatorResult] | None:
     """The additive-attention run and the plain run with the same cell and data (the first such)."""
-    config, found = params.load().recurrent, runs(ctx)
+    config, found = params.load().config, runs(ctx)
     for name in _runs_of(config, ATTENTION_MODEL):
         run = config.runs[name]
         plain = [n for n in _runs_of(config, "rnn", run.cell, run.dataset) if n in found]
@@ -221,10 +233,12 @@ def timing_answer(ctx: ReportContext) -> Answer:
         f"`{a.name}` also has hidden size {int(a.params['run.hidden_size'])} against {int(p.params['run.hidden_size'])} "
         f"({int(a.metrics['parameters']):,} against {int(p.metrics['parameters']):,} parameters), as in the handout."
     )
-    numbers = ((f"seconds per epoch, run `{a.name}`", f"{seconds_per_epoch(a):.3f}"),
-               (f"seconds per epoch, run `{p.name}`", f"{seconds_per_epoch(p):.3f}"),
-               (f"train seconds, run `{a.name}`", f"{a.metrics['train_seconds']:.1f}"),
-               (f"train seconds, run `{p.name}`", f"{p.metrics['train_seconds']:.1f}"))
+    numbers = (
+        (f"seconds per epoch, run `{a.name}`", f"{seconds_per_epoch(a):.3f}"),
+        (f"seconds per epoch, run `{p.name}`", f"{seconds_per_epoch(p):.3f}"),
+        (f"train seconds, run `{a.name}`", f"{a.metrics['train_seconds']:.1f}"),
+        (f"train seconds, run `{p.name}`", f"{p.metrics['train_seconds']:.1f}"),
+    )
     return Answer(text, numbers, link=TIMING)
 
 
@@ -237,8 +251,11 @@ def repeats(prediction: str, times: int = 3) -> bool:
 
 
 def single_block_answer(ctx: ReportContext) -> Answer:
-    config, found = params.load().recurrent, runs(ctx)
-    blocks, additives = [n for n in _runs_of(config, SINGLE_BLOCK) if n in found], [n for n in _runs_of(config, ATTENTION_MODEL) if n in found]
+    config, found = params.load().config, runs(ctx)
+    blocks, additives = (
+        [n for n in _runs_of(config, SINGLE_BLOCK) if n in found],
+        [n for n in _runs_of(config, ATTENTION_MODEL) if n in found],
+    )
     if not blocks or not additives:
         return Answer("`recurrent.runs` lacks a single-block or an additive-attention run to compare.", link=SUMMARY)
     block, additive = found[blocks[0]], found[additives[0]]
@@ -257,9 +274,15 @@ def single_block_answer(ctx: ReportContext) -> Answer:
         f"It is also smaller: hidden size {int(block.params['run.hidden_size'])}, {int(block.metrics['parameters']):,} "
         f"parameters against {int(additive.params['run.hidden_size'])} and {int(additive.metrics['parameters']):,}."
     )
-    numbers = tuple((f"{what}, run `{r.name}`", f"{r.metrics[key]:.4f}") for r in (block, additive)
-                    for what, key in (("lowest val loss, notebooks' definition", NOTEBOOKS), ("lowest val loss, ours", OURS),
-                                      ("validation word accuracy", "val_word_accuracy")))
+    numbers = tuple(
+        (f"{what}, run `{r.name}`", f"{r.metrics[key]:.4f}")
+        for r in (block, additive)
+        for what, key in (
+            ("lowest val loss, notebooks' definition", NOTEBOOKS),
+            ("lowest val loss, ours", OURS),
+            ("validation word accuracy", "val_word_accuracy"),
+        )
+    )
     return Answer(text, numbers, link=SUMMARY)
 
 

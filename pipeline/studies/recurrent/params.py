@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Range,
-    Section,
-    SharedParams,
-    load_section,
-    load_shared,
-    section_checks,
-)
+from pipeline.core.params import PARAMS_FILE, Range, Schema, StudySetup, load_study
 from pipeline.datasets.piglatin.params import PigLatinParams
 from pipeline.datasets.piglatin.params import load as load_piglatin
 from pipeline.studies.recurrent import STUDY
-from pipeline.translation.params import TranslatorRun
+from pipeline.translators.params import TranslatorRun
 
 
 class RecurrentRun(TranslatorRun):
@@ -45,27 +36,28 @@ class RecurrentRun(TranslatorRun):
         return self
 
 
-class RecurrentParams(Section):
-    runs: dict[str, RecurrentRun] = Field(min_length=1)
+class RecurrentPublished(Schema):
     # Lowest validation losses of published runs of the 2021/2022 assignment, as the
     # notebooks computed them: the mean of per-batch mean losses (our val_loss_batch_mean).
-    published_best_val_loss: dict[str, Range]
+    best_val_loss: dict[str, Range]
 
 
-@dataclass(frozen=True)
-class Setup:
-    shared: SharedParams
-    piglatin: PigLatinParams
-    recurrent: RecurrentParams
+class RecurrentParams(Schema):
+    runs: dict[str, RecurrentRun] = Field(min_length=1)
+    published: RecurrentPublished
+
+
+Setup = StudySetup[RecurrentParams, PigLatinParams]
 
 
 def load(path: str | Path = PARAMS_FILE) -> Setup:
-    setup = Setup(load_shared(path), load_piglatin(path), load_section(STUDY.name, RecurrentParams, path))
-    key = STUDY.name
-    with section_checks(path):
-        for name, run in setup.recurrent.runs.items():
-            setup.piglatin.check_dataset(run.dataset, f"{key}.runs.{name}.dataset")
-        for name in setup.recurrent.published_best_val_loss:
-            if name not in setup.recurrent.runs:
-                raise ValueError(f"{key}.published_best_val_loss.{name}: no such run (known: {', '.join(setup.recurrent.runs)})")
-    return setup
+    return load_study(STUDY.name, RecurrentParams, path, data=load_piglatin, checks=_check)
+
+
+def _check(setup: Setup) -> None:
+    key, config = STUDY.name, setup.config
+    for name, run in config.runs.items():
+        setup.data.check_dataset(run.dataset, f"{key}.runs.{name}.dataset")
+    for name in config.published.best_val_loss:
+        if name not in config.runs:
+            raise ValueError(f"{key}.published.best_val_loss.{name}: no such run (known: {', '.join(config.runs)})")

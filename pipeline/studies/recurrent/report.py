@@ -9,27 +9,10 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core import figures
-from pipeline.reporting import (
-    FIGURES,
-    TABLES,
-    ReportContext,
-    Section,
-    TranslatorResult,
-    artifact_table,
-    load_results,
-    versus,
-)
-from pipeline.studies.recurrent import STUDY, params, stage_name
-from pipeline.studies.recurrent.answers import (
-    ANSWERS,
-    ATTENTION_EXAMPLE,
-    FAILURES,
-    SUMMARY,
-    TIMING,
-    attention_example,
-    failure_mode,
-)
-from pipeline.translation.attention_maps import attention_figure
+from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, TranslatorResult, artifact_table, load_results, versus
+from pipeline.studies.recurrent import STUDY, params
+from pipeline.studies.recurrent.answers import ANSWERS, ATTENTION_EXAMPLE, FAILURES, SUMMARY, TIMING, attention_example, failure_mode
+from pipeline.translators.attention_maps import attention_figure
 
 BATCH_MEAN = "val_loss_batch_mean"
 ATTENTION_MODEL = "rnn-additive-attention"
@@ -48,27 +31,29 @@ def summary(config, runs: list[TranslatorResult]) -> pd.DataFrame:
     rows = []
     for run in runs:
         settings = config.runs[run.name]
-        published = config.published_best_val_loss.get(run.name)
+        published = config.published.best_val_loss.get(run.name)
         reference = run.metrics[f"best_{BATCH_MEAN}"]
-        rows.append({
-            "run": run.name,
-            "model": settings.model,
-            "cell": "-" if settings.model == "single-block-attention" else settings.cell,
-            "dataset": settings.dataset,
-            "hidden": settings.hidden_size,
-            "batch": settings.batch_size,
-            "epochs trained": int(run.metrics["epochs_trained"]),
-            "best epoch": int(run.metrics["best_epoch"]),
-            "lowest val loss (notebooks)": round(reference, 4),
-            "published range (notebooks)": _range(published),
-            "vs published": versus(reference, published),
-            "lowest val loss (ours)": round(run.metrics["best_val_loss"], 4),
-            "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
-            "parameters": int(run.metrics["parameters"]),
-            "s/epoch": round(_seconds_per_epoch(run), 2),
-            "train seconds": round(run.metrics["train_seconds"], 1),
-            "tokens/s": round(run.metrics["tokens_per_second"]),
-        })
+        rows.append(
+            {
+                "run": run.name,
+                "model": settings.model,
+                "cell": "-" if settings.model == "single-block-attention" else settings.cell,
+                "dataset": settings.dataset,
+                "hidden": settings.hidden_size,
+                "batch": settings.batch_size,
+                "epochs trained": int(run.metrics["epochs_trained"]),
+                "best epoch": int(run.metrics["best_epoch"]),
+                "lowest val loss (notebooks)": round(reference, 4),
+                "published range (notebooks)": _range(published),
+                "vs published": versus(reference, published),
+                "lowest val loss (ours)": round(run.metrics["best_val_loss"], 4),
+                "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
+                "parameters": int(run.metrics["parameters"]),
+                "s/epoch": round(_seconds_per_epoch(run), 2),
+                "train seconds": round(run.metrics["train_seconds"], 1),
+                "tokens/s": round(run.metrics["tokens_per_second"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -82,18 +67,17 @@ def loss_figure(runs: list[TranslatorResult]):
         axis.plot(curve["epoch"], curve[BATCH_MEAN], color=f"C{colour}", label=f"{run.name} validation")
         axis.plot(curve["epoch"], curve["train_loss"], color=f"C{colour}", ls="--", alpha=0.5)
     for axis, title in zip(axes, ("large data set", "small data set")):
-        axis.set(xlabel="epoch", ylabel="cross-entropy per character", title=f"{title} (dashed: train)")
-        axis.set_yscale("log")
-        axis.grid(alpha=0.3, which="both")
-        axis.legend(fontsize=8)
+        figures.log_axes(
+            axis, logx=False, legend={"fontsize": 8}, xlabel="epoch", ylabel="cross-entropy per character", title=f"{title} (dashed: train)"
+        )
     figure.tight_layout()
     return figure
 
 
 def render(ctx: ReportContext) -> list[str]:
     setup = params.load()
-    config = setup.recurrent
-    runs = load_results(ctx, STUDY, list(config.runs), stage_name, extra_curves=(BATCH_MEAN,))
+    config = setup.config
+    runs = load_results(ctx, STUDY, list(config.runs), STUDY.stage_name, extra_curves=(BATCH_MEAN,))
     table = summary(config, runs)
     out = ctx.out
     table.to_csv(out.path(TABLES / "recurrent_summary.csv"), index=False)
@@ -130,7 +114,9 @@ def _target_lines(config, table: pd.DataFrame) -> list[str]:
     """The issue's targets, read off the table: published ranges, and attention against no attention."""
     judged = table[table["vs published"] != "n/a"]
     above = judged[judged["vs published"] == "above"]
-    lines = [f"**Against the published ranges** (notebooks' definition): {len(judged) - len(above)} of {len(judged)} runs are inside or below."]
+    lines = [
+        f"**Against the published ranges** (notebooks' definition): {len(judged) - len(above)} of {len(judged)} runs are inside or below."
+    ]
     for _, row in above.iterrows():
         loss, published = row["lowest val loss (notebooks)"], row["published range (notebooks)"]
         still_improving = row["best epoch"] == row["epochs trained"]
@@ -142,7 +128,9 @@ def _target_lines(config, table: pd.DataFrame) -> list[str]:
     for name, run in config.runs.items():
         if run.model != ATTENTION_MODEL or name not in by_run.index:
             continue
-        same = [n for n, r in config.runs.items() if r.model == "rnn" and r.cell == run.cell and r.dataset == run.dataset and n in by_run.index]
+        same = [
+            n for n, r in config.runs.items() if r.model == "rnn" and r.cell == run.cell and r.dataset == run.dataset and n in by_run.index
+        ]
         for other in same:
             better = by_run.loc[name, "val word accuracy"] > by_run.loc[other, "val word accuracy"]
             lines.append(
@@ -197,18 +185,27 @@ def _timing_lines(config, runs: list[TranslatorResult]) -> list[str]:
 def _failure_lines(ctx: ReportContext, config) -> list[str]:
     """The commonest error of the best plain decoder of each cell, with examples (questions P1.2 of 2021/2022)."""
     cells = sorted({r.cell for r in config.runs.values() if r.model == "rnn"})
-    lines = [f"### {FAILURES}", "",
-             "For each cell, the plain decoder (no attention) whose greedy translations of its validation words are best; its",
-             "wrong words sorted into kinds (checked in this order: the right letters in the wrong order, too short, too long,",
-             "wrong letters), and the shortest examples of its commonest kind.", ""]
+    lines = [
+        f"### {FAILURES}",
+        "",
+        "For each cell, the plain decoder (no attention) whose greedy translations of its validation words are best; its",
+        "wrong words sorted into kinds (checked in this order: the right letters in the wrong order, too short, too long,",
+        "wrong letters), and the shortest examples of its commonest kind.",
+        "",
+    ]
     for cell in cells:
         mode = failure_mode(ctx, cell)
         if mode is None:
             continue
-        lines += [f"`{mode.run}`: {100 * mode.accuracy:.1f}% of {mode.words} validation words right; {100 * mode.share:.0f}% of its "
-                  f"{mode.errors} errors are {mode.kind}. Accuracy by word length: "
-                  + ", ".join(f"{c.removeprefix('length ')} letters {a:.3f}" for c, a in mode.by_length.items()) + ".", "",
-                  mode.examples.rename(columns={"source": "input", "target": "expected", "prediction": "output"}).to_markdown(index=False), ""]
+        lines += [
+            f"`{mode.run}`: {100 * mode.accuracy:.1f}% of {mode.words} validation words right; {100 * mode.share:.0f}% of its "
+            f"{mode.errors} errors are {mode.kind}. Accuracy by word length: "
+            + ", ".join(f"{c.removeprefix('length ')} letters {a:.3f}" for c, a in mode.by_length.items())
+            + ".",
+            "",
+            mode.examples.rename(columns={"source": "input", "target": "expected", "prediction": "output"}).to_markdown(index=False),
+            "",
+        ]
     return lines
 
 
@@ -218,8 +215,10 @@ def _attention_example_lines(ctx: ReportContext) -> list[str]:
         example = attention_example(ctx, cell)
         if example is None:
             continue
-        lines += [f"- {example.where} `{example.source}` (expected `{example.target}`): `{example.attention}` -> "
-                  f"`{example.with_attention}`, `{example.plain}` -> `{example.without_attention}`."]
+        lines += [
+            f"- {example.where} `{example.source}` (expected `{example.target}`): `{example.attention}` -> "
+            f"`{example.with_attention}`, `{example.plain}` -> `{example.without_attention}`."
+        ]
     return [*lines, ""]
 
 

@@ -5,7 +5,7 @@ Four runs with the assignment's hyperparameters, a matrix of hidden size x datas
 the experiment below. Runs listed in `transformer.extra_seeds` are trained again with
 each extra seed (`train_transformer_seeds@<run>`, runs `<run>-seeds/s<offset>`): the
 run-to-run spread the report judges differences against. Model:
-`pipeline/translation/models/transformer.py`.
+`pipeline/translators/models/transformer.py`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,6 @@ STUDY = Study(
 )
 
 
-def stage_name(run: str) -> str:
-    """The DVC stage of one run (the matrix block in dvc.yaml)."""
-    return f"train_transformer@{run}"
-
-
 def seed_run(run: str, offset: int) -> str:
     """The run trained again with seed `seed` + `offset`: its files live in `<run>-seeds/s<offset>.*`."""
     return f"{run}-seeds/s{offset}"
-
-
-def seeds_stage_name(run: str) -> str:
-    """The DVC stage that trains `run`'s extra seeds (foreach over transformer.extra_seeds)."""
-    return f"train_transformer_seeds@{run}"

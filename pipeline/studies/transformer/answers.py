@@ -15,18 +15,24 @@ def lowest_losses(published: str, who: str) -> AnswerFunction:
 
     def answer(ctx: ReportContext) -> Answer:
         c = load(ctx)
-        ranges = getattr(c.config, published)
+        ranges = getattr(c.config.published, published)
         numbers, parts, verdicts = [], [], []
         for run in c.runs:
             notebooks, ours = run.metrics[NOTEBOOKS], run.metrics[OURS]
-            numbers += [(f"lowest val loss, notebooks' definition, run `{run.name}`", f"{notebooks:.4f}"),
-                        (f"lowest val loss, ours, run `{run.name}`", f"{ours:.4f}")]
+            numbers += [
+                (f"lowest val loss, notebooks' definition, run `{run.name}`", f"{notebooks:.4f}"),
+                (f"lowest val loss, ours, run `{run.name}`", f"{ours:.4f}"),
+            ]
             spread = c.spread(run.name, NOTEBOOKS)
             if spread is not None:
-                numbers.append((f"run-to-run spread (notebooks' definition) over {len(c.seeds[run.name])} seeds, `{run.name}`", f"{spread:.4f}"))
+                numbers.append(
+                    (f"run-to-run spread (notebooks' definition) over {len(c.seeds[run.name])} seeds, `{run.name}`", f"{spread:.4f}")
+                )
             low_high = ranges.get(run.name)
-            parts.append(f"`{run.name}` {notebooks:.3f} ({ours:.3f})"
-                         + (f", published {low_high[0]:.3g}-{low_high[1]:.3g}: {versus(notebooks, low_high)}" if low_high else ""))
+            parts.append(
+                f"`{run.name}` {notebooks:.3f} ({ours:.3f})"
+                + (f", published {low_high[0]:.3g}-{low_high[1]:.3g}: {versus(notebooks, low_high)}" if low_high else "")
+            )
             verdicts.append(versus(notebooks, low_high))
         inside = sum(v == "inside" for v in verdicts)
         judged = sum(v != "n/a" for v in verdicts)
@@ -38,8 +44,11 @@ def lowest_losses(published: str, who: str) -> AnswerFunction:
         )
         spreads = [(run, s) for run in c.seeds if (s := c.spread(run, NOTEBOOKS)) is not None]
         if spreads:
-            text += " Run-to-run spread (max - min over seeds, notebooks' definition): " + ", ".join(
-                f"`{run}` {s:.3f} ({len(c.seeds[run])} seeds)" for run, s in spreads) + "; the other runs were trained once."
+            text += (
+                " Run-to-run spread (max - min over seeds, notebooks' definition): "
+                + ", ".join(f"`{run}` {s:.3f} ({len(c.seeds[run])} seeds)" for run, s in spreads)
+                + "; the other runs were trained once."
+            )
         return Answer(text, tuple(numbers), link=HEADLINE)
 
     return answer
@@ -50,16 +59,18 @@ def size_effects(ctx: ReportContext) -> Answer:
     c = load(ctx)
     numbers = []
     for run in c.runs:
-        numbers += [(f"lowest val loss, notebooks' definition, run `{run.name}`", f"{run.metrics[NOTEBOOKS]:.4f}"),
-                    (f"lowest val loss, ours, run `{run.name}`", f"{run.metrics[OURS]:.4f}")]
+        numbers += [
+            (f"lowest val loss, notebooks' definition, run `{run.name}`", f"{run.metrics[NOTEBOOKS]:.4f}"),
+            (f"lowest val loss, ours, run `{run.name}`", f"{run.metrics[OURS]:.4f}"),
+        ]
     return Answer(" ".join(effects(ctx, c)), tuple(numbers), link=EFFECTS)
 
 
 ANSWERS: dict[str, AnswerFunction] = {
-    "A25-2.1.4a": lowest_losses("published_best_val_loss", "2022-2025"),
+    "A25-2.1.4a": lowest_losses("best_val_loss", "2022-2025"),
     "A25-2.1.4b": size_effects,
-    "A22-P2.2.6a": lowest_losses("published_best_val_loss_2022", "the 2022 version"),
+    "A22-P2.2.6a": lowest_losses("best_val_loss_2022", "the 2022 version"),
     "A22-P2.2.6b": size_effects,
-    "A21-P3.5a": lowest_losses("published_best_val_loss_2021", "the 2021 version"),
+    "A21-P3.5a": lowest_losses("best_val_loss_2021", "the 2021 version"),
     "A21-P3.5b": size_effects,
 }

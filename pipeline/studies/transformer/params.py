@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    PositiveInt,
-    Range,
-    Section,
-    SharedParams,
-    load_section,
-    load_shared,
-    section_checks,
-)
+from pipeline.core.params import PARAMS_FILE, PositiveInt, Range, Schema, StudySetup, load_study
 from pipeline.datasets.piglatin.params import PigLatinParams
 from pipeline.datasets.piglatin.params import load as load_piglatin
 from pipeline.studies.transformer import STUDY, seed_run
-from pipeline.translation.params import TranslatorRun
+from pipeline.translators.params import TranslatorRun
 
 
-class TransformerMatrix(Section):
+class TransformerMatrix(Schema):
     """The axes of the `train_transformer` matrix stage in dvc.yaml; run name = `{model}-{dataset}`."""
 
     model: list[str] = Field(min_length=1)
@@ -36,36 +26,37 @@ class TransformerMatrix(Section):
         return [f"{m}-{d}" for m, d in itertools.product(self.model, self.dataset)]
 
 
-class TransformerParams(Section):
+class TransformerPublished(Schema):
+    """Lowest validation losses (notebook definition) of published runs, per run: [min, max]."""
+
+    best_val_loss: dict[str, Range]  # every version 2022-2025
+    best_val_loss_2022: dict[str, Range]  # the 2022 version alone
+    best_val_loss_2021: dict[str, Range]  # the 2021 version alone
+
+
+class TransformerParams(Schema):
     matrix: TransformerMatrix
     runs: dict[str, TranslatorRun]
     # Run -> seed offsets it is trained with again (seed = the global `seed` + offset; the
     # run itself is offset 0): the run-to-run spread. Runs not listed are trained once.
     extra_seeds: dict[str, Annotated[list[PositiveInt], Field(min_length=1)]]
-    # Lowest validation losses (notebook definition) of published runs, per run: every
-    # version 2022-2025, then those of the 2022 and of the 2021 version alone.
-    published_best_val_loss: dict[str, Range]
-    published_best_val_loss_2022: dict[str, Range]
-    published_best_val_loss_2021: dict[str, Range]
+    published: TransformerPublished
 
     def replicates(self, run: str) -> list[str]:
         """The runs of `run`'s configuration, one per seed: the run itself first, then its extra seeds."""
         return [run] + [seed_run(run, offset) for offset in self.extra_seeds.get(run, [])]
 
 
-@dataclass(frozen=True)
-class Setup:
-    shared: SharedParams
-    piglatin: PigLatinParams
-    transformer: TransformerParams
+Setup = StudySetup[TransformerParams, PigLatinParams]
 
 
 def load(path: str | Path = PARAMS_FILE) -> Setup:
-    setup = Setup(load_shared(path), load_piglatin(path), load_section(STUDY.name, TransformerParams, path))
-    with section_checks(path):
-        check(setup.transformer, setup.piglatin)
-        check_seeds(setup.transformer, setup.shared.seed)
-    return setup
+    return load_study(STUDY.name, TransformerParams, path, data=load_piglatin, checks=_check)
+
+
+def _check(setup: Setup) -> None:
+    check_runs(setup.config, setup.data)
+    check_seeds(setup.config, setup.shared.seed)
 
 
 def check_seeds(config: TransformerParams, seed: int) -> None:
@@ -81,7 +72,7 @@ def check_seeds(config: TransformerParams, seed: int) -> None:
             raise ValueError(f"{key}.{name}: seed {seed} + offset {max(offsets)} must stay below 2**32")
 
 
-def check(config: TransformerParams, data: PigLatinParams) -> None:
+def check_runs(config: TransformerParams, data: PigLatinParams) -> None:
     """Runs are consistent with the matrix, their names and the prepared datasets."""
     key = STUDY.name
     for dataset in config.matrix.dataset:
@@ -99,7 +90,7 @@ def check(config: TransformerParams, data: PigLatinParams) -> None:
             raise ValueError(f"{key}.runs.{name}.hidden_size: the run name says {match.group(1)}, got {run.hidden_size}")
         if match.group(2) != run.dataset:
             raise ValueError(f"{key}.runs.{name}.dataset: the run name says {match.group(2)!r}, got {run.dataset!r}")
-    for published in ("published_best_val_loss", "published_best_val_loss_2022", "published_best_val_loss_2021"):
-        for name in getattr(config, published):
+    for published, ranges in config.published:  # every published figure names a run
+        for name in ranges:
             if name not in config.runs:
-                raise ValueError(f"{key}.{published}.{name}: no such run (known: {', '.join(config.runs)})")
+                raise ValueError(f"{key}.published.{published}.{name}: no such run (known: {', '.join(config.runs)})")

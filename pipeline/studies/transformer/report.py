@@ -9,57 +9,42 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline.core import figures
-from pipeline.reporting import (
-    FIGURES,
-    TABLES,
-    ReportContext,
-    Section,
-    TranslatorResult,
-    translations_table,
-    versus,
-)
+from pipeline.reporting import FIGURES, TABLES, ReportContext, Section, TranslatorResult, translations_table, versus
 from pipeline.studies.transformer import STUDY
 from pipeline.studies.transformer.answers import ANSWERS
 from pipeline.studies.transformer.params import TransformerParams
-from pipeline.studies.transformer.results import (
-    CURVES,
-    EFFECTS,
-    HEADLINE,
-    NOTEBOOKS,
-    OURS,
-    Configurations,
-    effects,
-    load,
-)
+from pipeline.studies.transformer.results import CURVES, EFFECTS, HEADLINE, NOTEBOOKS, OURS, Configurations, effects, load
 
 
 def summary(configurations: Configurations) -> pd.DataFrame:
     config, rows = configurations.config, []
     for run in configurations.runs:
         settings = config.runs[run.name]
-        published = config.published_best_val_loss.get(run.name)
+        published = config.published.best_val_loss.get(run.name)
         notebooks, spread = run.metrics[NOTEBOOKS], configurations.spread(run.name, NOTEBOOKS)
         ours_spread = configurations.spread(run.name, OURS)
-        rows.append({
-            "run": run.name,
-            "hidden": settings.hidden_size,
-            "dataset": settings.dataset,
-            "layers": settings.num_layers,
-            "batch": settings.batch_size,
-            "seeds": len(configurations.seeds[run.name]),
-            "lowest val loss (notebooks)": round(notebooks, 4),
-            "spread (notebooks)": round(spread, 4) if spread is not None else "-",
-            "published range (notebooks)": f"{published[0]:.2f}-{published[1]:.2f}" if published else "n/a",
-            "vs published": versus(notebooks, published),
-            "lowest val loss (ours)": round(run.metrics[OURS], 4),
-            "spread (ours)": round(ours_spread, 4) if ours_spread is not None else "-",
-            "best epoch": int(run.metrics["best_epoch"]),
-            "epochs trained": int(run.metrics["epochs_trained"]),
-            "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
-            "val targets > decode limit": int(run.metrics.get("val_targets_over_max_len", 0)),
-            "train seconds": round(run.metrics["train_seconds"], 1),
-            "tokens/s": round(run.metrics["tokens_per_second"]),
-        })
+        rows.append(
+            {
+                "run": run.name,
+                "hidden": settings.hidden_size,
+                "dataset": settings.dataset,
+                "layers": settings.num_layers,
+                "batch": settings.batch_size,
+                "seeds": len(configurations.seeds[run.name]),
+                "lowest val loss (notebooks)": round(notebooks, 4),
+                "spread (notebooks)": round(spread, 4) if spread is not None else "-",
+                "published range (notebooks)": f"{published[0]:.2f}-{published[1]:.2f}" if published else "n/a",
+                "vs published": versus(notebooks, published),
+                "lowest val loss (ours)": round(run.metrics[OURS], 4),
+                "spread (ours)": round(ours_spread, 4) if ours_spread is not None else "-",
+                "best epoch": int(run.metrics["best_epoch"]),
+                "epochs trained": int(run.metrics["epochs_trained"]),
+                "val word accuracy": round(run.metrics["val_word_accuracy"], 4),
+                "val targets > decode limit": int(run.metrics.get("val_targets_over_max_len", 0)),
+                "train seconds": round(run.metrics["train_seconds"], 1),
+                "tokens/s": round(run.metrics["tokens_per_second"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -79,16 +64,20 @@ def comparison_figure(runs: list[TranslatorResult], config: TransformerParams, v
                 curve = by_name[name].curve
                 axis.plot(curve["iterations"], curve[column], color=f"C{colour}", label=f"{name} validation")
                 if definition == "ours":
-                    axis.plot(curve["iterations"], curve["train_loss"], color=f"C{colour}", ls="--", alpha=0.6,
-                              label=f"{name} train")
-            axis.set(ylabel=f"cross-entropy per character ({definition})", title=f"{fixed} = {panel}, {definition}")
-            axis.set_yscale("log")
-            axis.grid(alpha=0.3, which="both")
-            axis.legend(fontsize=8)
+                    axis.plot(curve["iterations"], curve["train_loss"], color=f"C{colour}", ls="--", alpha=0.6, label=f"{name} train")
+            figures.log_axes(
+                axis,
+                logx=False,
+                legend={"fontsize": 8},
+                ylabel=f"cross-entropy per character ({definition})",
+                title=f"{fixed} = {panel}, {definition}",
+            )
     for axis in axes[-1]:
         axis.set_xlabel("iterations (optimizer steps)")
-    figure.suptitle(f"Loss vs iterations, by {'hidden size' if vary == 'model' else 'dataset size'}: "
-                    "the notebooks' validation loss (top) and ours (bottom)")
+    figure.suptitle(
+        f"Loss vs iterations, by {'hidden size' if vary == 'model' else 'dataset size'}: "
+        "the notebooks' validation loss (top) and ours (bottom)"
+    )
     figure.tight_layout()
     return figure
 

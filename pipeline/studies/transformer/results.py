@@ -17,17 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.reporting import (
-    ReportContext,
-    TranslatorResult,
-    compare,
-    load_results,
-    seed_spread,
-    told_apart,
-)
-from pipeline.studies.transformer import STUDY, params, seeds_stage_name, stage_name
+from pipeline.reporting import ReportContext, TranslatorResult, compare, load_results, seed_spread, told_apart
+from pipeline.studies.transformer import STUDY, params
 from pipeline.studies.transformer.params import TransformerParams
-from pipeline.translation.pairs import read_pairs
+from pipeline.translators.pairs import read_pairs
 
 NOTEBOOKS = "best_val_loss_batch_mean"  # the notebooks' definition: every published figure
 OURS = "best_val_loss"  # every batch weighted by its characters
@@ -69,25 +62,35 @@ class Configurations:
         several = [run for run, replicates in self.seeds.items() if len(replicates) > 1]
         once = [run for run, replicates in self.seeds.items() if len(replicates) == 1]
         if not several:
-            return ("Every run was trained with one seed (`transformer.extra_seeds` is empty), so no run-to-run spread "
-                    "was measured: differences below are stated as measured, and may be noise.")
-        return (f"{', '.join(f'`{r}` ({len(self.seeds[r])} seeds)' for r in several)} measure the run-to-run spread "
-                "(max - min over seeds; the table shows the first seed's run); "
-                + (f"{', '.join(f'`{r}`' for r in once)} were trained once, and are judged against the largest spread "
-                   "measured here. " if once else "")
-                + "A difference is stated only where it exceeds that spread; otherwise the runs cannot be told apart.")
+            return (
+                "Every run was trained with one seed (`transformer.extra_seeds` is empty), so no run-to-run spread "
+                "was measured: differences below are stated as measured, and may be noise."
+            )
+        return (
+            f"{', '.join(f'`{r}` ({len(self.seeds[r])} seeds)' for r in several)} measure the run-to-run spread "
+            "(max - min over seeds; the table shows the first seed's run); "
+            + (
+                f"{', '.join(f'`{r}`' for r in once)} were trained once, and are judged against the largest spread measured here. "
+                if once
+                else ""
+            )
+            + "A difference is stated only where it exceeds that spread; otherwise the runs cannot be told apart."
+        )
 
 
 def load(ctx: ReportContext) -> Configurations:
     """The runs behind the current outputs, every seed; read once per report (the comparisons share it)."""
-    config = params.load().transformer
+    config = params.load().config
     names = config.matrix.run_names()
-    runs = load_results(ctx, STUDY, names, stage_name, extra_curves=(CURVES["notebooks"],))
+    runs = load_results(ctx, STUDY, names, STUDY.stage_name, extra_curves=(CURVES["notebooks"],))
     seeds = {}
     for run in runs:
         extra = config.replicates(run.name)[1:]
-        stage = seeds_stage_name(run.name)
-        seeds[run.name] = [run, *(load_results(ctx, STUDY, extra, lambda _, s=stage: s, extra_curves=(CURVES["notebooks"],)) if extra else [])]
+        stage = STUDY.stage_name(run.name, block="seeds")
+        seeds[run.name] = [
+            run,
+            *(load_results(ctx, STUDY, extra, lambda _, s=stage: s, extra_curves=(CURVES["notebooks"],)) if extra else []),
+        ]
     return Configurations(config, seeds)
 
 
@@ -121,8 +124,8 @@ def validation_batches(pairs, batch_size: int) -> list[tuple[int, int]]:
 def batch_weights(root: Path, setup: params.Setup, run: str, few: int = 4) -> tuple[int, float, float]:
     """Validation batches of `run`, and the share of them (= their weight in the notebooks' mean) and of the
     characters (their weight in ours) that batches of at most `few` words hold."""
-    settings = setup.transformer.runs[run]
-    pairs = read_pairs(setup.piglatin.prepared(root, settings.dataset).folder / "val.txt")
+    settings = setup.config.runs[run]
+    pairs = read_pairs(setup.data.prepared(root, settings.dataset).folder / "val.txt")
     batches = validation_batches(pairs, settings.batch_size)
     small = [(words, chars) for words, chars in batches if words <= few]
     return len(batches), len(small) / len(batches), sum(c for _, c in small) / sum(c for _, c in batches)
@@ -141,8 +144,10 @@ def effects(ctx: ReportContext, configurations: Configurations) -> list[str]:
     small, large = config.matrix.dataset[0], config.matrix.dataset[-1]
     narrow, wide = config.matrix.model[0], config.matrix.model[-1]
     # (before, after) run names: the matrix's run name is `{model}-{dataset}`.
-    pairs = {"capacity": [(f"{narrow}-{d}", f"{wide}-{d}") for d in (small, large)],
-             "data": [(f"{m}-{small}", f"{m}-{large}") for m in (narrow, wide)]}
+    pairs = {
+        "capacity": [(f"{narrow}-{d}", f"{wide}-{d}") for d in (small, large)],
+        "data": [(f"{m}-{small}", f"{m}-{large}") for m in (narrow, wide)],
+    }
     held = {"capacity": (small, large), "data": (narrow, wide)}  # the axis held fixed in each pair
 
     def values(key: str, which: str) -> str:
@@ -153,9 +158,15 @@ def effects(ctx: ReportContext, configurations: Configurations) -> list[str]:
         measured = any(c.noise(a, b, key) is not None for a, b in pairs[which])
         if not measured:
             return "no run-to-run spread was measured"
-        return ("each beyond the run-to-run spread" if all(verdicts) else
-                "none beyond the run-to-run spread: cannot be told apart" if not any(verdicts) else
-                "only " + " and ".join(f"`{a}` vs `{b}`" for (a, b), v in zip(pairs[which], verdicts) if v) + " beyond the run-to-run spread")
+        return (
+            "each beyond the run-to-run spread"
+            if all(verdicts)
+            else "none beyond the run-to-run spread: cannot be told apart"
+            if not any(verdicts)
+            else "only "
+            + " and ".join(f"`{a}` vs `{b}`" for (a, b), v in zip(pairs[which], verdicts) if v)
+            + " beyond the run-to-run spread"
+        )
 
     def movement(key: str, which: str) -> str:
         return _moves([(c.value(a, key), c.value(b, key)) for a, b in pairs[which]])
@@ -194,10 +205,12 @@ def effects(ctx: ReportContext, configurations: Configurations) -> list[str]:
         f"{100 * weights[large][2]:.1f}% of its characters ({small}: {100 * weights[small][1]:.0f}% of {weights[small][0]}, "
         f"{100 * weights[small][2]:.1f}%), so what the {large} runs learn on common words barely moves it.",
         "Expectations (more capacity and more data, lower loss): "
-        + ("met in both definitions." if all(expected.values()) else
-           "met in ours, not in the notebooks' definition, whose weighting, not the models, makes the difference."
-           if expected[OURS] else "not met in ours either; see the table."),
+        + (
+            "met in both definitions."
+            if all(expected.values())
+            else "met in ours, not in the notebooks' definition, whose weighting, not the models, makes the difference."
+            if expected[OURS]
+            else "not met in ours either; see the table."
+        ),
     ]
     return sentences
-
-

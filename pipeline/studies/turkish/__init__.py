@@ -26,8 +26,7 @@ Modules: `params` (the section's schema), `data` (reading, checking, splitting p
 `evaluation` (sacrebleu), `train` (one run end to end), `benchmark` (batch times),
 `figures`, `stages`, `results` (the runs as the report reads them), `interfaces` (what
 each model's encoder and decoder are called with), `report`, `answers` (the answer
-sheet's entries), `translate`. Kept free of heavy imports: the report and the stage entry
-point import it.
+sheet's entries), `translate`.
 """
 
 from __future__ import annotations
@@ -53,8 +52,7 @@ STUDY = Study(
         "best_epoch": "the epoch kept by the selection rule `turkish.recipe.select_by` (highest `val_chrf` by default, "
         "the reference's lowest `val_loss` otherwise): `bleu`, `chrf` and `test_loss` score its weights",
         "*_at_best": "values at the kept epoch `best_epoch` (`val_chrf_at_best`, `val_loss_at_best`, ...)",
-        "best_val_loss": "the lowest per-epoch `val_loss` wherever it fell (the reference's criterion); "
-        "`best_val_loss_epoch` is its epoch",
+        "best_val_loss": "the lowest per-epoch `val_loss` wherever it fell (the reference's criterion); `best_val_loss_epoch` is its epoch",
         "best_val_loss_epoch": "see `best_val_loss`",
         "bleu": "test BLEU (0-100) of the kept weights' greedy translations; `chrf` the same in chrF",
         "copy_*": "the baseline: BLEU (`copy_bleu`) and chrF (`copy_chrf`) of copying the Turkish source as the translation",
@@ -84,8 +82,3 @@ def split_file(split: str) -> Path:
 
 def tokenizer_dir(language: str) -> Path:
     return PREPARED / "tokenizers" / language
-
-
-def stage_name(run: str) -> str:
-    """The DVC stage that trains `run` (dvc.yaml: foreach over turkish.runs)."""
-    return f"train_turkish@{run}"

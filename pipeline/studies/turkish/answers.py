@@ -35,7 +35,7 @@ INTERFACE_HEADING = "Homework 3.2c: what the encoder and decoder are given"
 
 
 def _runs(ctx: ReportContext) -> tuple[TurkishParams, dict[str, TurkishRun]]:
-    config = ctx.memo("turkish:params", lambda: params.load().turkish)
+    config = ctx.memo("turkish:params", lambda: params.load().config)
     return config, {run.name: run for run in load_runs(ctx, config)}
 
 
@@ -65,61 +65,60 @@ def _training(run: TurkishRun) -> tuple[str, tuple[tuple[str, str], ...]]:
     return text, numbers
 
 
-def rnn_translator(ctx: ReportContext) -> Answer:
+def _translator_code(run: TurkishRun, description: str, numbers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    """HW3-2.1 / HW3-2.2: `model.py`'s classes as `run`'s cell builds them. The two rows differ only in the
+    run, its `description` and the `numbers` that quotes; both go on with how the run trained."""
     from pipeline.studies.turkish.model import Decoder, Encoder, Seq2Seq
 
+    training, training_numbers = _training(run)
+    return Answer(
+        text=f"{description} {training}", numbers=(*numbers, *training_numbers), code=(Seq2Seq, Encoder, Decoder), link=LOSS_HEADING
+    )
+
+
+def rnn_translator(ctx: ReportContext) -> Answer:
     config, runs = _runs(ctx)
     run = runs["rnn"]
     recipe = config.recipe_for(run.name)
-    training, numbers = _training(run)
-    return Answer(
-        text=(
-            f"`Seq2Seq` with `cell: rnn` is the RNNTranslator: `Encoder` embeds the Turkish ids ({recipe.embedding_dim} "
-            f"dimensions), applies dropout and a {recipe.num_layers}-layer `nn.RNN` (hidden {recipe.hidden_size}) over the "
-            "packed sentence and returns its final hidden state, which starts `Decoder`, a stack of `nn.RNNCell`s that emits "
-            f"one English token per step from [CLS], reading the true previous token with probability {recipe.teacher_forcing:g} "
-            f"in training and its own greedy guess otherwise (always, in evaluation). {training}"
-        ),
-        numbers=numbers,
-        code=(Seq2Seq, Encoder, Decoder),
-        link=LOSS_HEADING,
+    return _translator_code(
+        run,
+        f"`Seq2Seq` with `cell: rnn` is the RNNTranslator: `Encoder` embeds the Turkish ids ({recipe.embedding_dim} "
+        f"dimensions), applies dropout and a {recipe.num_layers}-layer `nn.RNN` (hidden {recipe.hidden_size}) over the "
+        "packed sentence and returns its final hidden state, which starts `Decoder`, a stack of `nn.RNNCell`s that emits "
+        f"one English token per step from [CLS], reading the true previous token with probability {recipe.teacher_forcing:g} "
+        "in training and its own greedy guess otherwise (always, in evaluation).",
     )
 
 
 def lstm_translator(ctx: ReportContext) -> Answer:
-    from pipeline.studies.turkish.model import Decoder, Encoder, Seq2Seq
-
     config, runs = _runs(ctx)
     run = runs["lstm"]
     m = run.metrics
-    reference, published = int(m["reference_parameters"]), config.published_parameters
+    reference, published = int(m["reference_parameters"]), config.published.parameters
     vocab = json.loads((ctx.root / STATISTICS).read_text())["tokenizers"]
     same = "exactly the published" if reference == published else f"{reference - published:+,} against the published"
-    training, numbers = _training(run)
-    return Answer(
-        text=(
-            "The same classes with `cell: lstm` are the LSTMTranslator: `Encoder` returns the LSTM's final (h, c) and "
-            "`Decoder`'s `nn.LSTMCell`s carry both from step to step. Counted on the module built at the homework's "
-            f"hub-tokenizer vocabularies ({config.reference_vocab_sizes[0]:,} Turkish, {config.reference_vocab_sizes[1]:,} "
-            f"English), it has {reference:,} parameters, {same} {published:,}; at this study's WordPiece vocabularies "
-            f"({vocab['turkish']['vocab_size']:,} and {vocab['english']['vocab_size']:,}) it has {int(m['parameters']):,}. {training}"
-        ),
+    return _translator_code(
+        run,
+        "The same classes with `cell: lstm` are the LSTMTranslator: `Encoder` returns the LSTM's final (h, c) and "
+        "`Decoder`'s `nn.LSTMCell`s carry both from step to step. Counted on the module built at the homework's "
+        f"hub-tokenizer vocabularies ({config.reference_vocab_sizes[0]:,} Turkish, {config.reference_vocab_sizes[1]:,} "
+        f"English), it has {reference:,} parameters, {same} {published:,}; at this study's WordPiece vocabularies "
+        f"({vocab['turkish']['vocab_size']:,} and {vocab['english']['vocab_size']:,}) it has {int(m['parameters']):,}.",
         numbers=(
             (_of(run, "parameters at the hub vocabularies, counted"), f"{reference:,}"),
-            ("parameters, published (params.yaml turkish.published_parameters)", f"{published:,}"),
+            ("parameters, published (params.yaml turkish.published.parameters)", f"{published:,}"),
             (_of(run, "parameters at this study's vocabularies"), f"{int(m['parameters']):,}"),
-            *numbers,
         ),
-        code=(Seq2Seq, Encoder, Decoder),
-        link=LOSS_HEADING,
     )
 
 
 def _versus(result: Paired) -> str:
     """`other`'s score against `base`'s, as the paired bootstrap sees the difference."""
     relation = "cannot be told apart from" if not result.distinct else "is above" if result.delta > 0 else "is below"
-    return (f"`{result.other}`'s test {result.metric} ({result.other_score:.1f}) {relation} `{result.base}`'s "
-            f"({result.base_score:.1f}; paired bootstrap over the test sentences, p = {result.p_value:.3f})")
+    return (
+        f"`{result.other}`'s test {result.metric} ({result.other_score:.1f}) {relation} `{result.base}`'s "
+        f"({result.base_score:.1f}; paired bootstrap over the test sentences, p = {result.p_value:.3f})"
+    )
 
 
 def _overfitting(run: TurkishRun) -> str:
@@ -129,12 +128,16 @@ def _overfitting(run: TurkishRun) -> str:
     rise = m["final_val_loss"] - m["best_val_loss"]
     if lowest == last or rise <= 0:
         return f"`{run.name}` did not overfit by the loss: its validation loss was still at its lowest at the last epoch ({last})"
-    text = (f"`{run.name}` overfits as the loss sees it: the free-running validation loss was lowest at epoch {lowest} "
-            f"({m['best_val_loss']:.3f}) and ended {rise:+.3f} higher at epoch {last} while the training loss fell to "
-            f"{m['final_train_loss']:.3f}")
+    text = (
+        f"`{run.name}` overfits as the loss sees it: the free-running validation loss was lowest at epoch {lowest} "
+        f"({m['best_val_loss']:.3f}) and ended {rise:+.3f} higher at epoch {last} while the training loss fell to "
+        f"{m['final_train_loss']:.3f}"
+    )
     if kept > lowest:
-        text += (f", yet validation chrF went on rising to its best at epoch {kept} ({m['val_chrf_at_best']:.1f}), so the "
-                 "translations kept improving after the loss turned")
+        text += (
+            f", yet validation chrF went on rising to its best at epoch {kept} ({m['val_chrf_at_best']:.1f}), so the "
+            "translations kept improving after the loss turned"
+        )
     return text
 
 
@@ -144,8 +147,13 @@ def settings_and_behaviour(ctx: ReportContext) -> Answer:
     m = lstm.metrics
     changed = "; ".join(f"`{name}` " + ", ".join(f"{k}={v}" for k, v in run.changes.items()) for name, run in runs.items() if run.changes)
     copy = paired_against_copy(ctx, lstm)["chrF"]
-    verdict = ("The model learns something" if copy.distinct and copy.delta > 0 else
-               "Whether it learned anything the test cannot show" if not copy.distinct else "It scores below copying the source")
+    verdict = (
+        "The model learns something"
+        if copy.distinct and copy.delta > 0
+        else "Whether it learned anything the test cannot show"
+        if not copy.distinct
+        else "It scores below copying the source"
+    )
     return Answer(
         text=(
             f"Settings: the homework's (embedding {recipe.embedding_dim}, hidden {recipe.hidden_size}, {recipe.num_layers} layers, "
@@ -192,11 +200,18 @@ def loss_findings(ctx: ReportContext) -> Answer:
 
     sentences = [
         f"Changing one setting at a time, the training loss at the last epoch moved most with {listed(by_train, 'Δ final train loss')}.",
-        ("The lowest validation loss moved most with " + listed(clear, "Δ best val loss") + "." if clear else
-         "No setting moved the lowest validation loss by more than the threshold below."),
-        (f"By less than {CLEAR} nats, which one seed per run cannot tell apart from noise: "
-         + ", ".join(f"{row['change']} ({row['Δ best val loss']:+.3f})" for row in unclear) + "." if unclear else
-         f"Every change moved it by more than {CLEAR} nats, the least one seed per run credits to a setting."),
+        (
+            "The lowest validation loss moved most with " + listed(clear, "Δ best val loss") + "."
+            if clear
+            else "No setting moved the lowest validation loss by more than the threshold below."
+        ),
+        (
+            f"By less than {CLEAR} nats, which one seed per run cannot tell apart from noise: "
+            + ", ".join(f"{row['change']} ({row['Δ best val loss']:+.3f})" for row in unclear)
+            + "."
+            if unclear
+            else f"Every change moved it by more than {CLEAR} nats, the least one seed per run credits to a setting."
+        ),
     ]
     underfit = lstm["train_bleu"] < FITTED
     # What lowered the training loss, other than training on less data (which only makes fitting easier).
@@ -205,31 +220,45 @@ def loss_findings(ctx: ReportContext) -> Answer:
         "Avoiding underfitting needed "
         + (", ".join(f"{row['change']} ({row['Δ final train loss']:+.3f})" for row in capacity) + " and " if capacity else "")
         + f"epochs well past the validation-loss minimum: `lstm`'s training loss was {at_lowest:.3f} at epoch {lowest}, "
-        f"where the validation loss was lowest, and {lstm['final_train_loss']:.3f} at epoch {int(lstm['epochs_trained'])}; " + (
+        f"where the validation loss was lowest, and {lstm['final_train_loss']:.3f} at epoch {int(lstm['epochs_trained'])}; "
+        + (
             f"even so it reproduces its training pairs at BLEU {lstm['train_bleu']:.1f} only, so it still underfits them "
-            "(the homework expects ~500 epochs)." if underfit else
-            f"it then reproduces its training pairs at BLEU {lstm['train_bleu']:.1f}.")
+            "(the homework expects ~500 epochs)."
+            if underfit
+            else f"it then reproduces its training pairs at BLEU {lstm['train_bleu']:.1f}."
+        )
     )
-    sentences.append(_overfitting(lstm_run) + (
-        "; keeping the highest-chrF epoch rather than the lowest-loss one is therefore the stop that works here."
-        if int(lstm["best_epoch"]) > lowest else "."))
+    sentences.append(
+        _overfitting(lstm_run)
+        + (
+            "; keeping the highest-chrF epoch rather than the lowest-loss one is therefore the stop that works here."
+            if int(lstm["best_epoch"]) > lowest
+            else "."
+        )
+    )
     data = next((row for row in rows if row["change"].startswith("train_pairs")), None)
     dropout = next((row for row in rows if row["change"].startswith("dropout")), None)
     advice = "To avoid overfitting one can add data"
     if data is not None:
-        advice += (f" (with fewer pairs, {data['change']}, the lowest validation loss changed by {data['Δ best val loss']:+.3f} "
-                   f"and validation chrF by {data['Δ val chrF at kept']:+.2f})")
+        advice += (
+            f" (with fewer pairs, {data['change']}, the lowest validation loss changed by {data['Δ best val loss']:+.3f} "
+            f"and validation chrF by {data['Δ val chrF at kept']:+.2f})"
+        )
     advice += ", keep dropout"
     if dropout is not None:
-        advice += (f" (without it, {dropout['change']}, train BLEU changed by {dropout['Δ train BLEU']:+.2f} and test BLEU by "
-                   f"{dropout['Δ BLEU']:+.2f}, the lowest validation loss by {dropout['Δ best val loss']:+.3f}"
-                   + (")" if abs(dropout["Δ best val loss"]) > CLEAR else ", too little to tell apart)"))
+        advice += (
+            f" (without it, {dropout['change']}, train BLEU changed by {dropout['Δ train BLEU']:+.2f} and test BLEU by "
+            f"{dropout['Δ BLEU']:+.2f}, the lowest validation loss by {dropout['Δ best val loss']:+.3f}"
+            + (")" if abs(dropout["Δ best val loss"]) > CLEAR else ", too little to tell apart)")
+        )
     sentences.append(advice + ", make the model smaller, or stop on validation chrF.")
     numbers = tuple(
-        (f"{row['change']} (`{row['run']}` vs `{row['base']}`): Δ last training loss / Δ lowest validation loss / "
-         "Δ validation chrF / Δ train BLEU / Δ test BLEU",
-         f"{row['Δ final train loss']:+.3f} / {row['Δ best val loss']:+.3f} / {row['Δ val chrF at kept']:+.2f} / "
-         f"{row['Δ train BLEU']:+.2f} / {row['Δ BLEU']:+.2f}")
+        (
+            f"{row['change']} (`{row['run']}` vs `{row['base']}`): Δ last training loss / Δ lowest validation loss / "
+            "Δ validation chrF / Δ train BLEU / Δ test BLEU",
+            f"{row['Δ final train loss']:+.3f} / {row['Δ best val loss']:+.3f} / {row['Δ val chrF at kept']:+.2f} / "
+            f"{row['Δ train BLEU']:+.2f} / {row['Δ BLEU']:+.2f}",
+        )
         for row in rows
     ) + (
         (_of(lstm_run, f"training loss at epoch {lowest} / at the last"), f"{at_lowest:.3f} / {lstm['final_train_loss']:.3f}"),
@@ -255,7 +284,8 @@ def _scaling(table: pd.DataFrame, mode: str, recurrent: str, transformer: str) -
     lstm, trans = _timing(table, recurrent, mode), _timing(table, transformer, mode)
     short, long = int(lstm.index.min()), int(lstm.index.max())
     return {
-        "short": short, "long": long,
+        "short": short,
+        "long": long,
         "lstm": (lstm.loc[short, "seconds"], lstm.loc[long, "seconds"]),
         "transformer": (trans.loc[short, "seconds"], trans.loc[long, "seconds"]),
         "lstm_growth": lstm.loc[long, "seconds"] / lstm.loc[short, "seconds"],
@@ -277,8 +307,10 @@ def _pair(ctx: ReportContext) -> tuple[TurkishParams, TurkishRun, TurkishRun]:
 def _timing_numbers(scale: dict, mode: str, recurrent: str, transformer: str) -> tuple[tuple[str, str], ...]:
     what = {"train": "training step", "decode": "free-running decoding"}[mode]
     return tuple(
-        (f"{what}, median seconds per batch at {scale['short']} / {scale['long']} tokens, run `{run}` (MLflow run `benchmark`)",
-         f"{scale[key][0]:.4f} / {scale[key][1]:.4f}")
+        (
+            f"{what}, median seconds per batch at {scale['short']} / {scale['long']} tokens, run `{run}` (MLflow run `benchmark`)",
+            f"{scale[key][0]:.4f} / {scale[key][1]:.4f}",
+        )
         for run, key in ((recurrent, "lstm"), (transformer, "transformer"))
     )
 
@@ -297,13 +329,14 @@ def transformer_advantage(ctx: ReportContext) -> Answer:
     train = _scaling(load_benchmark(ctx), "train", recurrent.name, transformer.name)
     flatter = train["transformer_growth"] < train["lstm_growth"]
     if not train["apart"]:
-        verdict = (f"at {train['long']} tokens the two steps cannot be told apart (their spreads over the timed batches "
-                   "overlap)")
+        verdict = f"at {train['long']} tokens the two steps cannot be told apart (their spreads over the timed batches overlap)"
     elif train["ratio"] > 1:
         verdict = f"at {train['long']} tokens the Transformer's step is {train['ratio']:.1f}x faster"
     else:
-        verdict = (f"at {train['long']} tokens the Transformer's step is still {1 / train['ratio']:.1f}x slower: on this "
-                   "machine the one-pass decoder does not yet pay for its larger matrix products")
+        verdict = (
+            f"at {train['long']} tokens the Transformer's step is still {1 / train['ratio']:.1f}x slower: on this "
+            "machine the one-pass decoder does not yet pay for its larger matrix products"
+        )
     return Answer(
         text=(
             "A Transformer processes all positions of a sentence at once: self-attention links any two tokens in one step, "
@@ -315,9 +348,12 @@ def transformer_advantage(ctx: ReportContext) -> Answer:
             + f"; {verdict} (`{recurrent.name}` {train['epoch'][0]:.3g} s against `{transformer.name}` {train['epoch'][1]:.3g} s "
             f"per training epoch of {config.split.train_pairs:,} pairs at that length)."
         ),
-        numbers=_timing_numbers(train, "train", recurrent.name, transformer.name) + (
-            (f"training epoch at {train['long']} tokens, seconds, `{recurrent.name}` / `{transformer.name}` (MLflow run `benchmark`)",
-             f"{train['epoch'][0]:.3g} / {train['epoch'][1]:.3g}"),
+        numbers=_timing_numbers(train, "train", recurrent.name, transformer.name)
+        + (
+            (
+                f"training epoch at {train['long']} tokens, seconds, `{recurrent.name}` / `{transformer.name}` (MLflow run `benchmark`)",
+                f"{train['epoch'][0]:.3g} / {train['epoch'][1]:.3g}",
+            ),
         ),
         link=TRANSFORMER_HEADING,
     )
@@ -339,7 +375,8 @@ def lstm_advantage(ctx: ReportContext) -> Answer:
             + ("the Transformer's the steeper growth" if steeper else "the LSTM's growth at least as steep here")
             + f"; and on these {config.split.train_pairs:,} training pairs {_versus(chrf)}."
         ),
-        numbers=_timing_numbers(decode, "decode", recurrent.name, transformer.name) + (
+        numbers=_timing_numbers(decode, "decode", recurrent.name, transformer.name)
+        + (
             (f"test chrF, `{recurrent.name}` / `{transformer.name}`", f"{chrf.base_score:.2f} / {chrf.other_score:.2f}"),
             (f"paired bootstrap p-value, chrF `{transformer.name}` vs `{recurrent.name}`", f"{chrf.p_value:.3f}"),
         ),
@@ -359,11 +396,20 @@ def interfaces(ctx: ReportContext) -> dict[str, pd.DataFrame]:
         tables = {}
         for run in (recurrent, transformer):
             recipe = config.recipe_for(run.name)
-            model = build(Seq2SeqConfig(
-                cell=recipe.cell, source_vocab=vocab["turkish"]["vocab_size"], target_vocab=vocab["english"]["vocab_size"],
-                embedding_dim=recipe.embedding_dim, hidden_size=recipe.hidden_size, num_layers=recipe.num_layers,
-                dropout=recipe.dropout, max_length=config.max_length, heads=recipe.heads, feedforward_size=recipe.feedforward_size,
-            ))
+            model = build(
+                Seq2SeqConfig(
+                    cell=recipe.cell,
+                    source_vocab=vocab["turkish"]["vocab_size"],
+                    target_vocab=vocab["english"]["vocab_size"],
+                    embedding_dim=recipe.embedding_dim,
+                    hidden_size=recipe.hidden_size,
+                    num_layers=recipe.num_layers,
+                    dropout=recipe.dropout,
+                    max_length=config.max_length,
+                    heads=recipe.heads,
+                    feedforward_size=recipe.feedforward_size,
+                )
+            )
             tables[run.name] = call_table(model, config.max_length, config.max_length - 1, recipe.batch_size)
         return tables
 
@@ -407,9 +453,13 @@ def encoder_decoder_inputs(ctx: ReportContext) -> Answer:
             "one output per target position."
         ),
         numbers=tuple(
-            (f"`self.{row['call'].split('.')[1]}` argument `{row['argument']}`, run `{run}` (measured with forward hooks at report time)",
-             row["shape"])
-            for run, table in tables.items() for row in table.to_dict("records") if row["argument"] != "tgt_is_causal"
+            (
+                f"`self.{row['call'].split('.')[1]}` argument `{row['argument']}`, run `{run}` (measured with forward hooks at report time)",
+                row["shape"],
+            )
+            for run, table in tables.items()
+            for row in table.to_dict("records")
+            if row["argument"] != "tgt_is_causal"
         ),
         code=(Seq2Seq.forward, TransformerSeq2Seq.forward, TransformerSeq2Seq.encode, TransformerSeq2Seq.decode),
         link=INTERFACE_HEADING,

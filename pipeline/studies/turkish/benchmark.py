@@ -31,13 +31,13 @@ import pandas as pd
 import torch
 
 from pipeline.core.io import write_metrics
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.training import adam
 from pipeline.studies.turkish import STUDY
 from pipeline.studies.turkish.figures import timing_curves
 from pipeline.studies.turkish.model import PairBatch, count_parameters, load, sequence_loss
-from pipeline.studies.turkish.params import BENCHMARK_RUN, TurkishStudyParams
+from pipeline.studies.turkish.params import BENCHMARK_RUN, Setup
 
 STAGE = "benchmark_turkish"
 MODES = ("train", "decode")
@@ -90,9 +90,9 @@ class Timer:
         return time.perf_counter() - started
 
 
-def measure(loaded: TurkishStudyParams, root: Path, device: torch.device) -> pd.DataFrame:
+def measure(loaded: Setup, root: Path, device: torch.device) -> pd.DataFrame:
     """The table of batch times: one row per (run, mode, length)."""
-    config = loaded.turkish
+    config = loaded.config
     settings = {run: config.recipe_for(run) for run in config.benchmark.runs}
     models = {run: load(root / STUDY.paths(run).output_dir, device) for run in settings}
     parameters = {run: count_parameters(model) for run, model in models.items()}
@@ -112,11 +112,20 @@ def measure(loaded: TurkishStudyParams, root: Path, device: torch.device) -> pd.
             recipe = settings[run]
             batches_per_epoch = math.ceil((recipe.train_pairs or config.split.train_pairs) / recipe.batch_size)
             median = statistics.median(seconds)
-            rows.append({
-                "run": run, "cell": recipe.cell, "parameters": parameters[run], "mode": mode, "length": length, "batch_size": recipe.batch_size,
-                "seconds": median, "min_seconds": min(seconds), "max_seconds": max(seconds),
-                "epoch_seconds": median * batches_per_epoch if mode == "train" else math.nan,
-            })
+            rows.append(
+                {
+                    "run": run,
+                    "cell": recipe.cell,
+                    "parameters": parameters[run],
+                    "mode": mode,
+                    "length": length,
+                    "batch_size": recipe.batch_size,
+                    "seconds": median,
+                    "min_seconds": min(seconds),
+                    "max_seconds": max(seconds),
+                    "epoch_seconds": median * batches_per_epoch if mode == "train" else math.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -132,18 +141,23 @@ def summary(table: pd.DataFrame) -> dict[str, float]:
     return metrics
 
 
-def benchmark_runs(loaded: TurkishStudyParams, root: Path) -> pd.DataFrame:
+def benchmark_runs(loaded: Setup, root: Path) -> pd.DataFrame:
     started = time.perf_counter()
-    config = loaded.turkish
+    config = loaded.config
     device = select_device(loaded.shared.device)
     torch.set_num_threads(min(config.benchmark.threads, torch.get_num_threads()))
     table = measure(loaded, root, device)
     metrics = summary(table)
 
     with TrackedRun(
-        STUDY, BENCHMARK_RUN, stage=STAGE, shared=loaded.shared, dataset="random-token-batches",
+        STUDY,
+        BENCHMARK_RUN,
+        stage=STAGE,
+        shared=loaded.shared,
+        dataset="random-token-batches",
         model="+".join(f"{run}:{config.recipe_for(run).cell}" for run in config.benchmark.runs),
-        description="Time per batch of the trained runs " + ", ".join(f"`{r}`" for r in config.benchmark.runs)
+        description="Time per batch of the trained runs "
+        + ", ".join(f"`{r}`" for r in config.benchmark.runs)
         + " against sequence length: a training step and free-running decoding on random batches (DVC stage "
         f"`{STAGE}`); the table `tables/benchmark.json` and the figure hold every length.",
     ) as run:

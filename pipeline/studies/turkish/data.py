@@ -150,8 +150,7 @@ def load_wmt16(sizes: dict[str, int], download: bool, key: str) -> dict[str, lis
     try:
         loaded = {
             split: datasets.load_dataset(
-                "wmt16", "tr-en", split=f"{hub_split[split]}[:{sizes[split]}]",
-                download_mode=None if download else "reuse_cache_if_exists",
+                "wmt16", "tr-en", split=f"{hub_split[split]}[:{sizes[split]}]", download_mode=None if download else "reuse_cache_if_exists"
             )
             for split in SPLITS
         }
@@ -160,10 +159,8 @@ def load_wmt16(sizes: dict[str, int], download: bool, key: str) -> dict[str, lis
         if offline:
             reason = f"not in the local cache and the hub cannot be reached: {offline}; {reason}"
         raise PipelineError(
-            f"params.yaml: {key}: cannot load 'wmt16' tr-en ({reason}); "
-            "switch back with `dvc exp run -S turkish.source=offline`"
+            f"params.yaml: {key}: cannot load 'wmt16' tr-en ({reason}); switch back with `dvc exp run -S turkish.source=offline`"
         ) from None
     return {
-        split: [Pair(row["translation"]["en"].strip(), row["translation"]["tr"].strip()) for row in rows]
-        for split, rows in loaded.items()
+        split: [Pair(row["translation"]["en"].strip(), row["translation"]["tr"].strip()) for row in rows] for split, rows in loaded.items()
     }

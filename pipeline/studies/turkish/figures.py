@@ -38,8 +38,15 @@ def timing_curves(table: pd.DataFrame):
     for axis, (mode, title) in zip(axes, titles.items()):
         for colour, (run, rows) in enumerate(table[table["mode"] == mode].groupby("run", sort=False)):
             spread = [rows["seconds"] - rows["min_seconds"], rows["max_seconds"] - rows["seconds"]]
-            axis.errorbar(rows["length"], rows["seconds"], yerr=spread, color=f"C{colour}", marker="o", capsize=3,
-                          label=f"{run} ({rows['cell'].iloc[0]}, batch {rows['batch_size'].iloc[0]})")
+            axis.errorbar(
+                rows["length"],
+                rows["seconds"],
+                yerr=spread,
+                color=f"C{colour}",
+                marker="o",
+                capsize=3,
+                label=f"{run} ({rows['cell'].iloc[0]}, batch {rows['batch_size'].iloc[0]})",
+            )
         axis.set(xscale="log", yscale="log", xlabel="tokens per sentence (source and target)", title=title)
         axis.set_xticks(sorted(table["length"].unique()), labels=[str(n) for n in sorted(table["length"].unique())])
         axis.minorticks_off()

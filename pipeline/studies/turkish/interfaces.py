@@ -53,14 +53,19 @@ def call_table(model, source_length: int, target_length: int, batch_size: int) -
     config = model.config
     sources = torch.randint(5, config.source_vocab, (batch_size, source_length - 2), generator=generator).tolist()
     targets = torch.randint(5, config.target_vocab, (batch_size, target_length - 2), generator=generator).tolist()
-    batch = make_batch([[config.start_id, *s, config.end_id] for s in sources], [[config.start_id, *t, config.end_id] for t in targets],
-                       config.pad_id, torch.ones(target_length - 1, dtype=torch.bool))
+    batch = make_batch(
+        [[config.start_id, *s, config.end_id] for s in sources],
+        [[config.start_id, *t, config.end_id] for t in targets],
+        config.pad_id,
+        torch.ones(target_length - 1, dtype=torch.bool),
+    )
     calls: dict[str, list] = {"encoder": [], "decoder": []}
 
     def recorder(name: str):
         def hook(module, args, kwargs, output):
             bound = inspect.signature(module.forward).bind(*args, **kwargs)
             calls[name].append((bound.arguments, output))
+
         return hook
 
     handles = [getattr(model, name).register_forward_hook(recorder(name), with_kwargs=True) for name in calls]
@@ -77,8 +82,17 @@ def call_table(model, source_length: int, target_length: int, batch_size: int) -
         arguments, output = recorded[0]
         for argument, value in arguments.items():
             meaning, symbols = MEANINGS.get(argument, ("", ""))
-            rows.append({"call": f"self.{name}", "calls per batch": len(recorded), "argument": argument,
-                         "shape": shape(value), "as": symbols, "what": meaning})
-        rows.append({"call": f"self.{name}", "calls per batch": len(recorded), "argument": "returns",
-                     "shape": shape(output), "as": "", "what": ""})
+            rows.append(
+                {
+                    "call": f"self.{name}",
+                    "calls per batch": len(recorded),
+                    "argument": argument,
+                    "shape": shape(value),
+                    "as": symbols,
+                    "what": meaning,
+                }
+            )
+        rows.append(
+            {"call": f"self.{name}", "calls per batch": len(recorded), "argument": "returns", "shape": shape(output), "as": "", "what": ""}
+        )
     return pd.DataFrame(rows)

@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from pipeline.translation.models.limits import MAX_POSITIONS
-from pipeline.translation.models.transformer import SinusoidalPositionalEncoding
+from pipeline.translators.models.limits import MAX_POSITIONS
+from pipeline.translators.models.transformer import SinusoidalPositionalEncoding
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM}  # the recurrent encoder-decoders' modules
 ARCHITECTURES = (*CELLS, "transformer")
@@ -58,7 +58,9 @@ class Seq2SeqConfig:
         if self.cell not in ARCHITECTURES:
             raise ValueError(f"cell must be one of {sorted(ARCHITECTURES)}, got {self.cell!r}")
         if self.cell == "transformer" and self.embedding_dim != self.hidden_size:
-            raise ValueError(f"a transformer embeds tokens at its width: embedding_dim ({self.embedding_dim}) must equal hidden_size ({self.hidden_size})")
+            raise ValueError(
+                f"a transformer embeds tokens at its width: embedding_dim ({self.embedding_dim}) must equal hidden_size ({self.hidden_size})"
+            )
 
 
 def build(config: Seq2SeqConfig) -> nn.Module:
@@ -72,8 +74,9 @@ class Seq2Seq(nn.Module):
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
 
-    def forward(self, source: torch.Tensor, source_lengths: torch.Tensor, target: torch.Tensor,
-                teacher_forcing: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, source: torch.Tensor, source_lengths: torch.Tensor, target: torch.Tensor, teacher_forcing: torch.Tensor
+    ) -> torch.Tensor:
         """Logits for target[:, 1:]: (B, T-1, V). `teacher_forcing` (T-1,) bool: step t-1 reads target[:, t-1] when True."""
         state = self.encoder(source, source_lengths)
         token = target[:, 0]  # (B,) [CLS]
@@ -111,8 +114,11 @@ class Encoder(nn.Module):
         self.embedding = nn.Embedding(config.source_vocab, config.embedding_dim, padding_idx=config.pad_id)
         self.dropout = nn.Dropout(config.dropout)
         self.rnn = CELLS[config.cell](
-            config.embedding_dim, config.hidden_size, config.num_layers,
-            dropout=config.dropout if config.num_layers > 1 else 0.0, batch_first=True,
+            config.embedding_dim,
+            config.hidden_size,
+            config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            batch_first=True,
         )
 
     def forward(self, source: torch.Tensor, lengths: torch.Tensor):
@@ -181,15 +187,23 @@ class TransformerSeq2Seq(nn.Module):
         self.target_embedding = nn.Embedding(config.target_vocab, width, padding_idx=config.pad_id)
         self.positions = SinusoidalPositionalEncoding(width, MAX_POSITIONS)  # any length up to 256: no table to learn
         self.dropout = nn.Dropout(config.dropout)
-        layer = dict(d_model=width, nhead=config.heads, dim_feedforward=config.feedforward_size, dropout=config.dropout,
-                     batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(**layer), config.num_layers, norm=nn.LayerNorm(width),
-                                             enable_nested_tensor=False)
+        layer = dict(
+            d_model=width,
+            nhead=config.heads,
+            dim_feedforward=config.feedforward_size,
+            dropout=config.dropout,
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(**layer), config.num_layers, norm=nn.LayerNorm(width), enable_nested_tensor=False
+        )
         self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(**layer), config.num_layers, norm=nn.LayerNorm(width))
         self.head = nn.Linear(width, config.target_vocab)
 
-    def forward(self, source: torch.Tensor, source_lengths: torch.Tensor, target: torch.Tensor,
-                teacher_forcing: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, source: torch.Tensor, source_lengths: torch.Tensor, target: torch.Tensor, teacher_forcing: torch.Tensor
+    ) -> torch.Tensor:
         """Logits for target[:, 1:]: (B, T-1, V), as `Seq2Seq.forward` (the lengths are read off the padding instead)."""
         memory, source_padding = self.encode(source)  # (B, S, D), (B, S)
         if bool(teacher_forcing.all()):

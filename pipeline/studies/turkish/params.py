@@ -11,24 +11,12 @@ trained runs against the sequence length.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Section,
-    Seed,
-    SharedParams,
-    Slug,
-    load_section,
-    load_shared,
-)
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, Slug, StudySetup, check_choice, load_study
 from pipeline.studies.turkish import STUDY
 
 WORDPIECE = "wordpiece"  # a tokenizer param meaning: train one on the training split
@@ -37,7 +25,7 @@ Architecture = Literal["rnn", "lstm", "transformer"]
 Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
 
 
-class TurkishSource(Section):
+class TurkishSource(Schema):
     data: Literal["tatoeba", "wmt16"]  # wmt16: the `tr-en` config of the hub data set, via `datasets`
     file: str | None = None  # the Tatoeba TSV (English<TAB>Turkish), relative to the project root
     # `wordpiece`, a Hugging Face hub id, or a local folder saved with `save_pretrained`.
@@ -52,7 +40,7 @@ class TurkishSource(Section):
         return self
 
 
-class SplitParams(Section):
+class SplitParams(Schema):
     # Pairs per split; each English sentence (with all its Turkish translations) lands in one split.
     train_pairs: PositiveInt
     val_pairs: PositiveInt
@@ -60,12 +48,12 @@ class SplitParams(Section):
     seed: Seed
 
 
-class WordPieceParams(Section):
+class WordPieceParams(Schema):
     vocab_size: PositiveInt  # per language, special tokens included
     min_frequency: PositiveInt  # a merge must occur this often in the training split
 
 
-class Recipe(Section):
+class Recipe(Schema):
     cell: Architecture  # the encoder-decoder's building block: a recurrent cell, or transformer layers
     embedding_dim: PositiveInt  # a transformer's must equal hidden_size (its d_model)
     hidden_size: PositiveInt
@@ -87,7 +75,7 @@ class Recipe(Section):
     train_pairs: PositiveInt | None = None  # train on the first n pairs of the training split (null: all)
 
 
-class RunParams(Section):
+class RunParams(Schema):
     """A run: the recipe with some settings changed (unset: the recipe's value)."""
 
     cell: Architecture | None = None
@@ -108,7 +96,7 @@ class RunParams(Section):
     train_pairs: PositiveInt | None = None
 
 
-class BenchmarkParams(Section):
+class BenchmarkParams(Schema):
     """Time per batch of trained runs on random batches of each length (source and target alike)."""
 
     runs: list[Slug] = Field(min_length=1)  # entries of `runs`; dvc.yaml's benchmark_turkish lists their outputs as deps
@@ -117,7 +105,11 @@ class BenchmarkParams(Section):
     threads: PositiveInt  # torch intra-op threads while timing (at most the machine's)
 
 
-class TurkishParams(Section):
+class TurkishPublished(Schema):
+    parameters: PositiveInt  # the homework's reference model's parameter count
+
+
+class TurkishParams(Schema):
     source: str  # the entry of `sources` in use
     sources: dict[str, TurkishSource] = Field(min_length=1)
     split: SplitParams
@@ -129,24 +121,23 @@ class TurkishParams(Section):
     samples: PositiveInt  # test sentences shown in the sample-translation table
     # The homework's reference model: its vocabulary sizes (hub tokenizers) and parameter count.
     reference_vocab_sizes: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]  # [turkish, english]
-    published_parameters: PositiveInt
+    published: TurkishPublished
 
     @model_validator(mode="after")
     def _consistent(self) -> TurkishParams:
-        if self.source not in self.sources:
-            raise ValueError(f"source: must be one of {sorted(self.sources)}, got {self.source!r}")
+        check_choice("source", self.source, self.sources)
         if BENCHMARK_RUN in self.runs:
             raise ValueError(f"runs.{BENCHMARK_RUN}: the name of the benchmark's own files; name the run otherwise")
         for name, run in self.runs.items():
             train_pairs = run.train_pairs or self.recipe.train_pairs
             if train_pairs is not None and train_pairs > self.split.train_pairs:
-                raise ValueError(
-                    f"runs.{name}.train_pairs: at most split.train_pairs ({self.split.train_pairs}), got {train_pairs}"
-                )
+                raise ValueError(f"runs.{name}.train_pairs: at most split.train_pairs ({self.split.train_pairs}), got {train_pairs}")
             recipe = self.recipe_for(name)
             if recipe.cell == "transformer" and recipe.embedding_dim != recipe.hidden_size:
-                raise ValueError(f"{self._set_at(name, 'embedding_dim')}: a transformer embeds tokens at its width, so it must "
-                                 f"equal hidden_size ({recipe.hidden_size}), got {recipe.embedding_dim}")
+                raise ValueError(
+                    f"{self._set_at(name, 'embedding_dim')}: a transformer embeds tokens at its width, so it must "
+                    f"equal hidden_size ({recipe.hidden_size}), got {recipe.embedding_dim}"
+                )
             if recipe.cell == "transformer" and recipe.hidden_size % recipe.heads:
                 raise ValueError(f"{self._set_at(name, 'heads')}: must divide hidden_size ({recipe.hidden_size}), got {recipe.heads}")
         unknown = [run for run in self.benchmark.runs if run not in self.runs]
@@ -176,11 +167,8 @@ class TurkishParams(Section):
         return {k: v for k, v in self.runs[run].model_dump(exclude_none=True).items() if recipe[k] != v}
 
 
-@dataclass(frozen=True)
-class TurkishStudyParams:
-    shared: SharedParams  # profile, seed, device
-    turkish: TurkishParams
+Setup = StudySetup[TurkishParams, None]  # its data: a source of `sources`, read by the prepare stage
 
 
-def load(path: str | Path = PARAMS_FILE) -> TurkishStudyParams:
-    return TurkishStudyParams(shared=load_shared(path), turkish=load_section(STUDY.name, TurkishParams, path))
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    return load_study(STUDY.name, TurkishParams, path)

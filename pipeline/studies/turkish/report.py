@@ -43,7 +43,7 @@ from pipeline.studies.turkish.results import (
 
 
 def render(ctx: ReportContext) -> list[str]:
-    config = params.load().turkish
+    config = params.load().config
     require_inputs([ctx.root / STATISTICS], PREPARE_STAGE)
     data = json.loads((ctx.root / STATISTICS).read_text())
     runs = load_runs(ctx, config)
@@ -99,13 +99,7 @@ def render(ctx: ReportContext) -> list[str]:
             "![ablations](figures/turkish_ablations.png)",
             "",
         ]
-    lines += [
-        f"### {FITTING_HEADING}",
-        "",
-        *fitting_sentences(runs, cells, ablations),
-        "",
-        *transformer_lines(ctx, config, cells),
-    ]
+    lines += [f"### {FITTING_HEADING}", "", *fitting_sentences(runs, cells, ablations), "", *transformer_lines(ctx, config, cells)]
     return lines
 
 
@@ -130,11 +124,15 @@ def model_lines(config: TurkishParams, runs: list[TurkishRun]) -> list[str]:
     recipe = config.recipe
     lstm = next((run for run in runs if run.cell == "lstm" and not set(run.changes) - {"cell"}), None)
     reference = int(lstm.metrics["reference_parameters"]) if lstm else 0
-    same = "exactly the count of" if reference == config.published_parameters else "which differs from"
-    count = [
-        f"Built with the hub tokenizers' vocabularies ({config.reference_vocab_sizes[0]:,} Turkish, {config.reference_vocab_sizes[1]:,} "
-        f"English) the LSTM model has {reference:,} parameters, {same} the homework's reference model ({config.published_parameters:,})."
-    ] if lstm else []
+    same = "exactly the count of" if reference == config.published.parameters else "which differs from"
+    count = (
+        [
+            f"Built with the hub tokenizers' vocabularies ({config.reference_vocab_sizes[0]:,} Turkish, {config.reference_vocab_sizes[1]:,} "
+            f"English) the LSTM model has {reference:,} parameters, {same} the homework's reference model ({config.published.parameters:,})."
+        ]
+        if lstm
+        else []
+    )
     return [
         f"Model (the homework's): embedding {recipe.embedding_dim}, hidden {recipe.hidden_size}, {recipe.num_layers} layers, "
         f"dropout {recipe.dropout:g}; the encoder's final state initialises the decoder; teacher forcing {recipe.teacher_forcing:g} "
@@ -160,24 +158,28 @@ def scores_table(runs: list[TurkishRun]) -> pd.DataFrame:
     rows = []
     for run in runs:
         m = run.metrics
-        rows.append({
-            "run": run.name,
-            "cell": run.cell,
-            "changes": ", ".join(f"{k}={v}" for k, v in run.changes.items() if k != "cell") or "-",
-            "parameters": f"{int(m['parameters']):,}",
-            "train pairs": int(m["train_pairs"]),
-            "epochs (kept)": f"{int(m['epochs_trained'])} ({int(m['best_epoch'])})",
-            "val chrF at kept": round(m["val_chrf_at_best"], 2),
-            "lowest val loss (epoch)": f"{m['best_val_loss']:.3f} ({int(m['best_val_loss_epoch'])})",
-            "val loss at kept": round(m["val_loss_at_best"], 3),
-            "test loss": round(m["test_loss"], 3),
-            "BLEU": round(m["bleu"], 2),
-            "chrF": round(m["chrf"], 2),
-            "train BLEU": round(m["train_bleu"], 2),
-            "s/epoch": round(m["seconds_per_epoch"], 2),
-        })
+        rows.append(
+            {
+                "run": run.name,
+                "cell": run.cell,
+                "changes": ", ".join(f"{k}={v}" for k, v in run.changes.items() if k != "cell") or "-",
+                "parameters": f"{int(m['parameters']):,}",
+                "train pairs": int(m["train_pairs"]),
+                "epochs (kept)": f"{int(m['epochs_trained'])} ({int(m['best_epoch'])})",
+                "val chrF at kept": round(m["val_chrf_at_best"], 2),
+                "lowest val loss (epoch)": f"{m['best_val_loss']:.3f} ({int(m['best_val_loss_epoch'])})",
+                "val loss at kept": round(m["val_loss_at_best"], 3),
+                "test loss": round(m["test_loss"], 3),
+                "BLEU": round(m["bleu"], 2),
+                "chrF": round(m["chrf"], 2),
+                "train BLEU": round(m["train_bleu"], 2),
+                "s/epoch": round(m["seconds_per_epoch"], 2),
+            }
+        )
     first = runs[0].metrics
-    rows.append({"run": "copy source", "cell": "-", "changes": "-", "BLEU": round(first["copy_bleu"], 2), "chrF": round(first["copy_chrf"], 2)})
+    rows.append(
+        {"run": "copy source", "cell": "-", "changes": "-", "BLEU": round(first["copy_bleu"], 2), "chrF": round(first["copy_chrf"], 2)}
+    )
     table = pd.DataFrame(rows)
     return table.astype(object).where(table.notna(), "")  # the baseline row has scores only
 
@@ -213,13 +215,18 @@ def fitting_sentences(runs: list[TurkishRun], cells: list[TurkishRun], ablations
         rise = m["final_val_loss"] - m["best_val_loss"]
         drop = m["train_loss_at_best"] - m["final_train_loss"]
         if lowest < last and rise > 0:
-            loss = (f"the validation loss was lowest at epoch {lowest} ({m['best_val_loss']:.3f}) and ended {rise:+.3f} higher at epoch "
-                    f"{last}, while the training loss kept falling (overfitting, as the loss sees it)")
+            loss = (
+                f"the validation loss was lowest at epoch {lowest} ({m['best_val_loss']:.3f}) and ended {rise:+.3f} higher at epoch "
+                f"{last}, while the training loss kept falling (overfitting, as the loss sees it)"
+            )
         else:
             loss = f"the validation loss was still falling at the last epoch ({last}): no overfitting by the loss"
         chrf = m["val_chrf_at_best"]
-        after = (f"after which the training loss changed by {-drop:+.3f} in {last - kept} more epochs" if kept < last
-                 else "the last epoch trained")
+        after = (
+            f"after which the training loss changed by {-drop:+.3f} in {last - kept} more epochs"
+            if kept < last
+            else "the last epoch trained"
+        )
         lines.append(
             f"- `{run.name}`: {loss}; the epoch-{kept} weights were kept (validation chrF {chrf:.1f}, validation loss "
             f"{m['val_loss_at_best']:.3f}), {after}. Train BLEU {m['train_bleu']:.1f} vs test BLEU {m['bleu']:.1f}."
@@ -236,14 +243,21 @@ def fitting_sentences(runs: list[TurkishRun], cells: list[TurkishRun], ablations
                 f"- Dropout: without it (`{ablation.name}`) the lowest validation loss is {d_val:+.3f} against `{base.name}` and it is "
                 f"reached at epoch {int(ablation.metrics['best_val_loss_epoch'])} instead of {int(base.metrics['best_val_loss_epoch'])}; "
                 f"the kept epoch's validation chrF is {d_chrf:+.2f}; "
-                + ("dropout held overfitting back." if d_val > CLEAR else
-                   f"a difference below {CLEAR} nats, too small to credit dropout with preventing overfitting in runs this short.")
+                + (
+                    "dropout held overfitting back."
+                    if d_val > CLEAR
+                    else f"a difference below {CLEAR} nats, too small to credit dropout with preventing overfitting in runs this short."
+                )
             )
         if "train_pairs" in ablation.changes:
             lines.append(
                 f"- Data: with {int(ablation.metrics['train_pairs'])} instead of {int(base.metrics['train_pairs'])} training pairs "
                 f"(`{ablation.name}`) the lowest validation loss is {d_val:+.3f} and the kept epoch's validation chrF {d_chrf:+.2f}; "
-                + ("more data is what counters overfitting most directly." if d_val > CLEAR else "the smaller set did not validate clearly worse here.")
+                + (
+                    "more data is what counters overfitting most directly."
+                    if d_val > CLEAR
+                    else "the smaller set did not validate clearly worse here."
+                )
             )
     if "rnn" in by_name and "lstm" in by_name:
         rnn, lstm = by_name["rnn"].metrics, by_name["lstm"].metrics
@@ -252,9 +266,12 @@ def fitting_sentences(runs: list[TurkishRun], cells: list[TurkishRun], ablations
             f"- Underfitting: the training loss went from {rnn['train_loss_at_best']:.3f} at the kept epoch to "
             f"{rnn['final_train_loss']:.3f} at the last (RNN), {lstm['train_loss_at_best']:.3f} to {lstm['final_train_loss']:.3f} "
             f"(LSTM), and the models reproduce their own training pairs at BLEU {rnn['train_bleu']:.1f} / {lstm['train_bleu']:.1f}: "
-            + ("they fit the training set." if fitted else
-               "neither fits the training set in this budget (the reference needed ~500 epochs). Stopping on the free-running "
-               "validation loss would end training long before that; the validation translations go on improving after it.")
+            + (
+                "they fit the training set."
+                if fitted
+                else "neither fits the training set in this budget (the reference needed ~500 epochs). Stopping on the free-running "
+                "validation loss would end training long before that; the validation translations go on improving after it."
+            )
         )
     return lines
 
@@ -319,12 +336,19 @@ def comparison_table(ctx: ReportContext, cells: list[TurkishRun]) -> pd.DataFram
     for i, base in enumerate(cells):
         for other in cells[i + 1 :]:
             for metric, result in paired_scores(ctx, base, other).items():
-                rows.append({
-                    "base": base.name, "other": other.name, "metric": metric,
-                    "base score": round(result.base_score, 2), "other score": round(result.other_score, 2),
-                    "Δ (other - base)": round(result.delta, 2), "p-value": round(result.p_value, 3),
-                    "verdict": "differ" if result.distinct else "cannot be told apart", "distinct": result.distinct,
-                })
+                rows.append(
+                    {
+                        "base": base.name,
+                        "other": other.name,
+                        "metric": metric,
+                        "base score": round(result.base_score, 2),
+                        "other score": round(result.other_score, 2),
+                        "Δ (other - base)": round(result.delta, 2),
+                        "p-value": round(result.p_value, 3),
+                        "verdict": "differ" if result.distinct else "cannot be told apart",
+                        "distinct": result.distinct,
+                    }
+                )
     table = pd.DataFrame(rows)
     table.attrs["samples"] = BOOTSTRAP_SAMPLES
     return table
@@ -332,6 +356,7 @@ def comparison_table(ctx: ReportContext, cells: list[TurkishRun]) -> pd.DataFram
 
 def timing_table(timing: pd.DataFrame) -> pd.DataFrame:
     """One row per length: each run's training step (ms), training epoch (s) and decoding (ms), median (min-max)."""
+
     def cell(row) -> str:
         return f"{row.seconds * 1000:.1f} ({row.min_seconds * 1000:.1f}-{row.max_seconds * 1000:.1f})"
 
@@ -353,14 +378,15 @@ def timing_sentences(timing: pd.DataFrame) -> list[str]:
         at = {run: group.set_index("length") for run, group in rows.groupby("run", sort=False)}
         growth = ", ".join(
             f"`{run}` {g.loc[long, 'seconds'] / g.loc[short, 'seconds']:.1f}x ({g.loc[short, 'seconds'] * 1000:.1f} to "
-            f"{g.loc[long, 'seconds'] * 1000:.1f} ms)" for run, g in at.items()
+            f"{g.loc[long, 'seconds'] * 1000:.1f} ms)"
+            for run, g in at.items()
         )
         ranked = sorted(at, key=lambda run: at[run].loc[long, "seconds"])
         fastest, slowest = at[ranked[0]].loc[long], at[ranked[-1]].loc[long]
         verdict = (
             f"at {long} tokens `{ranked[0]}` is {slowest['seconds'] / fastest['seconds']:.1f}x faster than `{ranked[-1]}`"
-            if fastest["max_seconds"] < slowest["min_seconds"] else
-            f"at {long} tokens the runs cannot be told apart (their min-max spreads overlap)"
+            if fastest["max_seconds"] < slowest["min_seconds"]
+            else f"at {long} tokens the runs cannot be told apart (their min-max spreads overlap)"
         )
         lines.append(f"- {what} grows from {short} to {long} tokens (x{long // short} the length) by {growth}; {verdict}.")
     return lines

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.reporting import ReportContext, artifact_table, metric_curve
-from pipeline.studies.turkish import STUDY, stage_name
+from pipeline.studies.turkish import STUDY
 from pipeline.studies.turkish.params import BENCHMARK_RUN, TurkishParams
 
 BENCHMARK_STAGE = "benchmark_turkish"
@@ -38,17 +38,19 @@ def load_runs(ctx: ReportContext, config: TurkishParams) -> list[TurkishRun]:
     def load() -> list[TurkishRun]:
         runs = []
         for name in config.runs:
-            run = ctx.run_for(STUDY, name, stage_name(name))
+            run = ctx.run_for(STUDY, name, STUDY.stage_name(name))
             run_id = run.info.run_id
-            runs.append(TurkishRun(
-                name=name,
-                cell=config.recipe_for(name).cell,
-                changes=config.changes(name),
-                metrics=run.data.metrics,
-                curve=metric_curve(ctx.client, run_id),
-                samples=artifact_table(ctx.client, run_id, "tables/sample_translations.json"),
-                run_id=run_id,
-            ))
+            runs.append(
+                TurkishRun(
+                    name=name,
+                    cell=config.recipe_for(name).cell,
+                    changes=config.changes(name),
+                    metrics=run.data.metrics,
+                    curve=metric_curve(ctx.client, run_id),
+                    samples=artifact_table(ctx.client, run_id, "tables/sample_translations.json"),
+                    run_id=run_id,
+                )
+            )
         return runs
 
     return ctx.memo(f"{STUDY.name}:runs:{','.join(config.runs)}", load)
@@ -101,14 +103,25 @@ def paired(base: str, base_hypotheses: list[str], other: str, other_hypotheses: 
     from sacrebleu.metrics import BLEU, CHRF
     from sacrebleu.significance import PairedTest
 
-    test = PairedTest([(base, base_hypotheses), (other, other_hypotheses)], {"BLEU": BLEU(), "chrF": CHRF()}, [references],
-                      test_type="bs", n_samples=BOOTSTRAP_SAMPLES)
+    test = PairedTest(
+        [(base, base_hypotheses), (other, other_hypotheses)],
+        {"BLEU": BLEU(), "chrF": CHRF()},
+        [references],
+        test_type="bs",
+        n_samples=BOOTSTRAP_SAMPLES,
+    )
     _, results = test()
     # sacrebleu counts an exactly zero difference as significant (p = 1 / (n + 1)); identical outputs get p = 1 here.
     identical = base_hypotheses == other_hypotheses
     return {
-        metric: Paired(base, other, metric, float(results[key][0].score), float(results[key][1].score),
-                       1.0 if identical else float(results[key][1].p_value))
+        metric: Paired(
+            base,
+            other,
+            metric,
+            float(results[key][0].score),
+            float(results[key][1].score),
+            1.0 if identical else float(results[key][1].p_value),
+        )
         for metric, key in (("BLEU", "BLEU"), ("chrF", "chrF2"))
     }
 
@@ -153,16 +166,18 @@ def effects_table(config: TurkishParams, cells: list[TurkishRun], ablations: lis
     rows = []
     for base, other, change in compared:
         b, o = base.metrics, other.metrics
-        rows.append({
-            "change": change,
-            "base": base.name,
-            "run": other.name,
-            "Δ train loss at best": round(o["train_loss_at_best"] - b["train_loss_at_best"], 3),
-            "Δ final train loss": round(o["final_train_loss"] - b["final_train_loss"], 3),
-            "Δ best val loss": round(o["best_val_loss"] - b["best_val_loss"], 3),
-            "Δ val chrF at kept": round(o["val_chrf_at_best"] - b["val_chrf_at_best"], 2),
-            "Δ kept epoch": int(o["best_epoch"] - b["best_epoch"]),
-            "Δ BLEU": round(o["bleu"] - b["bleu"], 2),
-            "Δ train BLEU": round(o["train_bleu"] - b["train_bleu"], 2),
-        })
+        rows.append(
+            {
+                "change": change,
+                "base": base.name,
+                "run": other.name,
+                "Δ train loss at best": round(o["train_loss_at_best"] - b["train_loss_at_best"], 3),
+                "Δ final train loss": round(o["final_train_loss"] - b["final_train_loss"], 3),
+                "Δ best val loss": round(o["best_val_loss"] - b["best_val_loss"], 3),
+                "Δ val chrF at kept": round(o["val_chrf_at_best"] - b["val_chrf_at_best"], 2),
+                "Δ kept epoch": int(o["best_epoch"] - b["best_epoch"]),
+                "Δ BLEU": round(o["bleu"] - b["bleu"], 2),
+                "Δ train BLEU": round(o["train_bleu"] - b["train_bleu"], 2),
+            }
+        )
     return pd.DataFrame(rows)

@@ -1,18 +1,19 @@
 """Turkish -> English: prepare the pairs and tokenizers, train one encoder-decoder per run, time them.
 
-    python -m stages turkish prepare            # DVC stage prepare_turkish
-    python -m stages turkish train --run lstm   # DVC stage train_turkish@lstm
-    python -m stages turkish benchmark          # DVC stage benchmark_turkish (after the runs it times)
+python -m stages turkish prepare            # DVC stage prepare_turkish
+python -m stages turkish train --run lstm   # DVC stage train_turkish@lstm
+python -m stages turkish benchmark          # DVC stage benchmark_turkish (after the runs it times)
 """
 
 from __future__ import annotations
 
 import sys
 
-from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.errors import stop_on_sigterm
 from pipeline.core.io import require_inputs, staged_outputs, write_json
+from pipeline.core.params import require_entry
 from pipeline.core.paths import project_root
-from pipeline.studies.turkish import LANGUAGES, PREPARE_STAGE, PREPARED, SPLITS, STATISTICS, STUDY, params, split_file, stage_name, tokenizer_dir
+from pipeline.studies.turkish import LANGUAGES, PREPARE_STAGE, PREPARED, SPLITS, STATISTICS, STUDY, params, split_file, tokenizer_dir
 from pipeline.studies.turkish.data import (
     load_wmt16,
     read_pairs,
@@ -27,7 +28,7 @@ from pipeline.studies.turkish.params import WORDPIECE
 
 def prepare() -> None:
     """Stage prepare_turkish: data/prepared/turkish/ (splits, tokenizers) and metrics/turkish/data.json."""
-    config = params.load().turkish
+    config = params.load().config
     source, root = config.active, project_root()
     sizes = {"train": config.split.train_pairs, "val": config.split.val_pairs, "test": config.split.test_pairs}
     specs = {"turkish": source.turkish_tokenizer, "english": source.english_tokenizer}
@@ -38,7 +39,8 @@ def prepare() -> None:
     # Hub tokenizers next: one that is not cached fails before any other work.
     tokenizers = {
         language: tokenization.resolve(spec, config.source_key(f"{language}_tokenizer"), source.download, root)
-        for language, spec in specs.items() if spec != WORDPIECE
+        for language, spec in specs.items()
+        if spec != WORDPIECE
     }
     if source.data == "tatoeba":
         pairs = read_pairs(root / source.file)
@@ -51,8 +53,11 @@ def prepare() -> None:
         if spec == WORDPIECE:
             texts = [getattr(pair, language) for pair in splits["train"]]
             tokenizers[language] = tokenization.train_wordpiece(
-                texts, config.wordpiece.vocab_size, config.wordpiece.min_frequency,
-                key=f"{STUDY.name}.wordpiece.vocab_size", what=f"the {language} training split",
+                texts,
+                config.wordpiece.vocab_size,
+                config.wordpiece.min_frequency,
+                key=f"{STUDY.name}.wordpiece.vocab_size",
+                what=f"the {language} training split",
             )
 
     statistics = {
@@ -64,8 +69,10 @@ def prepare() -> None:
             language: {
                 "kind": specs[language],
                 "vocab_size": len(tokenizer),
-                **{split: tokenization.token_statistics(tokenizer, [getattr(p, language) for p in pairs], config.max_length)
-                   for split, pairs in splits.items()},
+                **{
+                    split: tokenization.token_statistics(tokenizer, [getattr(p, language) for p in pairs], config.max_length)
+                    for split, pairs in splits.items()
+                },
             }
             for language, tokenizer in tokenizers.items()
         },
@@ -84,10 +91,11 @@ def prepare() -> None:
 def train(*, run: str) -> None:
     """Stage train_turkish@<run>: outputs/turkish/<run>/, metrics/turkish/<run>.json, plots/turkish/<run>.csv."""
     loaded = params.load()
-    if run not in loaded.turkish.runs:
-        raise PipelineError(f"params.yaml: {STUDY.name}.runs.{run}: no such run (known: {', '.join(loaded.turkish.runs)})")
+    require_entry(loaded.config.runs, run, f"{STUDY.name}.runs", "run")
     root = project_root()
-    require_inputs([root / split_file(split) for split in SPLITS] + [root / tokenizer_dir(l) for l in LANGUAGES], PREPARE_STAGE)
+    require_inputs(
+        [root / split_file(split) for split in SPLITS] + [root / tokenizer_dir(language) for language in LANGUAGES], PREPARE_STAGE
+    )
     from pipeline.studies.turkish.train import train_run  # torch, transformers, mlflow: only once the params are good
 
     stop_on_sigterm()
@@ -98,8 +106,8 @@ def benchmark() -> None:
     """Stage benchmark_turkish: plots/turkish/benchmark.csv, metrics/turkish/benchmark.json (+ timings)."""
     loaded = params.load()
     root = project_root()
-    for run in loaded.turkish.benchmark.runs:
-        require_inputs([root / STUDY.paths(run).output_dir], stage_name(run))
+    for run in loaded.config.benchmark.runs:
+        require_inputs([root / STUDY.paths(run).output_dir], STUDY.stage_name(run))
     from pipeline.studies.turkish.benchmark import benchmark_runs  # torch: only once the inputs are there
 
     stop_on_sigterm()

@@ -40,24 +40,15 @@ from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_metrics
 from pipeline.core.lineage import files_fingerprint, stage_fingerprint
 from pipeline.core.params import SharedParams
-from pipeline.core.run import TrackedRun
 from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.training import FitConfig, evaluate_loss, fit
-from pipeline.studies.turkish import LANGUAGES, PREPARED, SPLITS, STUDY, split_file, stage_name, tokenizer_dir
+from pipeline.studies.turkish import LANGUAGES, PREPARED, SPLITS, STUDY, split_file, tokenizer_dir
 from pipeline.studies.turkish.data import Pair, read_pairs
 from pipeline.studies.turkish.evaluation import corpus_scores
 from pipeline.studies.turkish.figures import loss_curves
-from pipeline.studies.turkish.model import (
-    PairBatch,
-    Seq2SeqConfig,
-    build,
-    count_parameters,
-    initialise,
-    make_batch,
-    save,
-    sequence_loss,
-)
-from pipeline.studies.turkish.params import Recipe, TurkishParams, TurkishStudyParams
+from pipeline.studies.turkish.model import PairBatch, Seq2SeqConfig, build, count_parameters, initialise, make_batch, save, sequence_loss
+from pipeline.studies.turkish.params import Recipe, Setup, TurkishParams
 from pipeline.studies.turkish.tokenization import detokenize, encode, load, special_ids
 
 CURVE_COLUMNS = ["epoch", "iterations", "train_loss", "val_loss", "val_chrf", "val_bleu", "epoch_seconds"]
@@ -113,8 +104,10 @@ class Snapshots:
     def load(self, epoch: int) -> dict[str, torch.Tensor]:
         path = self.folder / f"epoch-{epoch}.pt"
         if not path.exists():
-            raise PipelineError(f"{path}: the resume state lacks the weights of its best epoch {epoch}; "
-                                f"delete {self.resume_file.parent} and rerun to start over")
+            raise PipelineError(
+                f"{path}: the resume state lacks the weights of its best epoch {epoch}; "
+                f"delete {self.resume_file.parent} and rerun to start over"
+            )
         return torch.load(path, map_location="cpu", weights_only=True)
 
     def keep_only(self, epoch: int) -> None:
@@ -144,8 +137,14 @@ class TranslationSelection(Callbacks):
     With `snapshots` those weights survive a kill, and a resumed run picks its state up again.
     """
 
-    def __init__(self, model: torch.nn.Module, translate_validation: Callable[[], list[str]], references: list[str],
-                 patience: int | None, snapshots: Snapshots | None = None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        translate_validation: Callable[[], list[str]],
+        references: list[str],
+        patience: int | None,
+        snapshots: Snapshots | None = None,
+    ):
         self.model = model
         self.translate_validation = translate_validation
         self.references = references
@@ -207,8 +206,15 @@ def translate(model: torch.nn.Module, tokenizer, sources: list[list[int]], pad_i
 
 def curve_frame(history: list[EpochRecord]) -> pd.DataFrame:
     rows = [
-        {"epoch": r.epoch, "iterations": r.iterations, "train_loss": r.train_loss, "val_loss": r.val_loss,
-         "val_chrf": r.extra["val_chrf"], "val_bleu": r.extra["val_bleu"], "epoch_seconds": r.seconds}
+        {
+            "epoch": r.epoch,
+            "iterations": r.iterations,
+            "train_loss": r.train_loss,
+            "val_loss": r.val_loss,
+            "val_chrf": r.extra["val_chrf"],
+            "val_bleu": r.extra["val_bleu"],
+            "epoch_seconds": r.seconds,
+        }
         for r in history
     ]
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
@@ -223,10 +229,19 @@ def reference_parameters(recipe: Recipe, vocab_sizes: list[int]) -> int:
 def model_config(recipe: Recipe, source_vocab: int, target_vocab: int, ids: tuple[int, int, int], max_length: int) -> Seq2SeqConfig:
     pad_id, start_id, end_id = ids
     return Seq2SeqConfig(
-        cell=recipe.cell, source_vocab=source_vocab, target_vocab=target_vocab, embedding_dim=recipe.embedding_dim,
-        hidden_size=recipe.hidden_size, num_layers=recipe.num_layers, dropout=recipe.dropout,
-        pad_id=pad_id, start_id=start_id, end_id=end_id, max_length=max_length,
-        heads=recipe.heads, feedforward_size=recipe.feedforward_size,
+        cell=recipe.cell,
+        source_vocab=source_vocab,
+        target_vocab=target_vocab,
+        embedding_dim=recipe.embedding_dim,
+        hidden_size=recipe.hidden_size,
+        num_layers=recipe.num_layers,
+        dropout=recipe.dropout,
+        pad_id=pad_id,
+        start_id=start_id,
+        end_id=end_id,
+        max_length=max_length,
+        heads=recipe.heads,
+        feedforward_size=recipe.feedforward_size,
     )
 
 
@@ -244,9 +259,9 @@ def run_fingerprint(name: str, config: TurkishParams, shared: SharedParams, root
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
 
 
-def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
+def train_run(name: str, loaded: Setup, root: Path) -> None:
     started = time.perf_counter()
-    config = loaded.turkish
+    config = loaded.config
     recipe = config.recipe_for(name)
     device = select_device(loaded.shared.device)
     splits: dict[str, list[Pair]] = {split: read_pairs(root / split_file(split)) for split in SPLITS}
@@ -255,15 +270,21 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
     pad_id, start_id, end_id = special_ids(tokenizers["english"])
     source_pad = special_ids(tokenizers["turkish"])[0]
     if source_pad != pad_id:  # one padding id for both sides keeps the batches simple
-        raise PipelineError(f"{tokenizer_dir('turkish')}: pads with id {source_pad}, the English tokenizer with {pad_id}; both must use one id")
+        raise PipelineError(
+            f"{tokenizer_dir('turkish')}: pads with id {source_pad}, the English tokenizer with {pad_id}; both must use one id"
+        )
     encoded = {
-        split: (encode(tokenizers["turkish"], [p.turkish for p in pairs], config.max_length),
-                encode(tokenizers["english"], [p.english for p in pairs], config.max_length))
+        split: (
+            encode(tokenizers["turkish"], [p.turkish for p in pairs], config.max_length),
+            encode(tokenizers["english"], [p.english for p in pairs], config.max_length),
+        )
         for split, pairs in splits.items()
     }
 
     seed_everything(loaded.shared.seed)
-    model_settings = model_config(recipe, len(tokenizers["turkish"]), len(tokenizers["english"]), (pad_id, start_id, end_id), config.max_length)
+    model_settings = model_config(
+        recipe, len(tokenizers["turkish"]), len(tokenizers["english"]), (pad_id, start_id, end_id), config.max_length
+    )
     model = build(model_settings)
     initialise(model, recipe.init_range, torch.Generator().manual_seed(loaded.shared.seed))
     parameters = count_parameters(model)
@@ -271,14 +292,28 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
     val_batches = in_order(*encoded["val"], pad_id, 256)
     dataset = DATASET if config.active.data == "tatoeba" else "wmt16-tr-en"
     fingerprint = run_fingerprint(name, config, loaded.shared, root)
-    with TrackedRun(STUDY, name, stage=stage_name(name), shared=loaded.shared, dataset=dataset,
-                    model=f"{recipe.cell}-encoder-decoder", extra_tags={"source": config.source},
-                    fingerprint=fingerprint) as run:
-        run.tracker.log_params({
-            "recipe": recipe.model_dump(), "changes": config.changes(name) or "none", "max_length": config.max_length,
-            "source": config.active.model_dump(), "seed": loaded.shared.seed, "device": str(device),
-            "vocab_sizes": {language: len(tok) for language, tok in tokenizers.items()}, "parameters": parameters,
-        })
+    with TrackedRun(
+        STUDY,
+        name,
+        stage=STUDY.stage_name(name),
+        shared=loaded.shared,
+        dataset=dataset,
+        model=f"{recipe.cell}-encoder-decoder",
+        extra_tags={"source": config.source},
+        fingerprint=fingerprint,
+    ) as run:
+        run.tracker.log_params(
+            {
+                "recipe": recipe.model_dump(),
+                "changes": config.changes(name) or "none",
+                "max_length": config.max_length,
+                "source": config.active.model_dump(),
+                "seed": loaded.shared.seed,
+                "device": str(device),
+                "vocab_sizes": {language: len(tok) for language, tok in tokenizers.items()},
+                "parameters": parameters,
+            }
+        )
         if not run.tracker.resumed:  # a reopened run logged them before the kill
             for split, pairs in splits.items():
                 frame = pd.DataFrame({"english": [p.english for p in pairs], "turkish": [p.turkish for p in pairs]})
@@ -286,8 +321,10 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
 
         by_chrf = recipe.select_by == "val_chrf"
         selection = TranslationSelection(
-            model, lambda: translate(model, tokenizers["english"], encoded["val"][0], pad_id),
-            [p.english for p in splits["val"]], patience=recipe.patience if by_chrf else None,
+            model,
+            lambda: translate(model, tokenizers["english"], encoded["val"][0], pad_id),
+            [p.english for p in splits["val"]],
+            patience=recipe.patience if by_chrf else None,
             snapshots=Snapshots(run.state_dir / "best_chrf", run.resume_state),
         )
         result = fit(
@@ -296,8 +333,11 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
             val_batches=val_batches,
             loss_fn=sequence_loss,
             config=FitConfig(
-                epochs=recipe.epochs, patience=recipe.epochs if by_chrf else recipe.patience, lr=recipe.lr,
-                grad_clip=recipe.grad_clip, restore_best=not by_chrf,
+                epochs=recipe.epochs,
+                patience=recipe.epochs if by_chrf else recipe.patience,
+                lr=recipe.lr,
+                grad_clip=recipe.grad_clip,
+                restore_best=not by_chrf,
             ),
             resume_path=run.resume_state,
             fingerprint=fingerprint,
@@ -314,8 +354,9 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
         scores = corpus_scores(hypotheses, references)
         copy = corpus_scores([p.turkish for p in splits["test"]], references)
         train_sample = splits["train"][: len(references)]  # how well it reproduces pairs it trained on
-        train_scores = corpus_scores(translate(model, tokenizers["english"], encoded["train"][0][: len(references)], pad_id),
-                                     [p.english for p in train_sample])
+        train_scores = corpus_scores(
+            translate(model, tokenizers["english"], encoded["train"][0][: len(references)], pad_id), [p.english for p in train_sample]
+        )
         curve = curve_frame(result.history)
         metrics = {
             "bleu": round(scores["bleu"], 4),
@@ -345,9 +386,7 @@ def train_run(name: str, loaded: TurkishStudyParams, root: Path) -> None:
             "train_seconds": round(result.train_seconds, 2),
             "seconds_per_epoch": round(result.train_seconds / len(result.history), 3),
         }
-        samples = pd.DataFrame({
-            "turkish": [p.turkish for p in splits["test"]], "reference": references, "translation": hypotheses,
-        })
+        samples = pd.DataFrame({"turkish": [p.turkish for p in splits["test"]], "reference": references, "translation": hypotheses})
 
         with run.outputs() as out:
             folder = out.path(run.paths.output_dir)

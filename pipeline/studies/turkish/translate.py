@@ -12,10 +12,9 @@ import argparse
 import os
 import sys
 
-from pipeline.core.errors import PipelineError, run_cli
-from pipeline.core.params import load_section
-from pipeline.core.paths import project_root
-from pipeline.studies.turkish import LANGUAGES, STUDY, stage_name
+from pipeline.core.errors import run_cli
+from pipeline.core.params import load_section, require_entry
+from pipeline.studies.turkish import LANGUAGES, STUDY
 from pipeline.studies.turkish.params import TurkishParams
 
 UNK_WARNING_SHARE = 0.5  # warn when at least this share of a sentence's pieces are [UNK]
@@ -28,11 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     config = load_section(STUDY.name, TurkishParams)
-    if args.run not in config.runs:
-        raise PipelineError(f"params.yaml: {STUDY.name}.runs.{args.run}: no such run (known: {', '.join(config.runs)})")
-    folder = project_root() / STUDY.paths(args.run).output_dir
-    if not folder.is_dir():
-        raise PipelineError(f"{folder}: no trained run {args.run!r}; run `dvc repro {stage_name(args.run)}` first")
+    require_entry(config.runs, args.run, f"{STUDY.name}.runs", "run")
+    folder = STUDY.trained_output_dir(args.run)
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # everything needed is in the output folder
     from pipeline.studies.turkish import model as seq2seq

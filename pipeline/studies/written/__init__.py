@@ -46,8 +46,7 @@ STUDY = Study(
         "`F.conv1d`, `penalty_*` of a finite penalty C against its bound 2 m max|x| e^-C (`penalty_violations` must be 0)",
         "maxpool.*": "1.3.2, relative attention approximating max-pooling: `max_ratio` = error / the bound 2k / (e C x_i) "
         "(<= 1: it holds), `violations` must be 0; `zero_centre_*` and `negative_centre_*` are the two worked examples",
-        "parameter_counts.*": "GRU/LSTM encoder and MLP-versus-RNN classifier sizes: `*_match` is 1 when torch's "
-        "count equals the formula",
+        "parameter_counts.*": "GRU/LSTM encoder and MLP-versus-RNN classifier sizes: `*_match` is 1 when torch's count equals the formula",
         "attention.*": "`networks_match` is 1 when the units, weights and connections counted on the recurrent encoder "
         "and attention decoder equal the formulas in K, D, H, V; `step_seconds_ratio` is the measured time per step "
         "over the RNN's",
@@ -62,5 +61,10 @@ PLOTS = Path("plots") / STUDY.name  # jacobian.csv, conv.csv, maxpool.csv: the c
 OUTPUTS = Path("outputs") / STUDY.name  # the figures
 CURVES = ("jacobian", "conv", "maxpool")  # the curves, plots/written/<name>.csv
 TABLE_NAMES = (  # every table, logged as tables/<name>.json
-    *CURVES, "encoder_counts", "classifier_counts", "encoder_network", "decoder_network", "attention_timing",
+    *CURVES,
+    "encoder_counts",
+    "classifier_counts",
+    "encoder_network",
+    "decoder_network",
+    "attention_timing",
 )

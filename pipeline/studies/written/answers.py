@@ -52,7 +52,7 @@ def checks(ctx: ReportContext) -> Checks:
 
 def published(ctx: ReportContext) -> dict[str, dict[int, int]]:
     """The homework's published classifier counts, from params.yaml (reference figures, not results)."""
-    return ctx.memo("written:published", lambda: params.load()[1].published_classifier_parameters)
+    return ctx.memo("written:published", lambda: params.load().config.published.classifier_parameters)
 
 
 def run_label(what: str) -> str:
@@ -79,9 +79,15 @@ def relu_unit_weights(ctx: ReportContext) -> Answer:
         f"them (every x > 0: {int(m['relu_chain.unit_weights_positive_inputs']):,}) and 0 for the other {zero:,}, "
         "no other value."
     )
-    numbers = tuple((run_label(what), _int(m[f"relu_chain.{key}"])) for what, key in (
-        ("random inputs", "samples"), ("f' = 1", "unit_weights_derivative_one"), ("f' = 0", "unit_weights_derivative_zero"),
-        ("inputs x > 0", "unit_weights_positive_inputs")))
+    numbers = tuple(
+        (run_label(what), _int(m[f"relu_chain.{key}"]))
+        for what, key in (
+            ("random inputs", "samples"),
+            ("f' = 1", "unit_weights_derivative_one"),
+            ("f' = 0", "unit_weights_derivative_zero"),
+            ("inputs x > 0", "unit_weights_positive_inputs"),
+        )
+    )
     return Answer(text, numbers, link=RELU)
 
 
@@ -125,10 +131,14 @@ def sigmoid_jacobian(ctx: ReportContext) -> Answer:
         "for W = Q/4 (Q orthogonal), so the bound holds and is nearly attained; with sigma_max(W) = 1/2 every sample "
         f"exceeds it (smallest ratio {m['sigmoid_jacobian.orthogonal_half_min_ratio']:.3g}), so it needs the assumption."
     )
-    numbers = tuple((run_label(what), f"{m[f'sigmoid_jacobian.{key}']:.6g}") for what, key in (
-        ("largest sigma_max / (1/16)^(n-1), random W", "random_max_ratio"),
-        ("largest sigma_max / (1/16)^(n-1), W = Q/4", "orthogonal_quarter_max_ratio"),
-        ("smallest sigma_max / (1/16)^(n-1), W = Q/2", "orthogonal_half_min_ratio")))
+    numbers = tuple(
+        (run_label(what), f"{m[f'sigmoid_jacobian.{key}']:.6g}")
+        for what, key in (
+            ("largest sigma_max / (1/16)^(n-1), random W", "random_max_ratio"),
+            ("largest sigma_max / (1/16)^(n-1), W = Q/4", "orthogonal_quarter_max_ratio"),
+            ("smallest sigma_max / (1/16)^(n-1), W = Q/2", "orthogonal_half_min_ratio"),
+        )
+    )
     return Answer(text, numbers, link=JACOBIAN)
 
 
@@ -193,37 +203,45 @@ def maxpool(ctx: ReportContext) -> Answer:
 # ------------------------------------------------------------------- cells and counts (2021/2022)
 
 
-def gru_cell(ctx: ReportContext) -> Answer:
-    from pipeline.translation.models.cells import GRUCell
+def cell_code(cell: str, description: str) -> AnswerFunction:
+    """A22-P1.1a / A21-P1.1a: a cell of `pipeline/translators/models/cells.py` (`cell` is a key of `CELLS`), shown
+    with its `description` and its weight count at each (D, H) `written_checks` built it at. The two rows differ
+    only in the cell and its description."""
 
-    encoders = checks(ctx).tables["encoder_counts"]
-    return Answer(
-        "`GRUCell` keeps the input projections of all three gates in one `Linear(D, 3H)` (every bias is there) and the "
-        "hidden-state weights in an (H, 2H) matrix for z and r and an (H, H) one for the candidate, which reads r * h, "
-        "the erratum's order: z = sigmoid(W_iz x + W_hz h + b_z), r = sigmoid(W_ir x + W_hr h + b_r), "
-        "h~ = tanh(W_in x + b_n + W_hn (r * h)), h' = (1 - z) * h + z * h~ (`torch.lerp`). "
-        "The tests (`tests/studies/recurrent/test_cells.py`) compare it with `torch.nn.GRUCell`, whose weights are mapped "
-        "across where the two conventions coincide.",
-        tuple((run_label(f"weights without biases, D = {r.D}, H = {r.H}"), _int(r.gru_cell)) for r in encoders.itertuples()),
-        code=(GRUCell,),
-        link=ENCODERS,
-    )
+    def answer(ctx: ReportContext) -> Answer:
+        from pipeline.translators.models import cells  # here: the report stays free of torch until answered
+
+        encoders = checks(ctx).tables["encoder_counts"]
+        return Answer(
+            description,
+            tuple(
+                (run_label(f"weights without biases, D = {r.D}, H = {r.H}"), _int(getattr(r, f"{cell}_cell")))
+                for r in encoders.itertuples()
+            ),
+            code=(getattr(cells, f"{CELLS[cell]}Cell"),),
+            link=ENCODERS,
+        )
+
+    return answer
 
 
-def lstm_cell(ctx: ReportContext) -> Answer:
-    from pipeline.translation.models.cells import LSTMCell
-
-    encoders = checks(ctx).tables["encoder_counts"]
-    return Answer(
-        "`LSTMCell` keeps the input projections of the four gates in one `Linear(D, 4H)` (each gate's two bias vectors "
-        "folded into its one) and the hidden-state weights in one (H, 4H) matrix: i = sigmoid(W_ii x + W_hi h + b_i), "
-        "f and o likewise, g = tanh(W_ig x + W_hg h + b_g), c' = f * c + i * g, h' = o * tanh(c'). "
-        "Its forget-gate bias starts at 1 (the docstring says why); the tests (`tests/studies/recurrent/test_cells.py`) "
-        "compare its step with `torch.nn.LSTMCell` given the same weights.",
-        tuple((run_label(f"weights without biases, D = {r.D}, H = {r.H}"), _int(r.lstm_cell)) for r in encoders.itertuples()),
-        code=(LSTMCell,),
-        link=ENCODERS,
-    )
+gru_cell = cell_code(
+    "gru",
+    "`GRUCell` keeps the input projections of all three gates in one `Linear(D, 3H)` (every bias is there) and the "
+    "hidden-state weights in an (H, 2H) matrix for z and r and an (H, H) one for the candidate, which reads r * h, "
+    "the erratum's order: z = sigmoid(W_iz x + W_hz h + b_z), r = sigmoid(W_ir x + W_hr h + b_r), "
+    "h~ = tanh(W_in x + b_n + W_hn (r * h)), h' = (1 - z) * h + z * h~ (`torch.lerp`). "
+    "The tests (`tests/studies/recurrent/test_cells.py`) compare it with `torch.nn.GRUCell`, whose weights are mapped "
+    "across where the two conventions coincide.",
+)
+lstm_cell = cell_code(
+    "lstm",
+    "`LSTMCell` keeps the input projections of the four gates in one `Linear(D, 4H)` (each gate's two bias vectors "
+    "folded into its one) and the hidden-state weights in one (H, 4H) matrix: i = sigmoid(W_ii x + W_hi h + b_i), "
+    "f and o likewise, g = tanh(W_ig x + W_hg h + b_g), c' = f * c + i * g, h' = o * tanh(c'). "
+    "Its forget-gate bias starts at 1 (the docstring says why); the tests (`tests/studies/recurrent/test_cells.py`) "
+    "compare its step with `torch.nn.LSTMCell` given the same weights.",
+)
 
 
 def encoder_parameters(ctx: ReportContext) -> Answer:
@@ -236,7 +254,8 @@ def encoder_parameters(ctx: ReportContext) -> Answer:
     )
     numbers = tuple(
         (run_label(f"{name}, D = {r.D}, H = {r.H}"), _int(getattr(r, key)))
-        for r in encoders.itertuples() for name, key in (("nn.LSTM weights", "lstm"), ("nn.GRU weights", "gru"))
+        for r in encoders.itertuples()
+        for name, key in (("nn.LSTM weights", "lstm"), ("nn.GRU weights", "gru"))
     )
     return Answer(text, numbers, link=ENCODERS)
 
@@ -271,7 +290,8 @@ def encoder_units(ctx: ReportContext) -> Answer:
     )
     numbers = tuple(
         (run_label(f"{what}, K = {r.K}, D = {r.D}, H = {r.H}"), _int(getattr(r, key)))
-        for r in lstm.itertuples() for what, key in (("unrolled units", "unrolled_units"), ("connections", "connections"))
+        for r in lstm.itertuples()
+        for what, key in (("unrolled units", "unrolled_units"), ("connections", "connections"))
     )
     return Answer(text, numbers, link=NETWORKS)
 
@@ -288,7 +308,7 @@ def decoder_units(version: str) -> AnswerFunction:
         text = (
             f"{_interpretation()}, with the decoder cell reading [embedding; context] (D + H) as `RNNAttentionDecoder` "
             f"does and the output layer counted: this version's {CELLS[cell]} decoder has H units (the question's "
-            f"\"LSTM units\"; K H over K output "
+            f'"LSTM units"; K H over K output '
             f"steps) and {gates}H(D + 2H) + 2H^2 + H + HV weights (cell, attention MLP W_1: 2H -> H and W_2: H -> 1, output). "
             f"Its connections are K[{gates}H(D + 2H) + HV] + K^2(2H^2 + 2H): at each of the K steps the cell makes "
             f"{gates}H(D + 2H) and the output layer HV, the score MLP reads each of the K pairs [s_(t-1); h_j] "
@@ -302,8 +322,12 @@ def decoder_units(version: str) -> AnswerFunction:
         numbers = tuple(
             (run_label(f"{what}, {CELLS[cell]}, K = {r.K}, D = {r.D}, H = {r.H}, V = {r.V}"), _int(getattr(r, key)))
             for r in rows.itertuples()
-            for what, key in (("weights", "weights"), ("unrolled units", "unrolled_units"), ("connections", "connections"),
-                              ("multiply-adds of our implementation", "implementation_connections"))
+            for what, key in (
+                ("weights", "weights"),
+                ("unrolled units", "unrolled_units"),
+                ("connections", "connections"),
+                ("multiply-adds of our implementation", "implementation_connections"),
+            )
         )
         return Answer(text, numbers, link=NETWORKS)
 
@@ -311,7 +335,7 @@ def decoder_units(version: str) -> AnswerFunction:
 
 
 def additive_attention(ctx: ReportContext) -> Answer:
-    from pipeline.translation.models.recurrent import AdditiveAttention
+    from pipeline.translators.models.recurrent import AdditiveAttention
 
     decoders = checks(ctx).tables["decoder_network"]
     difference = float(decoders["max_logit_difference"].max())
@@ -369,9 +393,9 @@ def classifier_counts(length_index: int) -> AnswerFunction:
             ("published MLP (homework write-up)", f"{mlp:,}"),
             ("published RNN (homework write-up)", f"{rnn:,}"),
             (run_label(f"MLP, L = {length}, 2 logits / 1 logit"), f"{mlp_2:,} / {mlp_1:,}"),
-            (run_label(f"2-layer nn.RNN, one bias per layer, 2 logits / 1 logit"), f"{textbook[2]:,} / {textbook[1]:,}"),
-            (run_label(f"2-layer nn.RNN, torch's two biases, 2 logits / 1 logit"), f"{torch_counts[2]:,} / {torch_counts[1]:,}"),
-            (run_label(f"1-layer nn.RNN, torch's two biases, 2 logits / 1 logit"), f"{single[2]:,} / {single[1]:,}"),
+            (run_label("2-layer nn.RNN, one bias per layer, 2 logits / 1 logit"), f"{textbook[2]:,} / {textbook[1]:,}"),
+            (run_label("2-layer nn.RNN, torch's two biases, 2 logits / 1 logit"), f"{torch_counts[2]:,} / {torch_counts[1]:,}"),
+            (run_label("1-layer nn.RNN, torch's two biases, 2 logits / 1 logit"), f"{single[2]:,} / {single[1]:,}"),
         )
         return Answer(text, numbers, link=CLASSIFIERS)
 
@@ -396,8 +420,11 @@ def classifier_choice(ctx: ReportContext) -> Answer:
         "the MLP is an option only for short inputs of a fixed length, where it also avoids the RNN's sequential, "
         "step-by-step computation."
     )
-    numbers = tuple((run_label(f"{name}, L = {length}, 2 logits"), f"{counts[length]:,}")
-                    for name, counts in (("MLP", mlp), ("2-layer RNN, one bias per layer", rnn)) for length in lengths)
+    numbers = tuple(
+        (run_label(f"{name}, L = {length}, 2 logits"), f"{counts[length]:,}")
+        for name, counts in (("MLP", mlp), ("2-layer RNN, one bias per layer", rnn))
+        for length in lengths
+    )
     return Answer(text, numbers, link=CLASSIFIERS)
 
 

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from pipeline.translation.models.recurrent import (
+from pipeline.translators.models.recurrent import (
     AttentionRNNDecoder,
     AttentionRNNTranslator,
     RecurrentConfig,
@@ -156,17 +156,28 @@ def network_counts(sizes: list[list[int]], seed: int) -> tuple[pd.DataFrame, pd.
                 encoder_units = state_values(encoder, lambda: encoder(source))
                 decoder_units = state_values(decoder, lambda: decoder(target, annotations, state), layer=decoder.out)
             size = {"cell": cell, "K": K, "D": D, "H": H, "V": V}
-            encoders.append({
-                **size, "weights": weight_count(encoder), "units": encoder.cell.hidden_size,
-                "unrolled_units": encoder_units, "connections": encoder_macs,
-                **{f"{key}_formula": value for key, value in encoder_formulas(gates, K, D, H).items()},
-            })
-            decoders.append({
-                **size, "weights": weight_count(decoder), "units": decoder.cell.hidden_size,
-                "unrolled_units": decoder_units, "connections": notebook_macs, "implementation_connections": decoder_macs,
-                **{f"{key}_formula": value for key, value in decoder_formulas(gates, K, D, H, V).items()},
-                "max_logit_difference": float((notebook_logits - logits).abs().max()),
-            })
+            encoders.append(
+                {
+                    **size,
+                    "weights": weight_count(encoder),
+                    "units": encoder.cell.hidden_size,
+                    "unrolled_units": encoder_units,
+                    "connections": encoder_macs,
+                    **{f"{key}_formula": value for key, value in encoder_formulas(gates, K, D, H).items()},
+                }
+            )
+            decoders.append(
+                {
+                    **size,
+                    "weights": weight_count(decoder),
+                    "units": decoder.cell.hidden_size,
+                    "unrolled_units": decoder_units,
+                    "connections": notebook_macs,
+                    "implementation_connections": decoder_macs,
+                    **{f"{key}_formula": value for key, value in decoder_formulas(gates, K, D, H, V).items()},
+                    "max_logit_difference": float((notebook_logits - logits).abs().max()),
+                }
+            )
     return pd.DataFrame(encoders), pd.DataFrame(decoders)
 
 
@@ -177,10 +188,14 @@ def network_failures(encoders: pd.DataFrame, decoders: pd.DataFrame) -> list[str
         for row in table.to_dict("records"):
             wrong = [f"{key} {row[key]} vs formula {row[f'{key}_formula']}" for key in measured if row[key] != row[f"{key}_formula"]]
             if wrong:
-                failures.append(f"units/connections: {name} {row['cell']} K={row['K']} D={row['D']} H={row['H']} V={row['V']}: {', '.join(wrong)}")
+                failures.append(
+                    f"units/connections: {name} {row['cell']} K={row['K']} D={row['D']} H={row['H']} V={row['V']}: {', '.join(wrong)}"
+                )
     for row in decoders.itertuples():
         if not row.max_logit_difference <= LOGIT_TOLERANCE:  # NaN fails too
-            failures.append(f"units/connections: the notebooks' decoder differs from ours by {row.max_logit_difference:.3g} (K={row.K}, H={row.H})")
+            failures.append(
+                f"units/connections: the notebooks' decoder differs from ours by {row.max_logit_difference:.3g} (K={row.K}, H={row.H})"
+            )
     return failures
 
 
@@ -200,11 +215,19 @@ def step_seconds(hidden: int, length: int, batch: int, repeats: int, seed: int) 
             loss.backward()
             times.append(time.perf_counter() - started)
         measured = pd.Series(times[1:])
-        rows.append({"decoder": name, "hidden": hidden, "K": length, "batch": batch,
-                     "seconds_per_step": float(measured.median()),
-                     # The spread over the repeats: two decoders whose quartile ranges overlap cannot be told apart.
-                     "seconds_q1": float(measured.quantile(0.25)), "seconds_q3": float(measured.quantile(0.75)),
-                     "parameters": sum(p.numel() for p in model.parameters())})
+        rows.append(
+            {
+                "decoder": name,
+                "hidden": hidden,
+                "K": length,
+                "batch": batch,
+                "seconds_per_step": float(measured.median()),
+                # The spread over the repeats: two decoders whose quartile ranges overlap cannot be told apart.
+                "seconds_q1": float(measured.quantile(0.25)),
+                "seconds_q3": float(measured.quantile(0.75)),
+                "parameters": sum(p.numel() for p in model.parameters()),
+            }
+        )
     table = pd.DataFrame(rows)
     table["ratio_to_rnn"] = table["seconds_per_step"] / table.loc[table["decoder"] == "rnn", "seconds_per_step"].iloc[0]
     return table

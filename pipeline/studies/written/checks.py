@@ -19,17 +19,12 @@ import pandas as pd
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import write_metrics
 from pipeline.core.params import SharedParams
-from pipeline.core.run import TrackedRun
+from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.tracking import flatten
 from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, RUN, STAGE, STUDY, TABLE_NAMES, TIMINGS
-from pipeline.studies.written.figures import FILES, draw_figures
 from pipeline.studies.written.attention_questions import network_counts, network_failures, step_seconds
-from pipeline.studies.written.gradients import (
-    relu_chain_check,
-    relu_chain_failures,
-    sigmoid_jacobian_check,
-    sigmoid_jacobian_failures,
-)
+from pipeline.studies.written.figures import FILES, draw_figures
+from pipeline.studies.written.gradients import relu_chain_check, relu_chain_failures, sigmoid_jacobian_check, sigmoid_jacobian_failures
 from pipeline.studies.written.parameter_counts import classifier_counts, counts_failures, encoder_counts
 from pipeline.studies.written.params import WrittenParams
 from pipeline.studies.written.relative_attention import conv_check, conv_failures, maxpool_check, maxpool_failures
@@ -51,15 +46,22 @@ def compute(config: WrittenParams) -> Results:
     pool, pool_table = maxpool_check(config.maxpool_k, config.sequence_length, samples, config.scales, seed + 3)
     encoders = encoder_counts(config.encoder_sizes)
     classifiers, embedding = classifier_counts(
-        config.vocab_size, config.embedding_dim, config.hidden_size, config.sequence_lengths,
-        config.classifier_layers, config.classifier_logits, seed + 4,
+        config.vocab_size,
+        config.embedding_dim,
+        config.hidden_size,
+        config.sequence_lengths,
+        config.classifier_layers,
+        config.classifier_logits,
+        seed + 4,
     )
     encoder_network, decoder_network = network_counts(config.network_sizes, seed + 5)
     timing = step_seconds(config.timing_hidden, config.timing_length, config.timing_batch, config.timing_repeats, seed + 6)
     counts = {
         "encoders_match": bool(
-            (encoders["gru"] == encoders["gru_formula"]).all() and (encoders["lstm"] == encoders["lstm_formula"]).all()
-            and (encoders["gru_cell"] == encoders["gru_formula"]).all() and (encoders["lstm_cell"] == encoders["lstm_formula"]).all()
+            (encoders["gru"] == encoders["gru_formula"]).all()
+            and (encoders["lstm"] == encoders["lstm_formula"]).all()
+            and (encoders["gru_cell"] == encoders["gru_formula"]).all()
+            and (encoders["lstm_cell"] == encoders["lstm_formula"]).all()
         ),
         "classifiers_match": bool((classifiers["parameters"] == classifiers["formula"]).all()),
         "embedding_parameters": embedding,  # V x E, counted apart (`with_embedding`)
@@ -123,7 +125,12 @@ def run_checks(shared: SharedParams, config: WrittenParams) -> Results:
     figures = draw_figures(results.tables, config.maxpool_k)
 
     with TrackedRun(
-        STUDY, RUN, stage=STAGE, shared=shared, dataset="synthetic-random-instances", model="written-answers",
+        STUDY,
+        RUN,
+        stage=STAGE,
+        shared=shared,
+        dataset="synthetic-random-instances",
+        model="written-answers",
         lineage=LINEAGE,
         description="Every written answer checked on seeded random instances: its numbers are the metrics, "
         "its curves and counts the tables, its plots the figures.",

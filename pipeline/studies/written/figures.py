@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipeline.core import figures
 from pipeline.core.figures import plt  # the Agg backend
 
 FILES = {"jacobian": "jacobian_bound.png", "conv": "conv_error.png", "maxpool": "maxpool_error.png"}
@@ -19,10 +20,14 @@ def jacobian_figure(table: pd.DataFrame):
     axis.plot(n, table["orthogonal_quarter_max"], color="C2", marker="s", markersize=4, label="W = Q/4 (orthogonal Q): max")
     axis.plot(n, table["bound_sigma_half"], color="grey", ls="--", label="(1/8)^(n-1)")
     axis.plot(n, table["orthogonal_half_min"], color="C3", marker="^", label="W = Q/2 (sigma_max 1/2): min")
-    axis.set(yscale="log", xlabel="n", ylabel="sigma_max(dx_n / dx_1)",
-             title="x_{t+1} = sigmoid(W x_t): Jacobian norm against the bound")
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8)
+    figures.log_axes(
+        axis,
+        logx=False,
+        legend={"fontsize": 8},
+        xlabel="n",
+        ylabel="sigma_max(dx_n / dx_1)",
+        title="x_{t+1} = sigmoid(W x_t): Jacobian norm against the bound",
+    )
     figure.tight_layout()
     return figure
 
@@ -33,11 +38,14 @@ def conv_figure(table: pd.DataFrame):
     shown = table[table["bound"] > 0]
     axis.plot(shown["scale"], shown["bound"], color="black", ls="--", label="bound 2 m max|x| e^-C")
     axis.plot(table["scale"], table["max_error"], color="C0", marker="o", label="max |y_i - conv1d_i| (interior; floor: float64 rounding)")
-    axis.set(xscale="log", yscale="log", xlabel="penalty C (p = -C off the kernel)", ylabel="error",
-             ylim=(max(1e-18, table["max_error"].min() / 10), 10 * max(table["bound"].max(), table["max_error"].max())),
-             title="Relative attention as Conv1D: error against the penalty")
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8)
+    figures.log_axes(
+        axis,
+        legend={"fontsize": 8},
+        xlabel="penalty C (p = -C off the kernel)",
+        ylabel="error",
+        ylim=(max(1e-18, table["max_error"].min() / 10), 10 * max(table["bound"].max(), table["max_error"].max())),
+        title="Relative attention as Conv1D: error against the penalty",
+    )
     figure.tight_layout()
     return figure
 
@@ -46,11 +54,16 @@ def maxpool_figure(table: pd.DataFrame, k: int):
     """1.3.2: (M_i - y_i) x_i (M_i the window max), largest over samples and positions, against 2k / (e C)."""
     figure, axis = plt.subplots(figsize=(7, 4.5))
     axis.plot(table["scale"], table["scaled_bound"], color="black", ls="--", label=f"bound 2k / (e C), k = {k}")
-    axis.plot(table["scale"], table["max_scaled_error"], color="C0", marker="o", label="(M_i - y_i) x_i, largest over samples and positions")
-    axis.set(xscale="log", yscale="log", xlabel="C = W_Q W_K / sqrt(d_k)", ylabel="error",
-             title=f"Relative attention as max-pooling over {2 * k + 1} tokens (inputs in (0, 1])")
-    axis.grid(alpha=0.3, which="both")
-    axis.legend(fontsize=8)
+    axis.plot(
+        table["scale"], table["max_scaled_error"], color="C0", marker="o", label="(M_i - y_i) x_i, largest over samples and positions"
+    )
+    figures.log_axes(
+        axis,
+        legend={"fontsize": 8},
+        xlabel="C = W_Q W_K / sqrt(d_k)",
+        ylabel="error",
+        title=f"Relative attention as max-pooling over {2 * k + 1} tokens (inputs in (0, 1])",
+    )
     figure.tight_layout()
     return figure
 

@@ -182,19 +182,21 @@ def sigmoid_jacobian_check(steps: list[int], dim: int, samples: int, seed: int) 
     for n in steps:
         bound = (1 / 16) ** (n - 1)
         at = {name: values[:, n - 2] for name, values in norms.items()}
-        rows.append({
-            "n": n,
-            "bound": bound,
-            "random_max": float(at["random"].max()),
-            "random_median": float(at["random"].median()),
-            "random_max_ratio": float(at["random"].max()) / bound,
-            "orthogonal_quarter_max": float(at["orthogonal_quarter"].max()),
-            "orthogonal_quarter_max_ratio": float(at["orthogonal_quarter"].max()) / bound,
-            "orthogonal_half_min": float(at["orthogonal_half"].min()),
-            "orthogonal_half_min_ratio": float(at["orthogonal_half"].min()) / bound,
-            "bound_sigma_half": (1 / 8) ** (n - 1),
-            "orthogonal_half_max_ratio_to_own_bound": float(at["orthogonal_half"].max()) / (1 / 8) ** (n - 1),
-        })
+        rows.append(
+            {
+                "n": n,
+                "bound": bound,
+                "random_max": float(at["random"].max()),
+                "random_median": float(at["random"].median()),
+                "random_max_ratio": float(at["random"].max()) / bound,
+                "orthogonal_quarter_max": float(at["orthogonal_quarter"].max()),
+                "orthogonal_quarter_max_ratio": float(at["orthogonal_quarter"].max()) / bound,
+                "orthogonal_half_min": float(at["orthogonal_half"].min()),
+                "orthogonal_half_min_ratio": float(at["orthogonal_half"].min()) / bound,
+                "bound_sigma_half": (1 / 8) ** (n - 1),
+                "orthogonal_half_max_ratio_to_own_bound": float(at["orthogonal_half"].max()) / (1 / 8) ** (n - 1),
+            }
+        )
     table = pd.DataFrame(rows)
     W = families["random"]
     summary = {
@@ -218,5 +220,7 @@ def sigmoid_jacobian_failures(summary: dict) -> list[str]:
         if not summary[key] <= 1 + 1e-9:  # NaN fails too
             failures.append(f"1.2.1: {key} = {summary[key]:.6g} > 1: the bound is violated")
     if not summary["max_error_vs_closed_form_over_bound"] <= 1e-9:
-        failures.append(f"1.2.1: autograd differs from prod diag(sigmoid') W by {summary['max_error_vs_closed_form_over_bound']:.3g} x bound")
+        failures.append(
+            f"1.2.1: autograd differs from prod diag(sigmoid') W by {summary['max_error_vs_closed_form_over_bound']:.3g} x bound"
+        )
     return failures

@@ -4,7 +4,7 @@ Recurrent encoders without biases and without the embedding (A22-P1.3), input si
 state size H: a GRU has 3 gates (reset, update, candidate), each a D x H input and an
 H x H recurrent matrix: 3H(D + H); an LSTM has 4 (input, forget, cell, output):
 4H(D + H). V and K do not enter. Checked on `nn.GRU`/`nn.LSTM(bias=False)` and on the
-recurrent-translator study's own cells (`pipeline/translation/models/cells.py`, biases
+recurrent-translator study's own cells (`pipeline/translators/models/cells.py`, biases
 left out of the count).
 
 The sister course's MLP-versus-RNN question (HW3-3.1): a V-token vocabulary embedded in E
@@ -28,8 +28,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from pipeline.translation.models.cells import GRUCell, LSTMCell, recurrent_weight_count
 from pipeline.studies.written.readings import reading
+from pipeline.translators.models.cells import GRUCell, LSTMCell, recurrent_weight_count
 
 BIASES = {"torch": 2, "one per layer": 1}  # bias vectors counted per RNN layer (see the module docstring)
 
@@ -43,28 +43,25 @@ def encoder_counts(sizes: list[list[int]]) -> pd.DataFrame:
     """One row per (D, H): the modules' counts beside 3H(D + H) and 4H(D + H)."""
     rows = []
     for d, h in sizes:
-        rows.append({
-            "D": d,
-            "H": h,
-            "gru": count(nn.GRU(d, h, bias=False)),
-            "gru_formula": 3 * h * (d + h),
-            "gru_cell": recurrent_weight_count(GRUCell(d, h)),
-            "lstm": count(nn.LSTM(d, h, bias=False)),
-            "lstm_formula": 4 * h * (d + h),
-            "lstm_cell": recurrent_weight_count(LSTMCell(d, h)),
-        })
+        rows.append(
+            {
+                "D": d,
+                "H": h,
+                "gru": count(nn.GRU(d, h, bias=False)),
+                "gru_formula": 3 * h * (d + h),
+                "gru_cell": recurrent_weight_count(GRUCell(d, h)),
+                "lstm": count(nn.LSTM(d, h, bias=False)),
+                "lstm_formula": 4 * h * (d + h),
+                "lstm_cell": recurrent_weight_count(LSTMCell(d, h)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def mlp_classifier(length: int, embedding: int, hidden: int, logits: int) -> nn.Module:
     """Two hidden layers of `hidden` on the flattened (length x embedding) input."""
     return nn.Sequential(
-        nn.Flatten(),
-        nn.Linear(length * embedding, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, hidden),
-        nn.ReLU(),
-        nn.Linear(hidden, logits),
+        nn.Flatten(), nn.Linear(length * embedding, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, logits)
     )
 
 
@@ -104,21 +101,34 @@ def classifier_counts(
             embedded = embed(tokens)  # (2, L, E)
         for outputs in logits:
             mlp = mlp_classifier(length, embedding, hidden, outputs)
-            rows.append({
-                "network": "mlp", "L": length, "layers": 2, "biases": "torch", "logits": outputs,
-                "parameters": count(mlp), "formula": mlp_formula(length, embedding, hidden, outputs),
-                "output_shape_ok": tuple(mlp(embedded).shape) == (2, outputs),
-            })
+            rows.append(
+                {
+                    "network": "mlp",
+                    "L": length,
+                    "layers": 2,
+                    "biases": "torch",
+                    "logits": outputs,
+                    "parameters": count(mlp),
+                    "formula": mlp_formula(length, embedding, hidden, outputs),
+                    "output_shape_ok": tuple(mlp(embedded).shape) == (2, outputs),
+                }
+            )
             for depth in layers:
                 rnn = RnnClassifier(embedding, hidden, depth, outputs)  # one module reads every length
                 shape_ok = tuple(rnn(embedded).shape) == (2, outputs)
                 for biases, per_layer in BIASES.items():
-                    rows.append({
-                        "network": "rnn", "L": length, "layers": depth, "biases": biases, "logits": outputs,
-                        "parameters": count(rnn, leave_out="bias_hh" if per_layer == 1 else None),
-                        "formula": rnn_formula(embedding, hidden, depth, per_layer, outputs),
-                        "output_shape_ok": shape_ok,
-                    })
+                    rows.append(
+                        {
+                            "network": "rnn",
+                            "L": length,
+                            "layers": depth,
+                            "biases": biases,
+                            "logits": outputs,
+                            "parameters": count(rnn, leave_out="bias_hh" if per_layer == 1 else None),
+                            "formula": rnn_formula(embedding, hidden, depth, per_layer, outputs),
+                            "output_shape_ok": shape_ok,
+                        }
+                    )
     table = pd.DataFrame(rows)
     table["with_embedding"] = table["parameters"] + count(embed)
     return table, count(embed)

@@ -7,21 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.params import (
-    PARAMS_FILE,
-    Float,
-    PositiveFloat,
-    PositiveInt,
-    Section,
-    Seed,
-    SharedParams,
-    load_section,
-    load_shared,
-)
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, StudySetup, load_study
 from pipeline.studies.written import STUDY
 
 
-class WrittenParams(Section):
+class WrittenPublished(Schema):
+    # The homework's published answers: network (mlp | rnn) -> sentence length -> parameters.
+    classifier_parameters: dict[Literal["mlp", "rnn"], dict[PositiveInt, PositiveInt]]
+
+
+class WrittenParams(Schema):
     seed: Seed  # every check draws from its own generator seeded from this
     samples: PositiveInt  # random instances (weights, inputs) per check
     chain_layers: int = Field(ge=2)  # 1.1.2: n weights, n-1 ReLUs
@@ -39,8 +34,7 @@ class WrittenParams(Section):
     sequence_lengths: list[PositiveInt] = Field(min_length=1)
     classifier_layers: list[PositiveInt] = Field(min_length=1)  # RNN depths counted
     classifier_logits: list[PositiveInt] = Field(min_length=1)  # output units counted (1: a sigmoid, 2: a softmax)
-    # The homework's published answers: network (mlp | rnn) -> sentence length -> parameters.
-    published_classifier_parameters: dict[Literal["mlp", "rnn"], dict[PositiveInt, PositiveInt]]
+    published: WrittenPublished
     # (K, D, H, V) at which the units/connections formulas are checked on the modules.
     network_sizes: list[Annotated[list[PositiveInt], Field(min_length=4, max_length=4)]] = Field(min_length=1)
     timing_length: PositiveInt  # K of the with/without-attention timing
@@ -79,9 +73,7 @@ class WrittenParams(Section):
     def _long_enough(self) -> WrittenParams:
         needed = max(len(self.conv_kernel), 2 * self.maxpool_k + 1)
         if self.sequence_length < needed:
-            raise ValueError(
-                f"sequence_length: must hold the kernel and the pooling window ({needed} tokens), got {self.sequence_length}"
-            )
+            raise ValueError(f"sequence_length: must hold the kernel and the pooling window ({needed} tokens), got {self.sequence_length}")
         return self
 
     @property
@@ -89,6 +81,8 @@ class WrittenParams(Section):
         return list(range(self.jacobian_steps[0], self.jacobian_steps[1] + 1))
 
 
-def load(path: str | Path = PARAMS_FILE) -> tuple[SharedParams, WrittenParams]:
-    """The shared settings and the validated `written` section."""
-    return load_shared(path), load_section(STUDY.name, WrittenParams, path)
+Setup = StudySetup[WrittenParams, None]  # its data: made by its own stages
+
+
+def load(path: str | Path = PARAMS_FILE) -> Setup:
+    return load_study(STUDY.name, WrittenParams, path)

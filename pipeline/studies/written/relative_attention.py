@@ -128,13 +128,15 @@ def conv_check(kernel: list[float], length: int, channels: int, samples: int, sc
         gap = (approximate - reference)[:, interior].abs().amax(dim=(1, 2))
         bound = 2 * off_kernel * largest * math.exp(-scale)
         allowed = bound + TOLERANCE * largest  # plus float rounding: the exact layer's own error
-        rows.append({
-            "scale": scale,
-            "max_error": float(gap.max()),
-            "bound": float(bound.max()),  # the largest per-sample bound
-            "max_ratio": float((gap / allowed).max()),  # error / (bound + rounding allowance) <= 1
-            "violations": int((~(gap <= allowed)).sum()),  # NaN counts as a violation
-        })
+        rows.append(
+            {
+                "scale": scale,
+                "max_error": float(gap.max()),
+                "bound": float(bound.max()),  # the largest per-sample bound
+                "max_ratio": float((gap / allowed).max()),  # error / (bound + rounding allowance) <= 1
+                "violations": int((~(gap <= allowed)).sum()),  # NaN counts as a violation
+            }
+        )
     table = pd.DataFrame(rows)
     summary = {
         "kernel": list(kernel),
@@ -203,16 +205,18 @@ def maxpool_check(k: int, length: int, samples: int, scales: list[float], seed: 
     for scale in scales:
         error = reference - pooled(maxpool_layer(k, scale, length), x)  # >= 0: a convex combination of the window
         bound = 2 * k / (math.e * scale * x)
-        rows.append({
-            "scale": scale,
-            "max_error": float(error.max()),
-            "mean_error": float(error.mean()),
-            "max_scaled_error": float((error * x).max()),  # (max - y_i) x_i <= 2k / (e C)
-            "scaled_bound": 2 * k / (math.e * scale),
-            "max_ratio": float((error / bound).max()),
-            "min_error": float(error.min()),  # y_i never exceeds the window max
-            "violations": int((~(error <= bound * (1 + 1e-9))).sum()),  # NaN counts
-        })
+        rows.append(
+            {
+                "scale": scale,
+                "max_error": float(error.max()),
+                "mean_error": float(error.mean()),
+                "max_scaled_error": float((error * x).max()),  # (max - y_i) x_i <= 2k / (e C)
+                "scaled_bound": 2 * k / (math.e * scale),
+                "max_ratio": float((error / bound).max()),
+                "min_error": float(error.min()),  # y_i never exceeds the window max
+                "violations": int((~(error <= bound * (1 + 1e-9))).sum()),  # NaN counts
+            }
+        )
     table = pd.DataFrame(rows)
 
     # The special inputs of the answer, at the largest C: x_i = 0 and x_i < 0 at the centre.

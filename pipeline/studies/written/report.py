@@ -59,12 +59,22 @@ def render(ctx: ReportContext) -> list[str]:
 
 def _relu_chain(m: dict) -> list[str]:
     n, samples = int(m["relu_chain.layers"]), int(m["relu_chain.samples"])
-    cases = pd.DataFrame([
-        {"case": "every pre-activation z_i > 0", "chains": int(m["relu_chain.all_pre_activations_positive"]),
-         "bound attained: f' = ± prod w_i": int(m["relu_chain.attains_bound"]), "f' = 0": 0},
-        {"case": "some z_i <= 0", "chains": int(m["relu_chain.some_pre_activation_not_positive"]),
-         "bound attained: f' = ± prod w_i": 0, "f' = 0": int(m["relu_chain.derivative_zero"])},
-    ])
+    cases = pd.DataFrame(
+        [
+            {
+                "case": "every pre-activation z_i > 0",
+                "chains": int(m["relu_chain.all_pre_activations_positive"]),
+                "bound attained: f' = ± prod w_i": int(m["relu_chain.attains_bound"]),
+                "f' = 0": 0,
+            },
+            {
+                "case": "some z_i <= 0",
+                "chains": int(m["relu_chain.some_pre_activation_not_positive"]),
+                "bound attained: f' = ± prod w_i": 0,
+                "f' = 0": int(m["relu_chain.derivative_zero"]),
+            },
+        ]
+    )
     return [
         f"### {RELU}",
         "",
@@ -92,15 +102,17 @@ def _relu_chain(m: dict) -> list[str]:
 
 
 def _sigmoid_jacobian(m: dict, table: pd.DataFrame) -> list[str]:
-    shown = pd.DataFrame({
-        "n": table["n"].astype(int),
-        "bound (1/16)^(n-1)": table["bound"],
-        "random W: max": table["random_max"],
-        "random W: max / bound": table["random_max_ratio"],
-        "W = Q/4: max / bound": table["orthogonal_quarter_max_ratio"],
-        "W = Q/2: min / bound": table["orthogonal_half_min_ratio"],
-        "W = Q/2: max / (1/8)^(n-1)": table["orthogonal_half_max_ratio_to_own_bound"],
-    })
+    shown = pd.DataFrame(
+        {
+            "n": table["n"].astype(int),
+            "bound (1/16)^(n-1)": table["bound"],
+            "random W: max": table["random_max"],
+            "random W: max / bound": table["random_max_ratio"],
+            "W = Q/4: max / bound": table["orthogonal_quarter_max_ratio"],
+            "W = Q/2: min / bound": table["orthogonal_half_min_ratio"],
+            "W = Q/2: max / (1/8)^(n-1)": table["orthogonal_half_max_ratio_to_own_bound"],
+        }
+    )
     return [
         f"### {JACOBIAN}",
         "",
@@ -132,9 +144,14 @@ def _sigmoid_jacobian(m: dict, table: pd.DataFrame) -> list[str]:
 def _conv(m: dict, p: dict, table: pd.DataFrame) -> list[str]:
     kernel = [f"{w:g}" for w in json.loads(p["conv_kernel"])]
     radius = (len(kernel) - 1) // 2
-    shown = table[["scale", "max_error", "bound", "max_ratio"]].rename(columns={
-        "scale": "C", "max_error": "largest error", "bound": "bound 2 m max(abs x) e^-C", "max_ratio": "error / (bound + rounding)",
-    })
+    shown = table[["scale", "max_error", "bound", "max_ratio"]].rename(
+        columns={
+            "scale": "C",
+            "max_error": "largest error",
+            "bound": "bound 2 m max(abs x) e^-C",
+            "max_ratio": "error / (bound + rounding)",
+        }
+    )
     return [
         f"### {CONV}",
         "",
@@ -170,10 +187,16 @@ def _conv(m: dict, p: dict, table: pd.DataFrame) -> list[str]:
 
 
 def _maxpool(m: dict, k: int, table: pd.DataFrame) -> list[str]:
-    shown = table[["scale", "max_scaled_error", "scaled_bound", "max_ratio", "mean_error", "max_error"]].rename(columns={
-        "scale": "C", "max_scaled_error": "max (M_i - y_i) x_i", "scaled_bound": "2k / (e C)",
-        "max_ratio": "max (M_i - y_i) / bound_i", "mean_error": "mean M_i - y_i", "max_error": "max M_i - y_i",
-    })
+    shown = table[["scale", "max_scaled_error", "scaled_bound", "max_ratio", "mean_error", "max_error"]].rename(
+        columns={
+            "scale": "C",
+            "max_scaled_error": "max (M_i - y_i) x_i",
+            "scaled_bound": "2k / (e C)",
+            "max_ratio": "max (M_i - y_i) / bound_i",
+            "mean_error": "mean M_i - y_i",
+            "max_error": "max M_i - y_i",
+        }
+    )
     largest = m["maxpool.largest_scale"]
     return [
         f"### {MAXPOOL}",
@@ -210,17 +233,23 @@ def _maxpool(m: dict, k: int, table: pd.DataFrame) -> list[str]:
 
 
 def _encoders(encoders: pd.DataFrame) -> list[str]:
-    encoders = encoders.rename(columns={
-        "gru": "nn.GRU", "gru_cell": "GRUCell (ours)", "gru_formula": "3H(D+H)",
-        "lstm": "nn.LSTM", "lstm_cell": "LSTMCell (ours)", "lstm_formula": "4H(D+H)",
-    })
+    encoders = encoders.rename(
+        columns={
+            "gru": "nn.GRU",
+            "gru_cell": "GRUCell (ours)",
+            "gru_formula": "3H(D+H)",
+            "lstm": "nn.LSTM",
+            "lstm_cell": "LSTMCell (ours)",
+            "lstm_formula": "4H(D+H)",
+        }
+    )
     return [
         f"### {ENCODERS}",
         "",
         "**Recurrent encoders without biases and without the embedding** (input size D, state size H; A22-P1.3): a GRU",
         "has three gates, each a D x H and an H x H matrix, 3H(D+H); an LSTM has four, 4H(D+H); neither depends on V or K.",
         "Counted on `nn.GRU` / `nn.LSTM` with `bias=False` and on the recurrent translators' own cells",
-        "(`pipeline/translation/models/cells.py`, biases left out):",
+        "(`pipeline/translators/models/cells.py`, biases left out):",
         "",
         encoders.to_markdown(index=False),
         "",
@@ -228,29 +257,48 @@ def _encoders(encoders: pd.DataFrame) -> list[str]:
 
 
 def _networks(m: dict, encoders: pd.DataFrame, decoders: pd.DataFrame) -> list[str]:
-    formulas = pd.DataFrame([
-        {"network": "encoder", "units": "H (K H unrolled)", "weights": "g H (D + H)", "connections over K steps": "K g H (D + H)"},
-        {"network": "attention decoder", "units": "H (K H unrolled)", "weights": "g H (D + 2H) + 2H^2 + H + H V",
-         "connections over K steps": "K [g H (D + 2H) + H V] + K^2 (2H^2 + 2H)"},
-        {"network": "attention decoder, as we compute it", "units": "", "weights": "",
-         "connections over K steps": "K [g H (D + 2H) + H V + 2H^2] + 2 K^2 H"},
-    ])
-    terms = pd.DataFrame([
-        {"part (per decoder step)": "score MLP on each [s_(t-1); h_j]: W_1 (2H -> H), W_2 (H -> 1)", "connections": "K (2H^2 + H)"},
-        {"part (per decoder step)": "context c_t = sum_j alpha_j h_j", "connections": "K H"},
-        {"part (per decoder step)": "cell: input [embedding; context] (D + H) and state H to g H gate units", "connections": "g H (D + 2H)"},
-        {"part (per decoder step)": "output layer H -> V", "connections": "H V"},
-    ])
+    formulas = pd.DataFrame(
+        [
+            {"network": "encoder", "units": "H (K H unrolled)", "weights": "g H (D + H)", "connections over K steps": "K g H (D + H)"},
+            {
+                "network": "attention decoder",
+                "units": "H (K H unrolled)",
+                "weights": "g H (D + 2H) + 2H^2 + H + H V",
+                "connections over K steps": "K [g H (D + 2H) + H V] + K^2 (2H^2 + 2H)",
+            },
+            {
+                "network": "attention decoder, as we compute it",
+                "units": "",
+                "weights": "",
+                "connections over K steps": "K [g H (D + 2H) + H V + 2H^2] + 2 K^2 H",
+            },
+        ]
+    )
+    terms = pd.DataFrame(
+        [
+            {"part (per decoder step)": "score MLP on each [s_(t-1); h_j]: W_1 (2H -> H), W_2 (H -> 1)", "connections": "K (2H^2 + H)"},
+            {"part (per decoder step)": "context c_t = sum_j alpha_j h_j", "connections": "K H"},
+            {
+                "part (per decoder step)": "cell: input [embedding; context] (D + H) and state H to g H gate units",
+                "connections": "g H (D + 2H)",
+            },
+            {"part (per decoder step)": "output layer H -> V", "connections": "H V"},
+        ]
+    )
     shown = ["cell", "K", "D", "H", "V", "units", "unrolled_units", "weights", "connections"]
-    decoder_table = decoders[[*shown, "implementation_connections", "max_logit_difference"]].rename(columns={
-        "unrolled_units": "unrolled units", "connections": "connections (notebooks' computation)",
-        "implementation_connections": "multiply-adds of our forward", "max_logit_difference": "largest logit difference",
-    })
+    decoder_table = decoders[[*shown, "implementation_connections", "max_logit_difference"]].rename(
+        columns={
+            "unrolled_units": "unrolled units",
+            "connections": "connections (notebooks' computation)",
+            "implementation_connections": "multiply-adds of our forward",
+            "max_logit_difference": "largest logit difference",
+        }
+    )
     match = "equal" if m["attention.networks_match"] else "do NOT equal"
     return [
         f"### {NETWORKS}",
         "",
-        "The 2021 and 2022 handouts ask for the number of \"LSTM units\" and of \"connections\" of the encoder (A21-P1.3)",
+        'The 2021 and 2022 handouts ask for the number of "LSTM units" and of "connections" of the encoder (A21-P1.3)',
         "and of `RNNAttentionDecoder` (A22-P2.1.4, A21-P2.4) in terms of K (steps), D (embedding), H (state) and V",
         "(vocabulary), biases and the embedding left out, the output layer counted. They leave three things open; the",
         "reading chosen here:",
@@ -281,7 +329,8 @@ def _networks(m: dict, encoders: pd.DataFrame, decoders: pd.DataFrame) -> list[s
         "Encoder:",
         "",
         encoders[["cell", "K", "D", "H", "units", "unrolled_units", "weights", "connections"]]
-        .rename(columns={"unrolled_units": "unrolled units"}).to_markdown(index=False),
+        .rename(columns={"unrolled_units": "unrolled units"})
+        .to_markdown(index=False),
         "",
         "Attention decoder:",
         "",
@@ -294,7 +343,7 @@ def _additive(decoders: pd.DataFrame) -> list[str]:
     return [
         f"### {ADDITIVE}",
         "",
-        "`AdditiveAttention` (`pipeline/translation/models/recurrent.py`), with Q_t the decoder's previous state and K_i the",
+        "`AdditiveAttention` (`pipeline/translators/models/recurrent.py`), with Q_t the decoder's previous state and K_i the",
         "encoder's annotations (which are also the values):",
         "",
         "- unnormalised weight: alpha~_i^(t) = f(Q_t, K_i) = W2 ReLU(W1 [Q_t; K_i] + b1) + b2, W1: 2H -> H, W2: H -> 1;",
@@ -311,8 +360,11 @@ def _timing(m: dict, timing: pd.DataFrame) -> list[str]:
     attention, plain = (timing.set_index("decoder").loc[name] for name in ("attention", "rnn"))
     apart = attention["seconds_q1"] > plain["seconds_q3"] or plain["seconds_q1"] > attention["seconds_q3"]
     slower = attention["seconds_per_step"] > plain["seconds_per_step"]
-    verdict = (f"a step is {'slower' if slower else 'faster'} with attention (the quartile ranges over the repeats do not overlap)"
-               if apart else "the two cannot be told apart here (their quartile ranges over the repeats overlap)")
+    verdict = (
+        f"a step is {'slower' if slower else 'faster'} with attention (the quartile ranges over the repeats do not overlap)"
+        if apart
+        else "the two cannot be told apart here (their quartile ranges over the repeats overlap)"
+    )
 
     def ms(row) -> str:
         return f"{row['seconds_per_step'] * 1000:.1f} ms (quartiles {row['seconds_q1'] * 1000:.1f}-{row['seconds_q3'] * 1000:.1f})"
@@ -341,7 +393,7 @@ def _classifiers(m: dict, classifiers: pd.DataFrame, matches: pd.DataFrame) -> l
         "",
         "The sister course's question (HW3-3.1): a 10,000-token vocabulary embedded in E = 100 dimensions, sentences of",
         "L tokens, a binary decision; network A an MLP with two hidden layers of H = 256, network B a `torch.nn.RNN` of",
-        "hidden size 256 \"like the one used above\", each with a linear output layer. It leaves open whether the",
+        'hidden size 256 "like the one used above", each with a linear output layer. It leaves open whether the',
         "embedding counts, the RNN's depth and the number of output units; every reading is counted on torch modules",
         f"(each ran once on embedded sentences; module counts against formulas: {match}). The MLP has",
         "H(LE + H + 2) + o(H + 1) parameters for o output units; the RNN H(E + H) + (n - 1) 2H^2 + b n H + o(H + 1)",

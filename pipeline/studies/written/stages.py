@@ -1,6 +1,6 @@
 """Written questions: every pen-and-paper answer of the assignment as a numeric check.
 
-    python -m stages written check    # DVC stage written_checks
+python -m stages written check    # DVC stage written_checks
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pipeline.studies.written import params
 
 def check() -> None:
     """Stage written_checks: run the checks, write metrics/plots/figures, log one MLflow run."""
-    shared, config = params.load()
+    setup = params.load()
+    shared, config = setup.shared, setup.config
     from pipeline.studies.written.checks import run_checks  # torch, mlflow: only once the params are good
 
     stop_on_sigterm()

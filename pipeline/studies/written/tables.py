@@ -7,6 +7,8 @@ decimal strings (`repr`), and the report turns them back into numbers.
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
 
 
@@ -22,8 +24,6 @@ def from_mlflow(frame: pd.DataFrame) -> pd.DataFrame:
     decoded = frame.copy()
     for column in frame.columns:
         if pd.api.types.is_string_dtype(frame[column]) or frame[column].dtype == object:
-            try:  # floats travelled as text; real text columns (labels) stay text
+            with contextlib.suppress(ValueError):  # floats travelled as text; real text columns (labels) stay text
                 decoded[column] = [float(value) for value in frame[column]]
-            except ValueError:
-                pass
     return decoded

@@ -8,14 +8,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.core.errors import PipelineError
-from pipeline.datasets.piglatin.data import (
-    read_pairs,
-    rule_violations,
-    split_pairs,
-    to_pig_latin,
-    vocabulary,
-)
-from pipeline.translation.pairs import Pair
+from pipeline.datasets.piglatin.data import read_pairs, rule_violations, split_pairs, to_pig_latin, vocabulary
+from pipeline.translators.pairs import Pair
 
 ROOT = Path(__file__).resolve().parents[3]
 SMALL = ROOT / "data/raw/pig_latin_small.txt"
@@ -97,7 +91,7 @@ def test_read_pairs_names_file_line_and_problem(tmp_path, text, line, fragments)
     ],
 )
 def test_a_duplicate_pair_names_both_lines(tmp_path, reader, text, line, pair, first):
-    from pipeline.translation.pairs import read_pairs as read_prepared
+    from pipeline.translators.pairs import read_pairs as read_prepared
 
     path = tmp_path / "pairs.txt"
     path.write_text(text, encoding="utf-8")

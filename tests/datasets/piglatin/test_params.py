@@ -58,7 +58,15 @@ def test_unedited_copy_loads(tmp_path):
         (lambda raw: _eval(raw).update(max_decode_len=0), "piglatin.eval.max_decode_len: Input should be greater than 0, got 0"),
         (lambda raw: _eval(raw).update(max_len=20), "piglatin.eval.max_len: unknown key (typo?)"),
     ],
-    ids=["sentence-bad-char", "sentence-two-bad-chars", "no-sentences", "attention-word-bad-char", "decode-len-beyond-positions", "decode-len-zero", "typo"],
+    ids=[
+        "sentence-bad-char",
+        "sentence-two-bad-chars",
+        "no-sentences",
+        "attention-word-bad-char",
+        "decode-len-beyond-positions",
+        "decode-len-zero",
+        "typo",
+    ],
 )
 def test_bad_eval_names_the_key(tmp_path, edit, expected):
     assert expected in params_error(params.load, write_params(tmp_path, edit))
@@ -86,8 +94,17 @@ def test_uppercase_sentence_is_accepted_since_translation_lowercases(tmp_path):
         (lambda raw: raw["piglatin"].pop("eval"), ["piglatin.eval: required key is missing"]),
         (lambda raw: raw.pop("piglatin"), ["piglatin: required section is missing"]),
     ],
-    ids=["dataset-uppercase", "dataset-hyphen", "no-datasets", "file-not-a-string", "val-fraction-above-1",
-         "val-fraction-zero", "split-seed-too-large", "no-eval", "no-section"],
+    ids=[
+        "dataset-uppercase",
+        "dataset-hyphen",
+        "no-datasets",
+        "file-not-a-string",
+        "val-fraction-above-1",
+        "val-fraction-zero",
+        "split-seed-too-large",
+        "no-eval",
+        "no-section",
+    ],
 )
 def test_bad_data_settings_name_the_key(tmp_path, edit, fragments):
     message = params_error(params.load, write_params(tmp_path, edit))

@@ -19,7 +19,10 @@ def test_positional_encoding_answer_keeps_its_limit_and_judges_by_the_spread(que
     assert "sinusoidal (0.275) is lower than no encoding (0.810)" in far.text
     near = ANSWERS[question](context(results(close=True)))
     assert "sinusoidal (1.20) and one-hot (1.25) cannot be told apart" in near.text
-    assert ("loss on words longer than 7 characters, one-hot (run `length-generalisation`), run `positions-one-hot-0`", "2.5000") in far.numbers
+    assert (
+        "loss on words longer than 7 characters, one-hot (run `length-generalisation`), run `positions-one-hot-0`",
+        "2.5000",
+    ) in far.numbers
 
 
 def test_unmasked_answer_states_training_and_generation():

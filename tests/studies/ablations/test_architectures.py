@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from pipeline.datasets.piglatin.data import vocabulary
 from pipeline.studies.ablations.architectures import TRANSFORMER_VARIANT
 from pipeline.studies.ablations.params import TransformerVariantRun
-from pipeline.datasets.piglatin.data import vocabulary
-from pipeline.translation.architectures import load_model, save_model
+from pipeline.translators.architectures import load_model, save_model
 
 VOCAB = vocabulary()
 RUN = dict(dataset="small", hidden_size=24, num_layers=1, epochs=1, patience=1, batch_size=4, lr=1e-3, lr_decay=1.0)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from pipeline.studies.ablations.data import LONGER, bucket_labels, bucket_table, length_bucket, split_by_length, totals
-from pipeline.translation.pairs import Pair
+from pipeline.translators.pairs import Pair
 
 
 def _pair(word: str) -> Pair:

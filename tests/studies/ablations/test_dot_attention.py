@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
+from pipeline.datasets.piglatin.data import vocabulary
 from pipeline.studies.ablations.dot_attention import BY_ATTENTION, RNN_DOT_ATTENTION, DotAttentionRNNTranslator
 from pipeline.studies.ablations.params import RecurrentAttentionRun
-from pipeline.datasets.piglatin.data import vocabulary
-from pipeline.translation.models.recurrent import AttentionRNNTranslator, RecurrentConfig
-from pipeline.translation.architectures import architecture_of, load_model, save_model
-from pipeline.translation.models.attention import StepDotAttention
+from pipeline.translators.architectures import architecture_of, load_model, save_model
+from pipeline.translators.models.attention import StepDotAttention
+from pipeline.translators.models.recurrent import AttentionRNNTranslator, RecurrentConfig
 
 VOCAB = vocabulary()
 RUN = dict(dataset="small", hidden_size=8, epochs=1, patience=1, batch_size=4, lr=1e-3, lr_decay=1.0)
@@ -42,8 +42,9 @@ def test_dot_attention_checkpoint_round_trip_and_attention_maps(tmp_path):
     loaded, _, config = load_model(tmp_path)
     assert config["architecture"] == "rnn-dot-attention" and type(loaded) is DotAttentionRNNTranslator
     words = ["air", "street"]
-    assert RNN_DOT_ATTENTION.translate_words(loaded, words, VOCAB, 6, torch.device("cpu")) == \
-        RNN_DOT_ATTENTION.translate_words(model, words, VOCAB, 6, torch.device("cpu"))
+    assert RNN_DOT_ATTENTION.translate_words(loaded, words, VOCAB, 6, torch.device("cpu")) == RNN_DOT_ATTENTION.translate_words(
+        model, words, VOCAB, 6, torch.device("cpu")
+    )
     maps = RNN_DOT_ATTENTION.attention_map(loaded, ["air"], VOCAB, 6, torch.device("cpu"))
     sums = maps.groupby("step")["weight"].sum()  # every output step's weights over the source sum to 1
     torch.testing.assert_close(torch.tensor(sums.to_numpy()), torch.ones(len(sums), dtype=torch.float64))

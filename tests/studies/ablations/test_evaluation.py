@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from pipeline.studies.ablations.evaluation import score_by_length
 from pipeline.datasets.piglatin.data import vocabulary
-from pipeline.translation.encoder_decoder import greedy_translate_words
-from pipeline.translation.models.transformer import Seq2SeqTransformer, TransformerConfig
-from pipeline.translation.pairs import Pair
+from pipeline.studies.ablations.evaluation import score_by_length
+from pipeline.translators.encoder_decoder import greedy_translate_words
+from pipeline.translators.models.transformer import Seq2SeqTransformer, TransformerConfig
+from pipeline.translators.pairs import Pair
 
 VOCAB = vocabulary()
 DEVICE = torch.device("cpu")

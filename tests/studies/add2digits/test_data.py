@@ -34,7 +34,7 @@ def test_every_row_has_one_marker_in_range_and_the_label_of_its_digits(length):
         assert label == row[position + 1] + row[-1]  # recomputed from the row itself
     # Every allowed position occurs, and none of the last two.
     assert sorted(set(positions)) == list(range(length - 2))
-    assert 0 <= data.labels.min() and data.labels.max() <= 18
+    assert data.labels.min() >= 0 and data.labels.max() <= 18
 
 
 def test_labels_follow_the_sum_of_two_uniform_digits():

@@ -49,13 +49,25 @@ def test_each_row_is_that_examples_own_gradient(cell: str):
 
 
 def _curve(model: str, weights: str, norms: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"model": model, "cell": model.split("-")[0], "length": len(norms), "grid": "extended",
-                         "replicate": 0, "weights": weights, "distance": range(len(norms)), "gradient_norm": norms,
-                         "gradient_norm_median": norms})
+    return pd.DataFrame(
+        {
+            "model": model,
+            "cell": model.split("-")[0],
+            "length": len(norms),
+            "grid": "extended",
+            "replicate": 0,
+            "weights": weights,
+            "distance": range(len(norms)),
+            "gradient_norm": norms,
+            "gradient_norm_median": norms,
+        }
+    )
 
 
 def test_first_over_last_and_the_factor_per_step():
-    curves = pd.concat([_curve("rnn-L3-extended-s0", "trained", [2.0, 1.0, 0.5]), _curve("rnn-L3-extended-s0", "initial", [1.0, 0.1, 0.01])])
+    curves = pd.concat(
+        [_curve("rnn-L3-extended-s0", "trained", [2.0, 1.0, 0.5]), _curve("rnn-L3-extended-s0", "initial", [1.0, 0.1, 0.01])]
+    )
     summary = first_over_last(curves).set_index("weights")
     assert summary.loc["trained", "first_over_last"] == pytest.approx(0.25) and summary.loc["trained", "per_step"] == pytest.approx(0.5)
     assert summary.loc["initial", "first_over_last"] == pytest.approx(0.01) and summary.loc["initial", "per_step"] == pytest.approx(0.1)

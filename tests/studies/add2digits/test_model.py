@@ -10,14 +10,7 @@ import torch.nn.functional as F
 from pipeline.core.callbacks import CallbackList, Callbacks
 from pipeline.core.training import FitConfig, fit
 from pipeline.studies.add2digits.data import generate
-from pipeline.studies.add2digits.model import (
-    Add2DigitsModel,
-    CountingLoss,
-    accuracy,
-    encode,
-    load_model,
-    save_model,
-)
+from pipeline.studies.add2digits.model import Add2DigitsModel, CountingLoss, accuracy, encode, load_model, save_model
 from pipeline.studies.add2digits.train import Accuracies, ShuffledBatches, curve_frame, reference_metrics
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -107,7 +100,10 @@ def test_tiny_full_batch_run_learns_and_its_accuracies_match_separate_measuremen
     loss = CountingLoss()
     measured = _MeasuredAfterEpoch(model, data, data)
     result = fit(
-        model, ShuffledBatches(data, None, 0), [data], loss,
+        model,
+        ShuffledBatches(data, None, 0),
+        [data],
+        loss,
         FitConfig(epochs=150, patience=150, lr=0.02, restore_best=False),
         callbacks=CallbackList(Accuracies(loss, "test"), measured),
     )

@@ -20,6 +20,7 @@ from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.reporting import ReportContext
 from pipeline.studies.add2digits import PREPARED, STATISTICS, STUDY, answers, params, report, stages
 from pipeline.studies.add2digits.data import read_sequences
+from pipeline.studies.add2digits.results import reference_lengths
 from tests.params_helpers import PARAMS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -127,7 +128,7 @@ def test_training_writes_every_run_and_its_curve(ran: Path):
 
 def test_one_finished_mlflow_run_per_run_tagged_with_its_files(ran: Path):
     runs = _runs()
-    expected = {f"{c}-{l}{suffix}" for c in ("rnn", "lstm") for l in LENGTHS for suffix in ("", "-extended-s0", "-extended-s1")}
+    expected = {f"{c}-{n}{suffix}" for c in ("rnn", "lstm") for n in LENGTHS for suffix in ("", "-extended-s0", "-extended-s1")}
     assert set(runs) == expected | {"input-gradients"}
     runs.pop("input-gradients")
     for name, run in runs.items():
@@ -169,8 +170,12 @@ def test_reference_runs_call_their_test_loss_test_loss_and_every_summary_is_at_s
     assert steps(extended, "val_loss") == seed_curve["epoch"].tolist()  # the extended runs' is a validation loss
     assert steps(extended, "test_loss") == []
     # Summaries at step 0 like every study's, and no epoch-0 point in a curve.
-    for run, summary in ((reference, "final_test_accuracy"), (reference, "first_epoch_train_accuracy_1"),
-                         (extended, "kept_val_accuracy"), (extended, "test_accuracy")):
+    for run, summary in (
+        (reference, "final_test_accuracy"),
+        (reference, "first_epoch_train_accuracy_1"),
+        (extended, "kept_val_accuracy"),
+        (extended, "test_accuracy"),
+    ):
         if summary in run.data.metrics:
             assert steps(run, summary) == [0], summary
     for run, per_epoch in ((reference, "test_loss"), (reference, "train_accuracy"), (extended, "val_accuracy")):
@@ -212,7 +217,8 @@ def test_the_initial_weights_measured_are_those_the_run_started_from(ran: Path, 
     from pipeline.studies.add2digits import gradients, train
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")  # the cut-off run stays out of ran's store
-    shared, config = params.load(ran / "params.yaml")
+    setup = params.load(ran / "params.yaml")
+    shared, config = setup.shared, setup.config
     started = {}
 
     class Captured(Exception):
@@ -241,8 +247,11 @@ def test_the_answers_quote_the_runs(ran: Path):
     assert given["HW3-1.2-L5"].text.startswith("Length 5 is not trained")  # this project trains length 4 only
     metrics = json.loads((ran / "metrics" / "add2digits" / "input-gradients.json").read_text())
     ratio = metrics["first_over_last"]["rnn-L4-extended-s0"]["initial"]
-    assert any(label.startswith("gradient at the first input / at the last, initial weights, model `rnn-L4-extended-s0`")
-               and value == f"{ratio:.3g}" for label, value in given["HW3-1.1"].numbers)
+    assert any(
+        label.startswith("gradient at the first input / at the last, initial weights, model `rnn-L4-extended-s0`")
+        and value == f"{ratio:.3g}"
+        for label, value in given["HW3-1.1"].numbers
+    )
     final = json.loads((ran / "metrics" / "add2digits" / "lstm-L4.json").read_text())["final_test_accuracy"]
     assert f"LSTM {final:.2f}" in given["HW3-1.3"].text
     assert "diag(f_t)" in given["HW3-1.1"].text and "(ii) Weaknesses" in given["HW3-1.3"].text
@@ -252,7 +261,7 @@ def test_a_length_answer_states_the_protocol_and_attributes_the_later_variant(ra
     """HW3-1.2 at a length the project trains, with the later variant's figure present at that length."""
     from pipeline.studies.add2digits.answers import protocol_answer
 
-    _, config = params.load(ran / "params.yaml")
+    config = params.load(ran / "params.yaml").config
     variant = config.published.later_variant.model_copy(update={"test_accuracy": {"rnn-L4": 0.5, "lstm-L4": 1.0}})
     patched = config.model_copy(update={"published": config.published.model_copy(update={"later_variant": variant})})
     with staged_outputs(ran) as out:
@@ -260,9 +269,14 @@ def test_a_length_answer_states_the_protocol_and_attributes_the_later_variant(ra
         context.memo("add2digits:params", lambda: patched)
         answer = protocol_answer("L4")(context)
     metrics = {cell: json.loads((ran / "metrics" / "add2digits" / f"{cell}-L4.json").read_text()) for cell in ("rnn", "lstm")}
-    assert f"Final test accuracy RNN {metrics['rnn']['final_test_accuracy']:.3f} / LSTM {metrics['lstm']['final_test_accuracy']:.3f}" in answer.text
-    assert ("A later published variant of the course, not the homework's protocol (5,000 training examples, 20 epochs), "
-            "reported RNN 0.500 / LSTM 1.000 at this length.") in answer.text
+    assert (
+        f"Final test accuracy RNN {metrics['rnn']['final_test_accuracy']:.3f} / LSTM {metrics['lstm']['final_test_accuracy']:.3f}"
+        in answer.text
+    )
+    assert (
+        "A later published variant of the course, not the homework's protocol (5,000 training examples, 20 epochs), "
+        "reported RNN 0.500 / LSTM 1.000 at this length."
+    ) in answer.text
     assert "one run per cell" in answer.text and answer.link == "Homework protocol at length 4"
 
 
@@ -272,8 +286,12 @@ def test_report_section_comes_from_the_runs(ran: Path):
         lines = report.render(ReportContext(ran, out))
     text = "\n".join(lines)
     assert lines[0] == "## Add2Digits: RNN vs LSTM over sequence length (MLflow experiment `add2digits`)"
-    for heading in ("### Homework protocol at length 4", f"### {answers.PROTOCOL_TABLE}", f"### {answers.EXTENDED}",
-                    f"### {answers.GRADIENTS}"):
+    for heading in (
+        "### Homework protocol at length 4",
+        f"### {answers.PROTOCOL_TABLE}",
+        f"### {answers.EXTENDED}",
+        f"### {answers.GRADIENTS}",
+    ):
         assert heading in text
     for figure in ("add2digits_reference_L4.png", "add2digits_input_gradients.png"):
         assert f"](figures/{figure})" in text
@@ -287,56 +305,77 @@ def test_report_section_comes_from_the_runs(ran: Path):
     extended = pd.read_csv(ran / "reports" / "tables" / "add2digits_extended.csv")
     for row in extended.itertuples():
         values = [
-            json.loads((ran / "metrics" / "add2digits" / f"{row.cell.lower()}-L{row.length}-extended" / f"s{s}.json").read_text())["test_accuracy"]
+            json.loads((ran / "metrics" / "add2digits" / f"{row.cell.lower()}-L{row.length}-extended" / f"s{s}.json").read_text())[
+                "test_accuracy"
+            ]
             for s in SEEDS
         ]
         assert row._3 == f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
     assert "In the homework's protocol" in text and "majority-class baseline" in text
 
 
-def _fake(config, reference_accuracy, extended_accuracy) -> report.Results:
-    """A made-up run set: every reference run and every seed's test accuracy as given."""
-    keys = [(c, l) for c in config.matrix.cell for l in config.matrix.length]
+def _fake(config, reference_accuracy, extended_accuracy, baselines) -> report.Results:
+    """A made-up run set: every reference run and every seed's test accuracy, and the majority baselines, as given."""
+    keys = [(c, n) for c in config.matrix.cell for n in config.matrix.length]
     reference = {
-        key: {"final_test_accuracy": reference_accuracy[key], "best_test_accuracy": reference_accuracy[key] + 0.01,
-              "best_test_epoch": 7, "final_train_accuracy": 1.0, "first_epoch_train_accuracy_1": 50, "seconds_per_epoch": 0.1}
+        key: {
+            "final_test_accuracy": reference_accuracy[key],
+            "best_test_accuracy": reference_accuracy[key] + 0.01,
+            "best_test_epoch": 7,
+            "final_train_accuracy": 1.0,
+            "first_epoch_train_accuracy_1": 50,
+            "seconds_per_epoch": 0.1,
+        }
         for key in keys
     }
     extended = {
-        key: [{"test_accuracy": a, "kept_train_accuracy": 1.0, "kept_val_accuracy": a, "best_epoch": 4, "epochs_trained": 6,
-               "seconds_per_epoch": 0.5} for a in extended_accuracy[key]]
+        key: [
+            {
+                "test_accuracy": a,
+                "kept_train_accuracy": 1.0,
+                "kept_val_accuracy": a,
+                "best_epoch": 4,
+                "epochs_trained": 6,
+                "seconds_per_epoch": 0.5,
+            }
+            for a in extended_accuracy[key]
+        ]
         for key in keys
     }
-    return report.Results(reference, {}, extended)
+    return report.Results(config, baselines, reference, {}, extended)
 
 
 def test_conclusions_and_tables_on_a_made_up_run_set():
-    _, config = params.load(PARAMS)
-    reference = {(c, l): 0.3 if l == "L5" else 0.1 for c in ("rnn", "lstm") for l in ("L5", "L10", "L30")}
+    config = params.load(PARAMS).config
+    reference = {(c, n): 0.3 if n == "L5" else 0.1 for c in ("rnn", "lstm") for n in ("L5", "L10", "L30")}
     extended = {
-        ("lstm", "L5"): [1.0, 1.0, 0.99], ("rnn", "L5"): [0.6, 0.62, 0.58],
-        ("lstm", "L10"): [0.97, 0.98, 0.91], ("rnn", "L10"): [0.12, 0.14, 0.12],
-        ("lstm", "L30"): [0.11, 0.51, 0.09], ("rnn", "L30"): [0.10, 0.12, 0.10],
+        ("lstm", "L5"): [1.0, 1.0, 0.99],
+        ("rnn", "L5"): [0.6, 0.62, 0.58],
+        ("lstm", "L10"): [0.97, 0.98, 0.91],
+        ("rnn", "L10"): [0.12, 0.14, 0.12],
+        ("lstm", "L30"): [0.11, 0.51, 0.09],
+        ("rnn", "L30"): [0.10, 0.12, 0.10],
     }
-    results = _fake(config, reference, extended)
-    baselines = {"L5/reference": 0.09, "L10/reference": 0.12}
-    text = report.conclusions(config, results, baselines)
+    results = _fake(config, reference, extended, {"L5/reference": 0.09, "L10/reference": 0.12, "L30/reference": 0.1})
+    text = report.conclusions(results)
     assert "at length 5 the LSTM is ahead: every one of its seeds scores above every seed of the other cell (mean difference +0.40)" in text
     assert "at length 10 the LSTM is ahead" in text and "(mean difference +0.83)" in text
     # A length where neither cell learns makes no claim, whatever the means (here +0.13).
-    assert ("at length 30 neither cell learns the task with 2,000 training examples (mean test accuracy below 0.5), so this "
-            "data size cannot compare them there") in text
+    assert (
+        "at length 30 neither cell learns the task with 2,000 training examples (mean test accuracy below 0.5), so this "
+        "data size cannot compare them there"
+    ) in text
     assert "The RNN fails (mean test accuracy below 0.5) from length 10 on." in text
     assert "The LSTM fails (mean test accuracy below 0.5) from length 30 on." in text
     assert "6 of 6 runs reach training accuracy 1.0 while their final test accuracy is 0.10-0.30" in text
     assert "majority-class baseline of 0.09-0.12" in text
 
-    table = report.extended_table(config, results)
+    table = report.extended_table(results)
     lstm10 = table[(table["length"] == 10) & (table["cell"] == "LSTM")].iloc[0]
     assert lstm10["test accuracy"] == f"{np.mean([0.97, 0.98, 0.91]):.3f} ± {np.std([0.97, 0.98, 0.91], ddof=1):.3f}"
     rnn30 = table[(table["length"] == 30) & (table["cell"] == "RNN")].iloc[0]
     assert rnn30["later variant (5,000 train, 20 epochs)"] == "0.16"
-    reference_table = report.reference_table(config, results, {**baselines, "L30/reference": 0.1})
+    reference_table = report.reference_table(results)
     assert reference_table["published"].tolist()[:2] == ["best ≈0.32, final ≈0.29, train 1.0 by epoch ≈90", "n/a"]
     assert reference_table.loc[2, "published"] == "≈0.13, train 1.0 by epoch ≈60"  # rnn at length 10
 
@@ -344,7 +383,7 @@ def test_conclusions_and_tables_on_a_made_up_run_set():
 def test_a_length_without_the_reference_protocol_trains_only_the_extended_grid(ran: Path, tmp_path):
     from pipeline.studies.add2digits.train import run_specs, write_reference_not_run
 
-    _, config = params.load(ran / "params.yaml")
+    config = params.load(ran / "params.yaml").config
     skipping = config.model_copy(update={"reference": config.reference.model_copy(update={"lengths": ["L9"]})})
     assert [spec.grid for spec in run_specs("rnn", "L4", skipping, ran)] == ["extended", "extended"]
     assert [spec.grid for spec in run_specs("rnn", "L4", config, ran)] == ["reference", "extended", "extended"]
@@ -357,8 +396,8 @@ def test_a_length_without_the_reference_protocol_trains_only_the_extended_grid(r
 
 
 def test_the_shipped_default_runs_the_homework_protocol_at_every_length():
-    _, config = params.load(PARAMS)
-    assert report.reference_lengths(config) == ["L5", "L10", "L30"] and report.not_run_lines(config) == []
+    config = params.load(PARAMS).config
+    assert reference_lengths(config) == ["L5", "L10", "L30"] and report.not_run_lines(config) == []
     skipping = config.model_copy(update={"reference": config.reference.model_copy(update={"lengths": ["L5", "L10"]})})
     text = " ".join(report.not_run_lines(skipping))
     assert "not run at length 30 (`add2digits.reference.lengths`)" in text
@@ -366,9 +405,9 @@ def test_the_shipped_default_runs_the_homework_protocol_at_every_length():
 
 
 def test_when_the_rnn_learns_every_length_nothing_fails():
-    _, config = params.load(PARAMS)
-    everything = {(c, l): [0.99, 1.0, 1.0] for c in ("rnn", "lstm") for l in ("L5", "L10", "L30")}
-    text = report.conclusions(config, _fake(config, {k: 0.2 for k in everything}, everything), {"L5/reference": 0.1})
+    config = params.load(PARAMS).config
+    everything = {(c, n): [0.99, 1.0, 1.0] for c in ("rnn", "lstm") for n in ("L5", "L10", "L30")}
+    text = report.conclusions(_fake(config, {k: 0.2 for k in everything}, everything, {"L5/reference": 0.1}))
     assert text.count("cannot be told apart: their seeds overlap") == 3 and "is ahead" not in text
     assert "The RNN does not fail at any length tried" in text and "The LSTM does not fail" in text
 
@@ -383,8 +422,9 @@ def _stage(folder: Path, *args: str, edit=None) -> subprocess.CompletedProcess:
     (folder / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     (folder / "dvc.yaml").write_text("stages: {}\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
-    return subprocess.run([sys.executable, "-m", "stages", "add2digits", *args], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "stages", "add2digits", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_a_too_short_length_fails_in_one_line_and_writes_nothing(tmp_path):
@@ -400,9 +440,7 @@ def test_a_too_short_length_fails_in_one_line_and_writes_nothing(tmp_path):
 def test_an_unknown_run_or_missing_data_fails_in_one_line(tmp_path):
     result = _stage(tmp_path, "train", "--run", "gru-L3")
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "error: params.yaml: add2digits.matrix: no run 'gru-L3' (known: rnn-L4, lstm-L4)"
-    ]
+    assert result.stderr.strip().splitlines() == ["error: params.yaml: add2digits.matrix: no run 'gru-L3' (known: rnn-L4, lstm-L4)"]
     result = _stage(tmp_path, "train", "--run", "rnn-L4")
     assert result.returncode == 2
     missing = tmp_path.resolve() / "data/prepared/add2digits/L4/reference.csv"

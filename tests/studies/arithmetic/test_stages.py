@@ -10,10 +10,10 @@ import pytest
 
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import staged_outputs
-from pipeline.reporting import ReportContext
 from pipeline.datasets.arithmetic import PREPARED, SPLITS, STATISTICS
-from pipeline.studies.arithmetic import report, stages
 from pipeline.datasets.arithmetic.data import label_counts, read_examples
+from pipeline.reporting import ReportContext
+from pipeline.studies.arithmetic import report, stages
 
 ROOT = Path(__file__).resolve().parents[3]
 RAW = ("data/raw/verbal_arithmetic_train.csv", "data/raw/verbal_arithmetic_test.csv")

@@ -19,21 +19,15 @@ import yaml
 
 from pipeline.classification.batches import ShuffledBatches
 from pipeline.classification.evaluation import CURVE_COLUMNS, ValidationAccuracy, curve_frame
+from pipeline.classification.run import fit_config
 from pipeline.core.callbacks import CallbackList, Callbacks
 from pipeline.core.errors import PipelineError
 from pipeline.core.training import FitConfig, fit
 from pipeline.datasets.arithmetic.data import NUMBER_WORDS
 from pipeline.studies.bert.checkpoints import ResolvedCheckpoint, resolve
-from pipeline.studies.bert.model import (
-    classification_loss,
-    encode,
-    load_classifier,
-    predict_proba,
-    save_classifier,
-    sentence_logits,
-)
+from pipeline.studies.bert.model import classification_loss, encode, load_classifier, predict_proba, save_classifier, sentence_logits
 from pipeline.studies.bert.params import BertCheckpoint, BertRecipe
-from pipeline.studies.bert.train import build_model, fit_config
+from pipeline.studies.bert.train import build_model
 
 ROOT = Path(__file__).resolve().parents[3]
 WORDS = NUMBER_WORDS + ["plus", "minus"]
@@ -48,8 +42,12 @@ def _save_tiny_bert(folder: Path) -> Path:
     (folder / "vocab.txt").write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]) + "\n")
     BertTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
     config = BertConfig(
-        vocab_size=len(WORDS) + 5, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=16,
+        vocab_size=len(WORDS) + 5,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
     )
     torch.manual_seed(0)
     BertModel(config).save_pretrained(folder)
@@ -69,13 +67,26 @@ def _save_tiny_roberta(folder: Path) -> Path:
 
     backend.post_processor = RobertaProcessing(("</s>", 2), ("<s>", 0))
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
-        pad_token="<pad>", unk_token="<unk>", mask_token="<mask>",
+        tokenizer_object=backend,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        mask_token="<mask>",
     )
     tokenizer.save_pretrained(folder)
     config = RobertaConfig(
-        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=20, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=20,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
     )
     torch.manual_seed(0)
     RobertaModel(config).save_pretrained(folder)
@@ -215,7 +226,6 @@ def test_saved_classifier_predicts_the_same_after_loading(tiny_checkpoint, tmp_p
     assert torch.allclose(expected.sum(-1), torch.ones(4))
 
 
-
 # ---- validation accuracy per epoch ------------------------------------------------------
 
 
@@ -266,6 +276,7 @@ def test_accuracy_on_evaluate_matches_the_epoch_end_measurement_and_leaves_train
     # The last epoch's weights are kept: its accuracy is what a prediction afterwards scores.
     predicted = predict_proba(new_model, build_model(_resolved(tiny_checkpoint), False, "k")[1], SENTENCES, 7).argmax(-1)
     assert curve["val_accuracy"].iloc[-1] == (predicted == torch.tensor(LABELS)).float().mean().item()
+
 
 # ---- recipe and bookkeeping -------------------------------------------------------------
 
@@ -332,7 +343,10 @@ def test_stage_refuses_an_unreachable_checkpoint_in_one_line(stage_copy):
     ("edits", "message"),
     [
         ({"bert__recipe__lr": -1.0}, "error: params.yaml: bert.recipe.lr: Input should be greater than 0, got -1.0"),
-        ({"bert__checkpoint_set": "online"}, "error: params.yaml: bert.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'"),
+        (
+            {"bert__checkpoint_set": "online"},
+            "error: params.yaml: bert.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'",
+        ),
         ({"bert__probes": ["three times nine"]}, "error: params.yaml: bert.probes.0: expected '<number> plus|minus <number>'"),
     ],
 )
@@ -379,8 +393,12 @@ def test_a_variant_with_its_own_split_trains_on_the_shipped_csvs_split_that_way(
     for name in ("verbal_arithmetic_train.csv", "verbal_arithmetic_test.csv"):
         (raw / name).write_bytes((ROOT / "data/raw" / name).read_bytes())
     handed = _hand_over(stage_copy, monkeypatch, "gpt_recipe")
-    expected = load_splits(raw / "verbal_arithmetic_train.csv", raw / "verbal_arithmetic_test.csv",
-                           CsvSplit(val_fraction=0.2, seed=2021, stratify=False), "key")
+    expected = load_splits(
+        raw / "verbal_arithmetic_train.csv",
+        raw / "verbal_arithmetic_test.csv",
+        CsvSplit(val_fraction=0.2, seed=2021, stratify=False),
+        "key",
+    )
     assert {k: [e.text for e in v] for k, v in handed["splits"].items()} == {k: [e.text for e in v] for k, v in expected.items()}
     assert [len(handed["splits"][k]) for k in ("train", "val", "test")] == [512, 128, 160]
     assert handed["files"]["val"] == handed["files"]["train"] == (raw / "verbal_arithmetic_train.csv").resolve()
@@ -392,8 +410,11 @@ def _hand_over(stage_copy: Path, monkeypatch, variant: str) -> dict:
     from pipeline.studies.bert import train as bert_train
 
     handed = {}
-    monkeypatch.setattr(bert_train, "train_variant", lambda name, params, checkpoint, splits, files: handed.update(
-        name=name, checkpoint=checkpoint, splits=splits, files=files))
+    monkeypatch.setattr(
+        bert_train,
+        "train_variant",
+        lambda name, params, checkpoint, splits, files: handed.update(name=name, checkpoint=checkpoint, splits=splits, files=files),
+    )
     monkeypatch.chdir(stage_copy)
     bert_stages.train(variant=variant)
     return handed

@@ -63,8 +63,13 @@ def test_mlflow_has_one_finished_run_per_variant(project: Path):
     assert [m.step for m in client.get_metric_history(run_id, "val_accuracy")] == [1]
     assert [m.step for m in client.get_metric_history(run_id, "test_accuracy")] == [0]  # a summary: step 0, like every study's
     artifacts = {a.path for folder in ("figures", "tables") for a in client.list_artifacts(run_id, folder)}
-    assert {"figures/training_curve.png", "figures/confusion.png", "tables/confusion_test.json",
-            "tables/probe_predictions.json", "tables/test_predictions.json"} <= artifacts
+    assert {
+        "figures/training_curve.png",
+        "figures/confusion.png",
+        "tables/confusion_test.json",
+        "tables/probe_predictions.json",
+        "tables/test_predictions.json",
+    } <= artifacts
 
 
 def test_report_section_comes_from_the_runs(project: Path):

@@ -83,11 +83,17 @@ def test_a_bad_params_file_is_named(project):
 def test_prints_the_class_every_probability_and_the_truth_when_there_is_one(project, capsys):
     from transformers import BertConfig, BertModel, BertTokenizer
 
-    words = "zero one two three four five six seven eight nine ten plus minus times".split()
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "plus", "minus", "times"]
     vocab = project / "vocab.txt"
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n")
-    config = BertConfig(vocab_size=len(words) + 5, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=32, max_position_embeddings=16)
+    config = BertConfig(
+        vocab_size=len(words) + 5,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=16,
+    )
     torch.manual_seed(0)
     model = SentenceClassifier(BertModel(config))
     save_classifier(project / "outputs/bert/finetune", model, BertTokenizer(str(vocab)), {"max_length": 7})

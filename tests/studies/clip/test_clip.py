@@ -229,7 +229,13 @@ def _slots_named(caption: str, scene: scenes.Scene) -> tuple[str, ...]:
 # ------------------------------------------------------------------------ search
 
 
-MIRROR = {"top left": "top right", "top right": "top left", "bottom left": "bottom right", "bottom right": "bottom left", "middle": "middle"}
+MIRROR = {
+    "top left": "top right",
+    "top right": "top left",
+    "bottom left": "bottom right",
+    "bottom right": "bottom left",
+    "middle": "middle",
+}
 
 
 def _fake_clip(gallery: list[scenes.Scene], sharpness: float = 3.0, mirrored: bool = False):
@@ -293,9 +299,7 @@ def test_search_accepts_only_captions_true_of_the_target():
 
 
 def test_search_counts_by_hand():
-    trace = pd.DataFrame(
-        {"true_of_target": [True, True, False, False, True], "target_rank": [1, 3, 1, 2, 2]}
-    )
+    trace = pd.DataFrame({"true_of_target": [True, True, False, False, True], "target_rank": [1, 3, 1, 2, 2]})
     assert SearchCounts.of(trace) == SearchCounts(scored=5, true=3, true_failing=2, false_selecting=1)
     unknown = pd.DataFrame({"true_of_target": [None, None], "target_rank": [1, 2]})  # real images
     assert SearchCounts.of(unknown) == SearchCounts(scored=2, true=0, true_failing=0, false_selecting=0)
@@ -437,11 +441,16 @@ def test_prompt_stage_fails_in_one_line_and_writes_nothing(tmp_path):
     _params(tmp_path, lambda c: c.update(model="ViT-B-32", pretrained="openai", gallery=str(gallery), target="cat.png"))
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     result = subprocess.run(
-        [sys.executable, "-m", "stages", "clip", "prompt"], cwd=tmp_path, capture_output=True, text=True,
+        [sys.executable, "-m", "stages", "clip", "prompt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [f"error: {gallery / 'readme.md'}: not an image (UnidentifiedImageError); remove it from the gallery folder"]
+    assert result.stderr.strip().splitlines() == [
+        f"error: {gallery / 'readme.md'}: not an image (UnidentifiedImageError); remove it from the gallery folder"
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dvc.yaml", "params.yaml", "photos"]
 
 

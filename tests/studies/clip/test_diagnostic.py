@@ -54,7 +54,12 @@ def _fake_encoders(twins: scenes.Twins, ignored: str, noise: float, seed: int = 
     read = [slot for slot in scenes.SLOTS if slot != ignored]
 
     def code(attributes: dict) -> np.ndarray:
-        parts = [np.eye(len(scenes.VOCABULARY[s]))[scenes.VOCABULARY[s].index(attributes[s])] if s in attributes else np.zeros(len(scenes.VOCABULARY[s])) for s in read]
+        parts = [
+            np.eye(len(scenes.VOCABULARY[s]))[scenes.VOCABULARY[s].index(attributes[s])]
+            if s in attributes
+            else np.zeros(len(scenes.VOCABULARY[s]))
+            for s in read
+        ]
         return np.concatenate([np.ones(1), *parts])  # a constant part: "a shape" is not the zero vector
 
     scene_of = {image.tobytes(): scene for split in (twins.first, twins.second) for image, scene in zip(split.images, split.scenes)}

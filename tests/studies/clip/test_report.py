@@ -34,8 +34,16 @@ def test_twin_verdict(accuracy, expected):
 
 def _search(**changes) -> SearchSummary:
     values = dict(
-        caption="a red shape at the top left on a white background", slots=4, target_probability=0.49, margin=0.2,
-        selects=True, scored=96, truth_checked=True, true=22, true_failing=21, false_selecting=0,
+        caption="a red shape at the top left on a white background",
+        slots=4,
+        target_probability=0.49,
+        margin=0.2,
+        selects=True,
+        scored=96,
+        truth_checked=True,
+        true=22,
+        true_failing=21,
+        false_selecting=0,
     )
     return SearchSummary(**(values | changes))
 
@@ -54,7 +62,10 @@ def _one_sentence(text: str) -> bool:
         ({"true_failing": 0}, ["Straightforward: all 22 true captions"]),
         ({"false_selecting": 5}, ["and 5 captions false of the target selected it anyway"]),
         ({"selects": False, "true_failing": 22, "false_selecting": 7}, ["Hard: none of the 22 true captions", "and 7 captions false of"]),
-        ({"truth_checked": False, "true": None, "true_failing": None, "false_selecting": None}, ["scored 96 captions", "cannot be checked"]),
+        (
+            {"truth_checked": False, "true": None, "true_failing": None, "false_selecting": None},
+            ["scored 96 captions", "cannot be checked"],
+        ),
     ],
 )
 def test_search_comment_is_one_sentence_from_the_counts(changes, words):
@@ -69,22 +80,38 @@ def _results(twin: dict[str, float], search: SearchSummary | None = None, synthe
         {
             "file": ["00.png", "01.png", "02.png"],
             "is_target": [True, False, False],
-            "scene": [TARGET, "one red circle at the top left on a white background", "two red circles at the top right on a white background"],
+            "scene": [
+                TARGET,
+                "one red circle at the top left on a white background",
+                "two red circles at the top right on a white background",
+            ],
         }
     )
     search = search or _search()
     per_image[search.caption] = [0.49, 0.29, 0.22]
     params = {
-        "model": "attn-clip-tiny", "pretrained": "pipeline", "gallery": "None" if synthetic else "photos",
-        "target": "00.png", "target_scene": TARGET,
+        "model": "attn-clip-tiny",
+        "pretrained": "pipeline",
+        "gallery": "None" if synthetic else "photos",
+        "target": "00.png",
+        "target_scene": TARGET,
     }
     prompt = SimpleNamespace(
         info=SimpleNamespace(run_name="prompt-attn-clip-tiny-pipeline"),
-        data=SimpleNamespace(params=params, metrics={"gallery_images": 3, "logit_scale": 42.5, "captions_selecting_target": 1, "captions_tried": 4}),
+        data=SimpleNamespace(
+            params=params, metrics={"gallery_images": 3, "logit_scale": 42.5, "captions_selecting_target": 1, "captions_tried": 4}
+        ),
     )
     return ClipResults(
-        train=None, prompt=prompt, twin=twin, twin_trials=400, goal=0.95, captions=pd.DataFrame(), trace=pd.DataFrame(),
-        per_image=per_image, search=search,
+        train=None,
+        prompt=prompt,
+        twin=twin,
+        twin_trials=400,
+        goal=0.95,
+        captions=pd.DataFrame(),
+        trace=pd.DataFrame(),
+        per_image=per_image,
+        search=search,
     )
 
 
@@ -92,7 +119,9 @@ def test_twin_summary_names_what_falls_short():
     assert twin_summary(_results({"count": 0.97, "position": 0.99})) == (
         "Every attribute reaches the goal of 0.95; the weakest is count (0.970 over 400 trials)."
     )
-    assert twin_summary(_results({"count": 0.97, "position": 0.5})) == "Below the goal of 0.95 (400 trials per attribute): position (0.500)."
+    assert (
+        twin_summary(_results({"count": 0.97, "position": 0.5})) == "Below the goal of 0.95 (400 trials per attribute): position (0.500)."
+    )
 
 
 def _context(results: ClipResults) -> ReportContext:

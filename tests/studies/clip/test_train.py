@@ -14,12 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from pipeline.core.callbacks import (
-    CallbackList,
-    Callbacks,
-    EpochRecord,
-    MlflowEpochLogger,
-)
+from pipeline.core.callbacks import CallbackList, Callbacks, EpochRecord, MlflowEpochLogger
 from pipeline.core.training import FitConfig, fit
 from pipeline.studies.clip import PIPELINE_MODEL, scenes
 
@@ -36,11 +31,7 @@ def setup():
     import open_clip
 
     from pipeline.studies.clip.models import register_pipeline_model
-    from pipeline.studies.clip.train import (
-        CaptionedImages,
-        full_caption_batches,
-        to_model_input,
-    )
+    from pipeline.studies.clip.train import CaptionedImages, full_caption_batches, to_model_input
 
     register_pipeline_model()
     tokenizer = open_clip.get_tokenizer(PIPELINE_MODEL)
@@ -114,8 +105,13 @@ def _fit(setup, *extra_callbacks: Callbacks, resume_path=None):
     torch.manual_seed(0)
     model = open_clip.create_model(PIPELINE_MODEL)
     config = FitConfig(
-        epochs=EPOCHS, patience=EPOCHS, lr=1e-3, make_optimizer=make_optimizer(0.1),
-        make_scheduler=warmup_cosine(EPOCHS * len(train_data), 2, FROZEN), scheduler_step="batch", restore_best=False,
+        epochs=EPOCHS,
+        patience=EPOCHS,
+        lr=1e-3,
+        make_optimizer=make_optimizer(0.1),
+        make_scheduler=warmup_cosine(EPOCHS * len(train_data), 2, FROZEN),
+        scheduler_step="batch",
+        restore_best=False,
     )
     callbacks = CallbackList(
         TextTowerFreeze(model, FROZEN),
@@ -124,8 +120,15 @@ def _fit(setup, *extra_callbacks: Callbacks, resume_path=None):
         *extra_callbacks,
     )
     result = fit(
-        model, train_data.batches, val_batches, TwinContrastiveLoss(1.0), config,
-        resume_path=resume_path, fingerprint="clip-test", callbacks=callbacks, description="clip-test",
+        model,
+        train_data.batches,
+        val_batches,
+        TwinContrastiveLoss(1.0),
+        config,
+        resume_path=resume_path,
+        fingerprint="clip-test",
+        callbacks=callbacks,
+        description="clip-test",
     )
     return model, result
 

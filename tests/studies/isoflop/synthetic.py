@@ -26,30 +26,38 @@ def loss(parameters: float, compute) -> np.ndarray:
     return 2.5 - 0.15 * np.log10(compute) + CURVATURE * (np.log10(parameters) - np.log10(n_opt(compute))) ** 2
 
 
-def curve(parameters: float, first: float, last: float, evaluations: int = 40, noise: float = 0.0,
-          rng: np.random.Generator | None = None) -> pd.DataFrame:
+def curve(
+    parameters: float, first: float, last: float, evaluations: int = 40, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> pd.DataFrame:
     """One run: `evaluations` log-spaced evaluations from `first` to `last` FLOPs; both loss columns alike."""
     flops = np.geomspace(first, last, evaluations)
     values = loss(parameters, flops)
     if noise:
         values = values * np.exp(noise * rng.standard_normal(len(flops)))
     tokens = flops / (6 * parameters)
-    return pd.DataFrame({"cumulative_flops": flops, "cumulative_tokens": tokens, "val_loss": values,
-                         "val_loss_batch_mean": values * 1.1})
+    return pd.DataFrame({"cumulative_flops": flops, "cumulative_tokens": tokens, "val_loss": values, "val_loss_batch_mean": values * 1.1})
 
 
-def grid_curves(parameters: dict[str, float], seeds: int = 2, noise: float = 0.01, first: float = 1e10, last: float = 2e12,
-                reach: dict[str, tuple[float, float]] | None = None, seed: int = 0) -> dict[str, list[pd.DataFrame]]:
+def grid_curves(
+    parameters: dict[str, float],
+    seeds: int = 2,
+    noise: float = 0.01,
+    first: float = 1e10,
+    last: float = 2e12,
+    reach: dict[str, tuple[float, float]] | None = None,
+    seed: int = 0,
+) -> dict[str, list[pd.DataFrame]]:
     """[model] -> one curve per seed; `reach` overrides a model's (first, last) FLOPs."""
     rng = np.random.default_rng(seed)
     reach = reach or {}
-    return {model: [curve(n, *reach.get(model, (first, last)), noise=noise, rng=rng) for _ in range(seeds)]
-            for model, n in parameters.items()}
+    return {
+        model: [curve(n, *reach.get(model, (first, last)), noise=noise, rng=rng) for _ in range(seeds)] for model, n in parameters.items()
+    }
 
 
 def config(**scaling):
     """The real isoflop params, the fits' settings changed (e.g. bootstrap={"resamples": 20})."""
-    grid = params.load(PARAMS).isoflop
+    grid = params.load(PARAMS).config
     updates = {}
     for key, value in scaling.items():
         current = getattr(grid.scaling, key)

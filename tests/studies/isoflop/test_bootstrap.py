@@ -6,15 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.studies.isoflop.bootstrap import bootstrap, leave_one_budget_out, percentile_interval, readouts
-from pipeline.studies.isoflop.scaling import (
-    BudgetRule,
-    ComputeOptimal,
-    Grid,
-    Run,
-    TokenCount,
-    isoflop_fit,
-    isoflop_profiles,
-)
+from pipeline.studies.isoflop.scaling import BudgetRule, ComputeOptimal, Grid, Run, TokenCount, isoflop_fit, isoflop_profiles
 from tests.studies.isoflop import synthetic
 
 TOKENS = TokenCount(21.0, 4, 30)
@@ -26,8 +18,10 @@ AT = {"target": 1e15}
 
 def _grid(noise: float, seed: int) -> Grid:
     curves = synthetic.grid_curves(SIZES, seeds=2, noise=noise, seed=seed)
-    runs = {m: [Run(c["cumulative_flops"].to_numpy(), c["cumulative_tokens"].to_numpy(), c["val_loss"].to_numpy())
-                for c in frames] for m, frames in curves.items()}
+    runs = {
+        m: [Run(c["cumulative_flops"].to_numpy(), c["cumulative_tokens"].to_numpy(), c["val_loss"].to_numpy()) for c in frames]
+        for m, frames in curves.items()
+    }
     return Grid.from_runs(runs, SIZES, BUDGETS, BUDGETS)
 
 

@@ -59,7 +59,7 @@ def test_scaling_metrics_follow_from_the_curves(project: Path):
     budgets = pd.read_csv(project / "plots" / "scaling" / "budgets.csv")
     ours = budgets[(budgets["loss"] == "val_loss") & budgets["counts"]]
     budget = ours["budget"].iloc[0]
-    from pipeline.translation.flops import parameter_count
+    from pipeline.translators.flops import parameter_count
 
     x, y = [], []
     for model in ISOFLOP_MODELS:
@@ -73,8 +73,9 @@ def test_scaling_metrics_follow_from_the_curves(project: Path):
     for loss in ("val_loss", "val_loss_batch_mean"):
         assert set(metrics["estimates"][loss]) == {"envelope", "isoflop", "parametric"}
     scaling = yaml.safe_load((project / "params.yaml").read_text())["isoflop"]["scaling"]
-    assert sorted(set(budgets["budget"])) == pytest.approx(np.geomspace(scaling["budgets"]["low"], scaling["budgets"]["high"],
-                                                                         scaling["budgets"]["count"]), rel=1e-5)
+    assert sorted(set(budgets["budget"])) == pytest.approx(
+        np.geomspace(scaling["budgets"]["low"], scaling["budgets"]["high"], scaling["budgets"]["count"]), rel=1e-5
+    )
     draws = pd.read_csv(project / "outputs" / "scaling" / "bootstrap_draws.csv")
     assert len(draws) == 2 * scaling["bootstrap"]["resamples"]
 
@@ -113,6 +114,7 @@ def test_decoder_only_run_and_report(project: Path):
 def test_bad_scaling_params_fail_in_one_line(project: Path, change: dict, message: str):
     original = (project / "params.yaml").read_text()
     params = yaml.safe_load(original)
+
     def merge(into: dict, values: dict) -> None:
         for key, value in values.items():
             if isinstance(value, dict):

@@ -10,7 +10,7 @@ import pytest
 from pipeline.core.errors import PipelineError
 from pipeline.studies.isoflop import APPROACHES, LOSSES
 from pipeline.studies.isoflop.fit import finite, fit_scaling
-from pipeline.translation.flops import parameter_count
+from pipeline.translators.flops import parameter_count
 from tests.studies.isoflop import synthetic
 
 SIZES = {f"h{h}": parameter_count(h, 4, 30) for h in (16, 32, 48, 64, 96, 128)}

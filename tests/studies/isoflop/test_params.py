@@ -14,7 +14,7 @@ def _grid(raw: dict) -> dict:
 
 
 def test_real_params_match_the_assignment():
-    grid = params.load(PARAMS).isoflop
+    grid = params.load(PARAMS).config
     assert grid.matrix.hidden_sizes() == {"h16": 16, "h32": 32, "h48": 48, "h64": 64, "h96": 96, "h128": 128}
     assert grid.matrix.seed == [0, 1]
     assert grid.matrix.runs()["h64-s1"] == ("h64", 1) and len(grid.matrix.runs()) == 12
@@ -48,11 +48,15 @@ def _budgets(raw: dict) -> dict:
             "isoflop.scaling.min_models_per_budget: Input should be greater than or equal to 3, got 2",
         ),
         (lambda raw: _grid(raw)["scaling"].update(min_r2=1.5), "isoflop.scaling.min_r2: Input should be less than or equal to 1"),
-        (lambda raw: _grid(raw)["scaling"]["bootstrap"].update(resamples=0),
-         "isoflop.scaling.bootstrap.resamples: Input should be greater than or equal to 10"),
+        (
+            lambda raw: _grid(raw)["scaling"]["bootstrap"].update(resamples=0),
+            "isoflop.scaling.bootstrap.resamples: Input should be greater than or equal to 10",
+        ),
         (lambda raw: _grid(raw)["scaling"]["bootstrap"].update(level=1.0), "isoflop.scaling.bootstrap.level: Input should be less than 1"),
-        (lambda raw: _grid(raw)["scaling"]["parametric"].update(starts=0),
-         "isoflop.scaling.parametric.starts: Input should be greater than or equal to 1"),
+        (
+            lambda raw: _grid(raw)["scaling"]["parametric"].update(starts=0),
+            "isoflop.scaling.parametric.starts: Input should be greater than or equal to 1",
+        ),
     ],
     ids=["high-not-above-low", "zero", "one-budget", "no-count", "two-models", "r2-above-one", "no-draws", "level-one", "no-starts"],
 )
@@ -82,7 +86,7 @@ def test_stop_at_flops_below_the_largest_budget(tmp_path):
 
 @pytest.mark.parametrize("stop", [1.28e12, 5e12, None], ids=["equal", "above", "null"])
 def test_stop_at_flops_at_or_above_the_largest_budget_or_null(tmp_path, stop):
-    assert params.load(write_params(tmp_path, lambda raw: _grid(raw).update(stop_at_flops=stop))).isoflop.stop_at_flops == stop
+    assert params.load(write_params(tmp_path, lambda raw: _grid(raw).update(stop_at_flops=stop))).config.stop_at_flops == stop
 
 
 @pytest.mark.parametrize(
@@ -103,12 +107,14 @@ def test_bad_grid_members_name_the_key(tmp_path, models, expected):
 @pytest.mark.parametrize(
     ("edit", "fragments"),
     [
-        (lambda raw: _grid(raw)["train"].update(dataset="medium"), [
-            "isoflop.train.dataset: must be one of ['large', 'small'] (piglatin.files), got 'medium'"]),
+        (
+            lambda raw: _grid(raw)["train"].update(dataset="medium"),
+            ["isoflop.train.dataset: must be one of ['large', 'small'] (piglatin.files), got 'medium'"],
+        ),
         (lambda raw: _grid(raw)["train"].update(hidden_size=32), ["isoflop.train.hidden_size", "unknown key"]),
         (lambda raw: _grid(raw)["train"].update(lr_decay=0), ["isoflop.train.lr_decay", "greater than 0"]),
         (lambda raw: _grid(raw).pop("stop_at_flops"), ["isoflop.stop_at_flops", "missing"]),
-        (lambda raw: _grid(raw).update(published_slope=[0.4]), ["isoflop.published_slope.1", "missing"]),
+        (lambda raw: _grid(raw)["published"].update(slope=[0.4]), ["isoflop.published.slope.1", "missing"]),
     ],
     ids=["unknown-dataset", "hidden-size-in-train", "zero-decay", "no-stop", "range-of-one"],
 )

@@ -14,15 +14,7 @@ from pipeline.core import tracking
 from pipeline.core.io import file_sha256
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.core.tracking import NOTE_TAG, RunTracker, run_tags
-from pipeline.studies.isoflop import (
-    FIT_COMMAND,
-    PARENT_RUN_DESCRIPTION,
-    PARENT_RUN_NAME,
-    SCALING_METRICS,
-    SCALING_TABLE,
-    STUDY,
-    stage_name,
-)
+from pipeline.studies.isoflop import FIT_COMMAND, PARENT_RUN_DESCRIPTION, PARENT_RUN_NAME, SCALING_METRICS, SCALING_TABLE, STUDY, stage_name
 from pipeline.studies.isoflop.fit import _log_to_parent_run
 from pipeline.studies.isoflop.stages import grid_parent
 
@@ -87,15 +79,18 @@ def test_the_fit_gives_the_parent_its_source_and_a_span_over_the_members_and_the
 
     monkeypatch.setattr("sys.argv", ["/repo/stages/__main__.py", "isoflop", "fit"])
     result = SimpleNamespace(
-        metrics={"slope": 0.5, "n_opt_per_budget": {"8e10": 2.0e4}, "budgets_fitted": 2,
-                 "estimates": {"val_loss": {"isoflop": {"n_opt_low": 1.0e6, "slope_lobo_min": None}}}},
+        metrics={
+            "slope": 0.5,
+            "n_opt_per_budget": {"8e10": 2.0e4},
+            "budgets_fitted": 2,
+            "estimates": {"val_loss": {"isoflop": {"n_opt_low": 1.0e6, "slope_lobo_min": None}}},
+        },
         table=pd.DataFrame({"budget": [8e10], "n_opt": [2.0e4]}),
         points=pd.DataFrame({"budget": [8e10], "model": ["h16"], "value": [1.0]}),
         best=pd.DataFrame({"budget": [8e10], "best": ["h16"]}),
         draws=pd.DataFrame({"isoflop.n_opt_target": [1.0e6, 2.0e6], "loss": ["val_loss"] * 2}),
     )
-    config = SimpleNamespace(scaling=SimpleNamespace(model_dump=lambda: {"budgets": {"low": 8e10}}),
-                             matrix=SimpleNamespace(seed=[0, 1]))
+    config = SimpleNamespace(scaling=SimpleNamespace(model_dump=lambda: {"budgets": {"low": 8e10}}), matrix=SimpleNamespace(seed=[0, 1]))
     before = int(time.time() * 1000)
     _log_to_parent_run(config, member_files, result, {}, project)
 
@@ -113,3 +108,11 @@ def test_the_fit_gives_the_parent_its_source_and_a_span_over_the_members_and_the
     assert after.info.start_time == created.info.start_time <= min(m.info.start_time for m in members)
     assert after.info.end_time >= max(before, *(m.info.end_time for m in members))
     assert after.info.status == "FINISHED"
+    assert (tags["fit.seeds"], tags["fit.scaling.budgets.low"]) == ("[0, 1]", "80000000000.0")
+
+    # Fitting the same grid again with other settings (another seed list, other budgets) must not fail:
+    # MLflow refuses to change a logged param, so the fit's settings are tags, and the latest fit's show.
+    refit = SimpleNamespace(scaling=SimpleNamespace(model_dump=lambda: {"budgets": {"low": 4e10}}), matrix=SimpleNamespace(seed=[0, 2]))
+    _log_to_parent_run(refit, member_files, result, {}, project)
+    tags = client.get_run(parent).data.tags
+    assert (tags["fit.seeds"], tags["fit.scaling.budgets.low"]) == ("[0, 2]", "40000000000.0")

@@ -19,7 +19,7 @@ from pipeline.studies.isoflop.fit import fit_scaling
 from pipeline.studies.isoflop.params import Setup
 from pipeline.studies.isoflop.report import best_section, optimal_section, profiles_section
 from pipeline.studies.isoflop.results import IsoflopResults, Reference, best_sentences, unflatten, verdict
-from pipeline.translation.flops import parameter_count
+from pipeline.translators.flops import parameter_count
 from tests.params_helpers import PARAMS
 from tests.studies.isoflop import synthetic
 
@@ -38,15 +38,38 @@ def results() -> IsoflopResults:
     curves = synthetic.grid_curves(SIZES, seeds=2, noise=0.01, reach={"h16": (1e10, 2.2e11), "h128": (8.6e10, 1.3e12)})
     fit = fit_scaling(curves, config, 30, 21.0, DECODER)
     real = params.load(PARAMS)
-    runs = {m: [_run(f"{m}-s{s}", {"non_embedding_parameters": SIZES[m], "epochs_trained": len(c),
-                                    "cumulative_flops": c["cumulative_flops"].iloc[-1], "best_val_loss": c["val_loss"].min(),
-                                    "best_val_loss_batch_mean": c["val_loss_batch_mean"].min(), "train_seconds": 30.0,
-                                    "flops_per_second": 4e10}) for s, c in enumerate(frames)]
-            for m, frames in curves.items()}
+    runs = {
+        m: [
+            _run(
+                f"{m}-s{s}",
+                {
+                    "non_embedding_parameters": SIZES[m],
+                    "epochs_trained": len(c),
+                    "cumulative_flops": c["cumulative_flops"].iloc[-1],
+                    "best_val_loss": c["val_loss"].min(),
+                    "best_val_loss_batch_mean": c["val_loss_batch_mean"].min(),
+                    "train_seconds": 30.0,
+                    "flops_per_second": 4e10,
+                },
+            )
+            for s, c in enumerate(frames)
+        ]
+        for m, frames in curves.items()
+    }
     # Through MLflow a null (no answer) is left out: the report reads what remains.
     metrics = unflatten({k: v for k, v in flatten(fit.metrics).items() if v is not None})
-    return IsoflopResults(Setup(real.shared, real.piglatin, config), runs, curves, None, metrics, fit.table, fit.points,
-                          fit.best, fit.draws, _run("decoder-only h128-small", DECODER))
+    return IsoflopResults(
+        Setup(real.shared, config, real.data),
+        runs,
+        curves,
+        None,
+        metrics,
+        fit.table,
+        fit.points,
+        fit.best,
+        fit.draws,
+        _run("decoder-only h128-small", DECODER),
+    )
 
 
 @pytest.fixture
@@ -61,8 +84,7 @@ def sentences(text: str) -> int:
 
 
 def test_verdict_against_an_interval():
-    assert [verdict(v, 2.0, 5.0) for v in (1.0, 2.0, 5.0, 6.0)] == ["smaller", "within the uncertainty",
-                                                                   "within the uncertainty", "larger"]
+    assert [verdict(v, 2.0, 5.0) for v in (1.0, 2.0, 5.0, 6.0)] == ["smaller", "within the uncertainty", "within the uncertainty", "larger"]
 
 
 def test_reference_sentences_follow_the_verdict():
@@ -86,8 +108,9 @@ def test_answers_stay_within_their_limits_and_state_their_numbers(ctx, results):
     assert answers["A25-2.3.3"].code and answers["A25-2.3.2"].link == "IsoFLOP profiles"
     reference = results.metrics["reference_setup"]
     expected = verdict(DECODER["non_embedding_parameters"], reference["n_opt_low"], reference["n_opt_high"])
-    assert (expected in answers["A25-2.3.4"].text) or (expected == "within the uncertainty"
-                                                       and "within the uncertainty" in answers["A25-2.3.4"].text)
+    assert (expected in answers["A25-2.3.4"].text) or (
+        expected == "within the uncertainty" and "within the uncertainty" in answers["A25-2.3.4"].text
+    )
     for answer in answers.values():
         assert answer.link and all(len(pair) == 2 for pair in answer.numbers)
 

@@ -23,7 +23,7 @@ from pipeline.studies.isoflop.scaling import (
     losses_at,
     reach,
 )
-from pipeline.translation.flops import training_flops_per_token
+from pipeline.translators.flops import training_flops_per_token
 from tests.studies.isoflop import synthetic
 
 RULE = BudgetRule(min_models=4, min_r2=0.5)
@@ -68,15 +68,17 @@ def test_losses_at_interpolate_in_log_flops_and_never_extrapolate():
 
 def test_token_count_inverts_the_flop_formula():
     tokens = TokenCount(seq_len=21.0, num_layers=4, vocab_size=30)
-    from pipeline.translation.flops import parameter_count
+    from pipeline.translators.flops import parameter_count
 
     n = parameter_count(64, 4, 30)
     assert tokens(n, 1e12) == pytest.approx(1e12 / training_flops_per_token(21.0, 64, 4, 30))
 
 
 def _grid(curves: dict[str, list[pd.DataFrame]], parameters: dict[str, float], budgets, dense=None) -> Grid:
-    runs = {m: [Run(c["cumulative_flops"].to_numpy(), c["cumulative_tokens"].to_numpy(), c["val_loss"].to_numpy())
-                for c in frames] for m, frames in curves.items()}
+    runs = {
+        m: [Run(c["cumulative_flops"].to_numpy(), c["cumulative_tokens"].to_numpy(), c["val_loss"].to_numpy()) for c in frames]
+        for m, frames in curves.items()
+    }
     return Grid.from_runs(runs, parameters, budgets, dense if dense is not None else budgets)
 
 
@@ -116,7 +118,7 @@ def test_the_budget_rule():
     parabola = 0.5 * (x - 5.0) ** 2 + 1.0
     assert find_optimal_params(1e12, members, n, parabola, RULE).n_opt == pytest.approx(1e5)
     three = np.where(np.arange(5) < 3, parabola, np.nan)
-    assert "only 3 model(s) reached it, 4 needed" == find_optimal_params(1e12, members, n, three, RULE).reason
+    assert find_optimal_params(1e12, members, n, three, RULE).reason == "only 3 model(s) reached it, 4 needed"
     # A repeated member (a bootstrap draw) does not count twice.
     assert find_optimal_params(1e12, np.array(["a", "a", "b", "c", "c"]), n, parabola, RULE).models == 3
     assert "not convex" in find_optimal_params(1e12, members, n, -parabola, RULE).reason
@@ -145,8 +147,13 @@ def test_best_models_and_inversions_against_the_seed_range():
     # h64 worse than h48 by 0.1; the seeds of h64 differ by 0.02 (< 0.1), of the others by 0.
     losses = {"h16": 3.0, "h32": 2.0, "h48": 1.0, "h64": 1.1}
     parameters = {m: SIX[m] for m in losses}
-    curves = {m: [pd.DataFrame({"cumulative_flops": [1e10, 1e13], "cumulative_tokens": [1, 2], "val_loss": [v + d, v + d]})
-                  for d in ((0.0, 0.0) if m != "h64" else (-0.01, 0.01))] for m, v in losses.items()}
+    curves = {
+        m: [
+            pd.DataFrame({"cumulative_flops": [1e10, 1e13], "cumulative_tokens": [1, 2], "val_loss": [v + d, v + d]})
+            for d in ((0.0, 0.0) if m != "h64" else (-0.01, 0.01))
+        ]
+        for m, v in losses.items()
+    }
     table = best_models(_grid(curves, parameters, np.array([1e11])))
     row = table.iloc[0]
     assert (row["best"], row["largest"], bool(row["larger_always_better"])) == ("h48", "h64", False)

@@ -54,7 +54,10 @@ def test_report_has_every_translator(project: Path):
 def test_translate_cli_works_with_every_run(project: Path, run: str):
     result = subprocess.run(
         [str(BIN / "python"), "-m", "pipeline.translate", "--study", "recurrent", "--run", run, "the air"],
-        cwd=project, capture_output=True, text=True, env=_env(project),
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=_env(project),
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.split()) == 2  # word by word

@@ -23,7 +23,9 @@ from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot, stor
 
 RUNS = list(smoke_settings()["params"]["transformer"]["runs"])
 # The runs trained again with extra seeds (smoke: h8-small with offset 1), named <run>-seeds/s<offset>.
-EXTRA_SEEDS = {run: offsets for run, offsets in smoke_settings()["params"]["transformer"]["extra_seeds"].items() if isinstance(offsets, list)}
+EXTRA_SEEDS = {
+    run: offsets for run, offsets in smoke_settings()["params"]["transformer"]["extra_seeds"].items() if isinstance(offsets, list)
+}
 SEED_RUNS = [f"{run}-seeds/s{offset}" for run, offsets in EXTRA_SEEDS.items() for offset in offsets]
 EXPERIMENT = "nmt-transformer"
 
@@ -75,9 +77,7 @@ def test_mlflow_has_one_finished_run_per_matrix_entry_and_extra_seed(project: Pa
     run_id = runs.loc[runs["tags.mlflow.runName"] == "h8-small", "run_id"].iloc[0]
     history = client.get_metric_history(run_id, "val_loss")
     assert [m.step for m in history] == [1, 2]
-    artifacts = {a.path for a in client.list_artifacts(run_id, "figures")} | {
-        a.path for a in client.list_artifacts(run_id, "tables")
-    }
+    artifacts = {a.path for a in client.list_artifacts(run_id, "figures")} | {a.path for a in client.list_artifacts(run_id, "tables")}
     assert {"figures/loss_curve.png", "tables/sample_translations.json", "tables/val_predictions.json"} <= artifacts
 
 
@@ -92,8 +92,9 @@ def test_report_generated_from_the_runs(project: Path):
         assert row["lowest val loss (ours)"] == pytest.approx(metrics["best_val_loss"], abs=1e-4)
         assert row["lowest val loss (notebooks)"] == pytest.approx(metrics["best_val_loss_batch_mean"], abs=1e-4)
         assert f"{row['lowest val loss (notebooks)']}" in report
-        seeds = [metrics] + [json.loads((project / "metrics" / "transformer" / f"{run}-seeds" / f"s{k}.json").read_text())
-                             for k in EXTRA_SEEDS.get(run, [])]
+        seeds = [metrics] + [
+            json.loads((project / "metrics" / "transformer" / f"{run}-seeds" / f"s{k}.json").read_text()) for k in EXTRA_SEEDS.get(run, [])
+        ]
         values = [m["best_val_loss_batch_mean"] for m in seeds]
         assert row["seeds"] == len(seeds)
         if len(seeds) > 1:  # the spread the report judges differences against: max - min over the seeds
@@ -181,7 +182,9 @@ def test_killed_training_resumes_to_the_same_metrics(project: Path, tmp_path: Pa
 
 
 H8_LARGE_RESULTS = (
-    "outputs/transformer/h8-large", "metrics/transformer/h8-large.json", "plots/transformer/h8-large.csv",
+    "outputs/transformer/h8-large",
+    "metrics/transformer/h8-large.json",
+    "plots/transformer/h8-large.csv",
     "timings/transformer/h8-large.json",
 )
 

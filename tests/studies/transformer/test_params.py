@@ -17,13 +17,13 @@ def _run(raw: dict) -> dict:
 
 def test_real_params_load():
     setup = params.load(PARAMS)
-    run = setup.transformer.runs["h32-small"]
+    run = setup.config.runs["h32-small"]
     assert (run.dataset, run.hidden_size, run.num_layers, run.epochs) == ("small", 32, 4, 100)
     assert run.lr == pytest.approx(5e-4)
-    assert setup.transformer.matrix.run_names() == ["h32-small", "h32-large", "h64-small", "h64-large"]
-    assert sorted(setup.transformer.runs) == sorted(setup.transformer.matrix.run_names())
-    assert setup.transformer.published_best_val_loss["h64-large"] == pytest.approx((0.25, 0.65))
-    assert (setup.shared.seed, setup.piglatin.eval.max_decode_len) == (1234, 20)
+    assert setup.config.matrix.run_names() == ["h32-small", "h32-large", "h64-small", "h64-large"]
+    assert sorted(setup.config.runs) == sorted(setup.config.matrix.run_names())
+    assert setup.config.published.best_val_loss["h64-large"] == pytest.approx((0.25, 0.65))
+    assert (setup.shared.seed, setup.data.eval.max_decode_len) == (1234, 20)
 
 
 def test_unedited_copy_loads(tmp_path):
@@ -69,8 +69,10 @@ def test_matrix_run_missing_from_runs(tmp_path):
 
 
 def test_published_loss_of_an_unknown_run(tmp_path):
-    message = params_error(params.load, write_params(tmp_path, lambda raw: raw["transformer"]["published_best_val_loss"].update({"h48-small": [1, 2]})))
-    assert "transformer.published_best_val_loss.h48-small: no such run (known: h32-small, h32-large" in message
+    message = params_error(
+        params.load, write_params(tmp_path, lambda raw: raw["transformer"]["published"]["best_val_loss"].update({"h48-small": [1, 2]}))
+    )
+    assert "transformer.published.best_val_loss.h48-small: no such run (known: h32-small, h32-large" in message
 
 
 @pytest.mark.parametrize(
@@ -86,13 +88,28 @@ def test_published_loss_of_an_unknown_run(tmp_path):
         (lambda raw: _run(raw).update(lr_decay=1.5), [f"{RUN}.lr_decay", "1.5"]),
         (lambda raw: _run(raw).pop("batch_size"), [f"{RUN}.batch_size", "missing"]),
         (lambda raw: raw["transformer"]["matrix"].update(model=[]), ["transformer.matrix.model", "at least 1 item"]),
-        (lambda raw: raw["transformer"]["published_best_val_loss"].update({"h32-small": [1]}), [
-            "transformer.published_best_val_loss.h32-small.1", "missing"]),
+        (
+            lambda raw: raw["transformer"]["published"]["best_val_loss"].update({"h32-small": [1]}),
+            ["transformer.published.best_val_loss.h32-small.1", "missing"],
+        ),
         (lambda raw: raw.update(device="tpu"), ["device", "'tpu'"]),
         (lambda raw: raw["piglatin"].update(val_fraction=1.5), ["piglatin.val_fraction", "1.5"]),
     ],
-    ids=["negative-hidden", "odd-hidden", "float-hidden", "zero-epochs", "typo-key", "lr-word", "negative-lr",
-         "decay-above-1", "missing-key", "empty-matrix", "range-of-one", "shared-device", "piglatin-section"],
+    ids=[
+        "negative-hidden",
+        "odd-hidden",
+        "float-hidden",
+        "zero-epochs",
+        "typo-key",
+        "lr-word",
+        "negative-lr",
+        "decay-above-1",
+        "missing-key",
+        "empty-matrix",
+        "range-of-one",
+        "shared-device",
+        "piglatin-section",
+    ],
 )
 def test_bad_edit_names_the_key(tmp_path, edit, fragments):
     message = params_error(params.load, write_params(tmp_path, edit))
@@ -101,7 +118,7 @@ def test_bad_edit_names_the_key(tmp_path, edit, fragments):
 
 
 def test_patience_above_epochs_is_accepted(tmp_path):
-    run = params.load(write_params(tmp_path, lambda raw: _run(raw).update(epochs=5, patience=50))).transformer.runs["h32-small"]
+    run = params.load(write_params(tmp_path, lambda raw: _run(raw).update(epochs=5, patience=50))).config.runs["h32-small"]
     assert (run.epochs, run.patience) == (5, 50)
 
 
@@ -109,7 +126,7 @@ def test_exponent_float_written_as_string_is_accepted(tmp_path):
     # YAML 1.1 reads 5e-4 (no dot) as a string; the loader accepts it as a float.
     path = tmp_path / "params.yaml"
     path.write_text(PARAMS.read_text(encoding="utf-8").replace("lr: 5.0e-4", "lr: 5e-4"), encoding="utf-8")
-    assert params.load(path).transformer.runs["h32-small"].lr == pytest.approx(5e-4)
+    assert params.load(path).config.runs["h32-small"].lr == pytest.approx(5e-4)
 
 
 def test_stage_with_an_unknown_run_is_one_line(tmp_path, monkeypatch):
@@ -117,30 +134,32 @@ def test_stage_with_an_unknown_run_is_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PipelineError) as caught:
         stages.train(run="h48-small")
-    assert str(caught.value) == (
-        "params.yaml: transformer.runs.h48-small: no such run (known: h32-small, h32-large, h64-small, h64-large)"
-    )
+    assert str(caught.value) == ("params.yaml: transformer.runs.h48-small: no such run (known: h32-small, h32-large, h64-small, h64-large)")
 
 
 # ------------------------------------------------------------------- extra seeds and the published figures per version
 
 
 def test_extra_seeds_train_the_small_runs_twice_and_the_large_once():
-    config = params.load(PARAMS).transformer
+    config = params.load(PARAMS).config
     assert config.replicates("h32-small") == ["h32-small", "h32-small-seeds/s1"]
     assert config.replicates("h64-small") == ["h64-small", "h64-small-seeds/s1"]
     assert config.replicates("h64-large") == ["h64-large"]
-    assert config.published_best_val_loss_2021["h64-large"] == pytest.approx((0.178, 0.333))
-    assert config.published_best_val_loss_2022["h32-small"] == pytest.approx((0.88, 1.023))
+    assert config.published.best_val_loss_2021["h64-large"] == pytest.approx((0.178, 0.333))
+    assert config.published.best_val_loss_2022["h32-small"] == pytest.approx((0.88, 1.023))
 
 
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda raw: raw["transformer"]["extra_seeds"].update({"h48-small": [1]}),
-         "transformer.extra_seeds.h48-small: no such run in the matrix (runs: h32-small, h32-large, h64-small, h64-large)"),
-        (lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [1, 1]}),
-         "transformer.extra_seeds.h32-small: offsets must be distinct, got [1, 1]"),
+        (
+            lambda raw: raw["transformer"]["extra_seeds"].update({"h48-small": [1]}),
+            "transformer.extra_seeds.h48-small: no such run in the matrix (runs: h32-small, h32-large, h64-small, h64-large)",
+        ),
+        (
+            lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [1, 1]}),
+            "transformer.extra_seeds.h32-small: offsets must be distinct, got [1, 1]",
+        ),
         (lambda raw: raw.update(seed=2**32 - 1), "transformer.extra_seeds.h32-small: seed 4294967295 + offset 1 must stay below 2**32"),
     ],
     ids=["unknown-run", "repeated-offset", "seed-overflow"],
@@ -152,11 +171,16 @@ def test_bad_extra_seeds_name_the_key(tmp_path, edit, expected):
 @pytest.mark.parametrize(
     ("edit", "fragments"),
     [
-        (lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [0]}), ["transformer.extra_seeds.h32-small.0", "greater than 0"]),
+        (
+            lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": [0]}),
+            ["transformer.extra_seeds.h32-small.0", "greater than 0"],
+        ),
         (lambda raw: raw["transformer"]["extra_seeds"].update({"h32-small": []}), ["transformer.extra_seeds.h32-small", "at least 1 item"]),
         (lambda raw: raw["transformer"].pop("extra_seeds"), ["transformer.extra_seeds", "missing"]),
-        (lambda raw: raw["transformer"]["published_best_val_loss_2021"].update({"h48-small": [1, 2]}),
-         ["transformer.published_best_val_loss_2021.h48-small: no such run"]),
+        (
+            lambda raw: raw["transformer"]["published"]["best_val_loss_2021"].update({"h48-small": [1, 2]}),
+            ["transformer.published.best_val_loss_2021.h48-small: no such run"],
+        ),
     ],
     ids=["offset-zero-is-the-run-itself", "empty-list", "missing", "published-unknown-run"],
 )

@@ -9,19 +9,12 @@ import pandas as pd
 import pytest
 
 from pipeline.answers.sentences import count_sentences
-from pipeline.reporting import ReportContext, TranslatorResult
 from pipeline.datasets.piglatin.data import read_pairs, vocabulary
+from pipeline.reporting import ReportContext, TranslatorResult
 from pipeline.studies.transformer import params
 from pipeline.studies.transformer.answers import ANSWERS
-from pipeline.studies.transformer.results import (
-    NOTEBOOKS,
-    OURS,
-    Configurations,
-    effects,
-    share_below,
-    validation_batches,
-)
-from pipeline.translation.batching import LengthBucketBatcher
+from pipeline.studies.transformer.results import NOTEBOOKS, OURS, Configurations, effects, share_below, validation_batches
+from pipeline.translators.batching import LengthBucketBatcher
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,15 +33,22 @@ def test_share_below_interpolates_the_other_curve_over_the_shared_iterations():
 
 
 def _result(name: str, notebooks: float, ours: float, best_epoch: int = 2) -> TranslatorResult:
-    curve = pd.DataFrame({"epoch": [1, 2], "iterations": [50, 100], "train_loss": [ours + 0.3, ours - 0.05],
-                          "val_loss": [ours + 0.5, ours], "val_loss_batch_mean": [notebooks + 0.5, notebooks]})
+    curve = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "iterations": [50, 100],
+            "train_loss": [ours + 0.3, ours - 0.05],
+            "val_loss": [ours + 0.5, ours],
+            "val_loss_batch_mean": [notebooks + 0.5, notebooks],
+        }
+    )
     metrics = {NOTEBOOKS: notebooks, OURS: ours, "best_epoch": best_epoch}
     return TranslatorResult(name, name, {}, metrics, curve, pd.DataFrame())
 
 
 def configurations(spread: float) -> Configurations:
     """The real matrix; h32-small and h64-small with a second seed `spread` away in both definitions."""
-    config = params.load(ROOT / "params.yaml").transformer
+    config = params.load(ROOT / "params.yaml").config
     values = {"h32-small": (0.84, 0.44), "h32-large": (0.84, 0.18), "h64-small": (0.44, 0.19), "h64-large": (0.48, 0.07)}
     seeds = {}
     for name, (notebooks, ours) in values.items():

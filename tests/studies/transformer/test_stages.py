@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.translation.run as translator_run
+import pipeline.translators.train as translator_run
 from pipeline.studies.transformer import stages
-from pipeline.translation.pairs import DATA_FILES
+from pipeline.translators.pairs import DATA_FILES
 from tests.params_helpers import write_params
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,7 +29,7 @@ def project(tmp_path, monkeypatch, prepared_piglatin) -> tuple[Path, list[dict]]
     calls = []
     monkeypatch.setattr(translator_run, "train_translator", lambda **kwargs: calls.append(kwargs))
     monkeypatch.setattr(translator_run, "config_fingerprint", lambda root, shared, *a, **k: f"fingerprint-{shared.seed}")
-    monkeypatch.setattr(stages, "stop_on_sigterm", lambda: None)
+    monkeypatch.setattr(translator_run, "stop_on_sigterm", lambda: None)
     return tmp_path, calls
 
 

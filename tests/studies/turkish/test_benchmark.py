@@ -25,14 +25,41 @@ def test_random_batches_are_full_length_sentences_of_words():
 
 
 def test_summary_names_every_number_by_run_mode_and_length():
-    table = pd.DataFrame([
-        {"run": "lstm", "cell": "lstm", "parameters": 10, "mode": "train", "length": 8, "batch_size": 4,
-         "seconds": 0.2, "min_seconds": 0.1, "max_seconds": 0.3, "epoch_seconds": 0.8},
-        {"run": "lstm", "cell": "lstm", "parameters": 10, "mode": "decode", "length": 8, "batch_size": 4,
-         "seconds": 0.05, "min_seconds": 0.04, "max_seconds": 0.06, "epoch_seconds": math.nan},
-    ])
+    table = pd.DataFrame(
+        [
+            {
+                "run": "lstm",
+                "cell": "lstm",
+                "parameters": 10,
+                "mode": "train",
+                "length": 8,
+                "batch_size": 4,
+                "seconds": 0.2,
+                "min_seconds": 0.1,
+                "max_seconds": 0.3,
+                "epoch_seconds": 0.8,
+            },
+            {
+                "run": "lstm",
+                "cell": "lstm",
+                "parameters": 10,
+                "mode": "decode",
+                "length": 8,
+                "batch_size": 4,
+                "seconds": 0.05,
+                "min_seconds": 0.04,
+                "max_seconds": 0.06,
+                "epoch_seconds": math.nan,
+            },
+        ]
+    )
     assert summary(table) == {
         "lstm_parameters": 10,
-        "lstm_train_seconds_L8": 0.2, "lstm_train_seconds_L8_min": 0.1, "lstm_train_seconds_L8_max": 0.3, "lstm_epoch_seconds_L8": 0.8,
-        "lstm_decode_seconds_L8": 0.05, "lstm_decode_seconds_L8_min": 0.04, "lstm_decode_seconds_L8_max": 0.06,
+        "lstm_train_seconds_L8": 0.2,
+        "lstm_train_seconds_L8_min": 0.1,
+        "lstm_train_seconds_L8_max": 0.3,
+        "lstm_epoch_seconds_L8": 0.8,
+        "lstm_decode_seconds_L8": 0.05,
+        "lstm_decode_seconds_L8_min": 0.04,
+        "lstm_decode_seconds_L8_max": 0.06,
     }

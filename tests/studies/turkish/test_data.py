@@ -80,7 +80,9 @@ def test_not_enough_sentences_names_the_key():
     with pytest.raises(PipelineError) as caught:
         split_pairs(_pairs(20), {"train": 100, "val": 5, "test": 5}, seed=0, key="turkish.split")
     message = str(caught.value)
-    assert message.startswith("params.yaml: turkish.split.train_pairs: not enough English sentences") and "39 pairs of 20" in message  # 20 sentences with 1, 2, 3, 1, ... translations
+    assert (
+        message.startswith("params.yaml: turkish.split.train_pairs: not enough English sentences") and "39 pairs of 20" in message
+    )  # 20 sentences with 1, 2, 3, 1, ... translations
 
 
 def test_the_real_default_split_has_disjoint_english(tmp_path):

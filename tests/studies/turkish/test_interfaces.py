@@ -13,8 +13,17 @@ SIZES = {"B": 3, "S": 7, "T-1": 4, "H": 6, "L": 2, "D": 8}
 
 def _table(cell: str) -> dict:
     width = 8 if cell == "transformer" else 6
-    config = Seq2SeqConfig(cell, source_vocab=30, target_vocab=25, embedding_dim=width if cell == "transformer" else 10,
-                           hidden_size=width, num_layers=2, dropout=0.0, heads=2, feedforward_size=12)
+    config = Seq2SeqConfig(
+        cell,
+        source_vocab=30,
+        target_vocab=25,
+        embedding_dim=width if cell == "transformer" else 10,
+        hidden_size=width,
+        num_layers=2,
+        dropout=0.0,
+        heads=2,
+        feedforward_size=12,
+    )
     table = call_table(build(config), source_length=7, target_length=5, batch_size=3)
     return {(row["call"], row["argument"]): row for row in table.to_dict("records")}
 
@@ -47,7 +56,13 @@ def test_the_lstm_passes_ids_to_its_encoder_and_one_token_and_state_per_step_to_
 def test_the_transformer_passes_whole_sequences_and_masks():
     rows = _table("transformer")
     assert {argument for call, argument in rows if call == "self.decoder"} == {
-        "tgt", "memory", "tgt_mask", "tgt_is_causal", "memory_key_padding_mask", "returns"}
+        "tgt",
+        "memory",
+        "tgt_mask",
+        "tgt_is_causal",
+        "memory_key_padding_mask",
+        "returns",
+    }
     assert rows[("self.encoder", "src_key_padding_mask")]["shape"] == "(3, 7)"
     assert rows[("self.decoder", "tgt_mask")]["shape"] == "(4, 4)" and rows[("self.decoder", "tgt_is_causal")]["shape"] == "True"
     assert rows[("self.decoder", "memory")]["shape"] == rows[("self.encoder", "returns")]["shape"] == "(3, 7, 8)"

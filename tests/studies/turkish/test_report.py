@@ -10,10 +10,29 @@ from tests.params_helpers import PARAMS
 
 
 def _run(name: str, cell: str, changes: dict, **metrics) -> report.TurkishRun:
-    base = {"train_loss_at_best": 4.0, "final_train_loss": 3.5, "best_val_loss": 4.4, "final_val_loss": 4.6, "best_epoch": 9,
-            "best_val_loss_epoch": 5, "val_chrf_at_best": 10.0, "val_bleu_at_best": 1.0, "val_loss_at_best": 4.5,
-            "epochs_trained": 11, "stopped_early": 1.0, "bleu": 0.3, "train_bleu": 2.0, "train_pairs": 1000, "copy_bleu": 0.9,
-            "copy_chrf": 9.1, "chrf": 4.0, "test_loss": 4.5, "parameters": 1000, "seconds_per_epoch": 2.0, "test_sentences": 100}
+    base = {
+        "train_loss_at_best": 4.0,
+        "final_train_loss": 3.5,
+        "best_val_loss": 4.4,
+        "final_val_loss": 4.6,
+        "best_epoch": 9,
+        "best_val_loss_epoch": 5,
+        "val_chrf_at_best": 10.0,
+        "val_bleu_at_best": 1.0,
+        "val_loss_at_best": 4.5,
+        "epochs_trained": 11,
+        "stopped_early": 1.0,
+        "bleu": 0.3,
+        "train_bleu": 2.0,
+        "train_pairs": 1000,
+        "copy_bleu": 0.9,
+        "copy_chrf": 9.1,
+        "chrf": 4.0,
+        "test_loss": 4.5,
+        "parameters": 1000,
+        "seconds_per_epoch": 2.0,
+        "test_sentences": 100,
+    }
     curve = pd.DataFrame({"epoch": [1, 2], "train_loss": [5.0, 4.0], "val_loss": [4.8, 4.4]})
     samples = pd.DataFrame({"turkish": ["Merhaba."], "reference": ["Hello."], "translation": [f"hi from {name}"]})
     return report.TurkishRun(name, cell, changes, base | metrics, curve, samples)
@@ -24,14 +43,22 @@ def runs():
     return {
         "rnn": _run("rnn", "rnn", {"cell": "rnn"}, best_val_loss=4.5),
         "lstm": _run("lstm", "lstm", {}),
-        "lstm_no_dropout": _run("lstm_no_dropout", "lstm", {"dropout": 0.0}, best_val_loss=4.45, final_train_loss=3.2, best_epoch=8,
-                                   best_val_loss_epoch=4, val_chrf_at_best=8.5),  # +0.05: clear
+        "lstm_no_dropout": _run(
+            "lstm_no_dropout",
+            "lstm",
+            {"dropout": 0.0},
+            best_val_loss=4.45,
+            final_train_loss=3.2,
+            best_epoch=8,
+            best_val_loss_epoch=4,
+            val_chrf_at_best=8.5,
+        ),  # +0.05: clear
         "lstm_250_pairs": _run("lstm_250_pairs", "lstm", {"train_pairs": 250}, best_val_loss=4.9, train_pairs=250),
     }
 
 
 def test_effects_are_differences_against_the_base_run(runs):
-    config = params.load(PARAMS).turkish
+    config = params.load(PARAMS).config
     effects = report.effects_table(config, [runs["rnn"], runs["lstm"]], [runs["lstm_no_dropout"], runs["lstm_250_pairs"]])
     assert effects["change"].tolist() == ["cell: rnn -> lstm", "dropout: 0.5 -> 0.0", "train_pairs: 1000 -> 250"]
     assert effects["Δ best val loss"].tolist() == [pytest.approx(-0.1), pytest.approx(0.05), pytest.approx(0.5)]
@@ -82,25 +109,49 @@ def timing(train: dict[str, tuple[float, float]], decode: dict[str, tuple[float,
     for mode, runs in (("train", train), ("decode", decode)):
         for run, (short, long) in runs.items():
             for length, seconds in ((8, short), (64, long)):
-                rows.append({"run": run, "cell": "transformer" if run == "transformer" else "lstm", "parameters": 1, "mode": mode,
-                             "length": length, "batch_size": 64, "seconds": seconds, "min_seconds": seconds * (1 - spread),
-                             "max_seconds": seconds * (1 + spread), "epoch_seconds": seconds * 16 if mode == "train" else float("nan")})
+                rows.append(
+                    {
+                        "run": run,
+                        "cell": "transformer" if run == "transformer" else "lstm",
+                        "parameters": 1,
+                        "mode": mode,
+                        "length": length,
+                        "batch_size": 64,
+                        "seconds": seconds,
+                        "min_seconds": seconds * (1 - spread),
+                        "max_seconds": seconds * (1 + spread),
+                        "epoch_seconds": seconds * 16 if mode == "train" else float("nan"),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def test_timing_table_one_row_per_length():
-    table = report.timing_table(timing({"lstm": (0.01, 0.08), "transformer": (0.02, 0.03)}, {"lstm": (0.005, 0.04), "transformer": (0.01, 0.2)}))
+    table = report.timing_table(
+        timing({"lstm": (0.01, 0.08), "transformer": (0.02, 0.03)}, {"lstm": (0.005, 0.04), "transformer": (0.01, 0.2)})
+    )
     assert table["tokens"].tolist() == [8, 64]
-    assert table.columns.tolist() == ["tokens", "lstm train ms", "lstm epoch s", "transformer train ms", "transformer epoch s",
-                                      "lstm decode ms", "transformer decode ms"]
+    assert table.columns.tolist() == [
+        "tokens",
+        "lstm train ms",
+        "lstm epoch s",
+        "transformer train ms",
+        "transformer epoch s",
+        "lstm decode ms",
+        "transformer decode ms",
+    ]
     assert table["lstm train ms"].tolist() == ["10.0 (9.0-11.0)", "80.0 (72.0-88.0)"]
     assert table["transformer epoch s"].tolist() == [0.32, 0.48]
 
 
 def test_timing_sentences_say_which_is_faster_only_outside_the_spread():
-    lines = report.timing_sentences(timing({"lstm": (0.01, 0.08), "transformer": (0.02, 0.03)}, {"lstm": (0.005, 0.04), "transformer": (0.01, 0.043)}))
-    assert lines[0] == ("- A training step grows from 8 to 64 tokens (x8 the length) by `lstm` 8.0x (10.0 to 80.0 ms), "
-                        "`transformer` 1.5x (20.0 to 30.0 ms); at 64 tokens `transformer` is 2.7x faster than `lstm`.")
+    lines = report.timing_sentences(
+        timing({"lstm": (0.01, 0.08), "transformer": (0.02, 0.03)}, {"lstm": (0.005, 0.04), "transformer": (0.01, 0.043)})
+    )
+    assert lines[0] == (
+        "- A training step grows from 8 to 64 tokens (x8 the length) by `lstm` 8.0x (10.0 to 80.0 ms), "
+        "`transformer` 1.5x (20.0 to 30.0 ms); at 64 tokens `transformer` is 2.7x faster than `lstm`."
+    )
     assert lines[1].endswith("at 64 tokens the runs cannot be told apart (their min-max spreads overlap).")
 
 
@@ -108,11 +159,18 @@ def test_the_comparison_table_asks_the_paired_bootstrap(runs, monkeypatch):
     from pipeline.studies.turkish.results import Paired
 
     def fake(ctx, base, other):
-        return {"BLEU": Paired(base.name, other.name, "BLEU", 1.0, 1.5, 0.4), "chrF": Paired(base.name, other.name, "chrF", 10.0, 14.0, 0.01)}
+        return {
+            "BLEU": Paired(base.name, other.name, "BLEU", 1.0, 1.5, 0.4),
+            "chrF": Paired(base.name, other.name, "chrF", 10.0, 14.0, 0.01),
+        }
 
     monkeypatch.setattr(report, "paired_scores", fake)
     table = report.comparison_table(None, [runs["rnn"], runs["lstm"], runs["lstm_250_pairs"]])
-    assert table[["base", "other"]].drop_duplicates().values.tolist() == [["rnn", "lstm"], ["rnn", "lstm_250_pairs"], ["lstm", "lstm_250_pairs"]]
+    assert table[["base", "other"]].drop_duplicates().values.tolist() == [
+        ["rnn", "lstm"],
+        ["rnn", "lstm_250_pairs"],
+        ["lstm", "lstm_250_pairs"],
+    ]
     assert table["verdict"].tolist()[:2] == ["cannot be told apart", "differ"] and table["Δ (other - base)"].tolist()[:2] == [0.5, 4.0]
 
 

@@ -22,9 +22,23 @@ RAW = "data/raw/tatoeba_eng_tur.tsv"
 TINY = {
     "split": {"train_pairs": 60, "val_pairs": 10, "test_pairs": 10, "seed": 0},
     "wordpiece": {"vocab_size": 150, "min_frequency": 1},
-    "recipe": {"cell": "lstm", "embedding_dim": 8, "hidden_size": 8, "num_layers": 2, "dropout": 0.5, "teacher_forcing": 0.5,
-               "grad_clip": 1.0, "init_range": 0.08, "heads": 2, "feedforward_size": 16, "lr": 0.01, "batch_size": 16, "epochs": 2,
-               "select_by": "val_chrf", "patience": 2},
+    "recipe": {
+        "cell": "lstm",
+        "embedding_dim": 8,
+        "hidden_size": 8,
+        "num_layers": 2,
+        "dropout": 0.5,
+        "teacher_forcing": 0.5,
+        "grad_clip": 1.0,
+        "init_range": 0.08,
+        "heads": 2,
+        "feedforward_size": 16,
+        "lr": 0.01,
+        "batch_size": 16,
+        "epochs": 2,
+        "select_by": "val_chrf",
+        "patience": 2,
+    },
     "runs": {"rnn": {"cell": "rnn"}},
     "benchmark": {"runs": ["rnn"], "lengths": [4, 6], "batches": 1, "threads": 1},
     "samples": 3,
@@ -137,7 +151,9 @@ def test_the_reference_source_checks_for_datasets_before_the_hub(tmp_path, monke
 
 def test_a_vocab_size_below_the_alphabet_writes_nothing(project):
     _edit(project, lambda t: t["wordpiece"].update(vocab_size=3))
-    with pytest.raises(PipelineError, match=r"^params.yaml: turkish.wordpiece.vocab_size: must be at least \d+ for the turkish training split "):
+    with pytest.raises(
+        PipelineError, match=r"^params.yaml: turkish.wordpiece.vocab_size: must be at least \d+ for the turkish training split "
+    ):
         stages.prepare()
     assert _nothing_written(project)
 
@@ -228,9 +244,16 @@ def test_benchmark_times_every_listed_run_at_every_length(project, monkeypatch):
 
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("DVC_ROOT", raising=False)
-    _edit(project, lambda t: t.update(runs={"rnn": {"cell": "rnn"}, "small_transformer": {
-        "cell": "transformer", "teacher_forcing": 1.0, "heads": 2, "feedforward_size": 16}},
-        benchmark={"runs": ["rnn", "small_transformer"], "lengths": [4, 6], "batches": 2, "threads": 1}))
+    _edit(
+        project,
+        lambda t: t.update(
+            runs={
+                "rnn": {"cell": "rnn"},
+                "small_transformer": {"cell": "transformer", "teacher_forcing": 1.0, "heads": 2, "feedforward_size": 16},
+            },
+            benchmark={"runs": ["rnn", "small_transformer"], "lengths": [4, 6], "batches": 2, "threads": 1},
+        ),
+    )
     stages.prepare()
     with pytest.raises(PipelineError, match="run `dvc repro train_turkish@rnn` first"):
         stages.benchmark()
@@ -239,7 +262,8 @@ def test_benchmark_times_every_listed_run_at_every_length(project, monkeypatch):
     stages.benchmark()
     table = pd.read_csv(project / "plots/turkish/benchmark.csv")
     assert sorted(zip(table["run"], table["mode"], table["length"])) == sorted(
-        (run, mode, length) for run in ("rnn", "small_transformer") for mode in ("train", "decode") for length in (4, 6))
+        (run, mode, length) for run in ("rnn", "small_transformer") for mode in ("train", "decode") for length in (4, 6)
+    )
     assert (table["min_seconds"] <= table["seconds"]).all() and (table["seconds"] <= table["max_seconds"]).all()
     train = table[table["mode"] == "train"]
     assert train["epoch_seconds"].tolist() == pytest.approx((train["seconds"] * 4).tolist(), rel=1e-5)  # 60 pairs in batches of 16
@@ -248,7 +272,8 @@ def test_benchmark_times_every_listed_run_at_every_length(project, monkeypatch):
     timings = json.loads((project / "timings/turkish/benchmark.json").read_text())
     assert set(metrics) == {"rnn_parameters", "small_transformer_parameters"}  # every timing goes to the twin
     assert timings["small_transformer_train_seconds_L6"] == pytest.approx(
-        train.set_index(["run", "length"]).loc[("small_transformer", 6), "seconds"], rel=1e-5)
+        train.set_index(["run", "length"]).loc[("small_transformer", 6), "seconds"], rel=1e-5
+    )
     client = MlflowClient(tracking_uri=f"sqlite:///{project / '.mlflow' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("turkish-english")
     (run,) = client.search_runs([experiment.experiment_id], filter_string="attributes.run_name = 'benchmark'")

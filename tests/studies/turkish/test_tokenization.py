@@ -9,8 +9,16 @@ from pipeline.core.errors import PipelineError
 from pipeline.studies.turkish import tokenization
 
 TURKISH = [
-    "Tom eve gitti.", "Ben kediyi seviyorum.", "Bu kitap çok güzel.", "Şimdi gidiyorum.", "Öğretmen burada mı?",
-    "Tom'u arar mısın?", "Onu bulabilir misin?", "Kapıyı açtım.", "Işık yanıyor.", "Çocuklar uyuyor.",
+    "Tom eve gitti.",
+    "Ben kediyi seviyorum.",
+    "Bu kitap çok güzel.",
+    "Şimdi gidiyorum.",
+    "Öğretmen burada mı?",
+    "Tom'u arar mısın?",
+    "Onu bulabilir misin?",
+    "Kapıyı açtım.",
+    "Işık yanıyor.",
+    "Çocuklar uyuyor.",
 ] * 3
 
 

@@ -83,6 +83,7 @@ def test_relu_chain_check_fails_when_the_nonlinearity_changes(monkeypatch):
 
 def _finite_difference_jacobian(W: torch.Tensor, x: torch.Tensor, steps: int, h: float = 1e-6) -> torch.Tensor:
     """Central differences of x_{1+steps} with respect to x_1, one sample."""
+
     def final(x1):
         for _ in range(steps):
             x1 = torch.sigmoid(W @ x1)

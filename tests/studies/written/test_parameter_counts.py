@@ -78,7 +78,9 @@ def test_mlp_grows_with_the_sequence_the_rnn_does_not():
 
 
 def test_a_wrong_formula_is_reported():
-    encoders = pd.DataFrame([{"D": 3, "H": 2, "gru": 30, "gru_cell": 30, "gru_formula": 3 * 2 * 3, "lstm": 40, "lstm_cell": 40, "lstm_formula": 40}])
+    encoders = pd.DataFrame(
+        [{"D": 3, "H": 2, "gru": 30, "gru_cell": 30, "gru_formula": 3 * 2 * 3, "lstm": 40, "lstm_cell": 40, "lstm_formula": 40}]
+    )
     classifiers, _ = pc.classifier_counts(vocab=50, embedding=4, hidden=8, lengths=[2], layers=[1], logits=[1], seed=0)
     torch_biases = (classifiers["network"] == "rnn") & (classifiers["biases"] == "torch")
     classifiers.loc[torch_biases, "formula"] -= 8  # as if torch kept one bias vector: it keeps two

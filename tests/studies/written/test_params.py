@@ -29,7 +29,8 @@ def with_written(edit=lambda block: None):
 
 
 def test_the_block_loads(tmp_path):
-    shared, config = params.load(write_params(tmp_path, with_written()))
+    setup = params.load(write_params(tmp_path, with_written()))
+    shared, config = setup.shared, setup.config
     assert config.chain_layers == 5 and config.steps == list(range(2, 11)) and config.maxpool_k == 2
     assert config.conv_kernel == [2.0, 0.0, 1.0] and config.encoder_sizes[1] == [100, 256]
     assert shared.seed == yaml.safe_load(PARAMS.read_text())["seed"]
@@ -60,11 +61,27 @@ def test_real_params_load_once_merged():
         (lambda w: w.pop("maxpool_k"), ["written.maxpool_k", "missing"]),
         (lambda w: w.update(network_sizes=[[3, 5, 4]]), ["written.network_sizes.0"]),
         (lambda w: w.update(classifier_logits=[0]), ["written.classifier_logits.0", "greater than 0"]),
-        (lambda w: w.update(published_classifier_parameters={"cnn": {10: 1}}), ["written.published_classifier_parameters.cnn"]),
+        (lambda w: w.update(published={"classifier_parameters": {"cnn": {10: 1}}}), ["written.published.classifier_parameters.cnn"]),
     ],
-    ids=["chain-n-1", "k-0", "steps-from-1", "steps-decrease", "steps-one-value", "negative-kernel", "even-kernel",
-         "scales-unsorted", "scale-zero", "sequence-too-short", "encoder-size-triple", "no-samples", "typo", "missing-k",
-         "network-size-triple", "no-logits", "published-network"],
+    ids=[
+        "chain-n-1",
+        "k-0",
+        "steps-from-1",
+        "steps-decrease",
+        "steps-one-value",
+        "negative-kernel",
+        "even-kernel",
+        "scales-unsorted",
+        "scale-zero",
+        "sequence-too-short",
+        "encoder-size-triple",
+        "no-samples",
+        "typo",
+        "missing-k",
+        "network-size-triple",
+        "no-logits",
+        "published-network",
+    ],
 )
 def test_bad_edit_names_the_key(tmp_path, edit, fragments):
     message = params_error(params.load, write_params(tmp_path, with_written(edit)))
@@ -82,9 +99,7 @@ def test_stage_command_exits_2_with_one_line(tmp_path, key, value):
     write_params(tmp_path, with_written(lambda w: w.update({key: value})))
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DVC_"))} | {"PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "stages", "written", "check"], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "stages", "written", "check"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: params.yaml: written.{key}: "), result.stderr
     assert not (tmp_path / "metrics").exists() and not (tmp_path / ".mlflow").exists()

@@ -101,7 +101,7 @@ def test_a_wrong_kernel_or_wrong_p_breaks_the_equality():
 
 def test_finite_penalty_error_follows_its_bound():
     x = _sequences(length=16)
-    reference = (2 * x[:, :-2] + x[:, 2:])  # interior, by hand
+    reference = 2 * x[:, :-2] + x[:, 2:]  # interior, by hand
     m = 16 - 2  # off-kernel positions of an interior row (the kernel has two positive taps)
     errors = []
     for C in (1.0, 4.0, 8.0, 16.0):

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline.answers.questions import BY_ID
+from pipeline.answers.sentences import count_sentences
 from pipeline.core.errors import PipelineError
 from pipeline.core.io import file_sha256, staged_outputs, timing_keys
 from pipeline.core.lineage import OUTPUTS_TAG
 from pipeline.reporting import ReportContext
-from pipeline.answers.questions import BY_ID
-from pipeline.answers.sentences import count_sentences
 from pipeline.studies.written import CURVES, LINEAGE, METRICS, OUTPUTS, PLOTS, STUDY, TIMINGS, answers, checks, report, stages
 from pipeline.studies.written.figures import FILES
 from tests.params_helpers import PARAMS
@@ -72,7 +72,12 @@ def test_stage_writes_every_output(ran: Path):
     assert pd.read_csv(ran / PLOTS / "maxpool.csv")["scale"].tolist() == [1, 10, 100]
     counts = pd.DataFrame(metrics["tables"]["classifier_counts"])
     mlp = counts[counts["network"] == "mlp"]
-    assert mlp[["L", "logits", "parameters"]].values.tolist() == [[10, 1, 322_305], [10, 2, 322_562], [40, 1, 1_090_305], [40, 2, 1_090_562]]
+    assert mlp[["L", "logits", "parameters"]].values.tolist() == [
+        [10, 1, 322_305],
+        [10, 2, 322_562],
+        [40, 1, 1_090_305],
+        [40, 2, 1_090_562],
+    ]
     assert metrics["relu_chain"]["unit_weights_derivative_one"] == metrics["relu_chain"]["unit_weights_positive_inputs"]
 
 
@@ -101,8 +106,16 @@ def test_report_section_reads_the_run(ran: Path):
         lines = report.render(ReportContext(ran, out))
     text = "\n".join(lines)
     assert lines[0] == "## Written questions, answered by code (MLflow experiment `written-questions`)"
-    for heading in (answers.RELU, answers.JACOBIAN, answers.CONV, answers.MAXPOOL, answers.ENCODERS, answers.NETWORKS,
-                    answers.ADDITIVE, answers.CLASSIFIERS):
+    for heading in (
+        answers.RELU,
+        answers.JACOBIAN,
+        answers.CONV,
+        answers.MAXPOOL,
+        answers.ENCODERS,
+        answers.NETWORKS,
+        answers.ADDITIVE,
+        answers.CLASSIFIERS,
+    ):
         assert f"### {heading}" in text
     assert "Kernel w = [2, 0, 1]." in text and "window **mean**" in text
     assert "module counts against formulas: all equal" in text and "Every count and the formulas: **equal**" in text
@@ -128,10 +141,26 @@ def test_every_answer_keeps_its_limit_links_its_heading_and_quotes_the_run(ran: 
     given = _answers(ran)
     with staged_outputs(ran) as out:
         text = "\n".join(report.render(ReportContext(ran, out)))
-    assert sorted(given) == sorted([
-        "A25-1.1.1", "A25-1.1.2", "A25-1.2.1", "A25-1.3.1", "A25-1.3.2", "A22-P1.1a", "A21-P1.1a", "A22-P1.3", "A21-P1.3",
-        "A22-P2.1.1", "A21-P2.1", "A22-P2.1.4", "A21-P2.4", "HW3-3.1a", "HW3-3.1b", "HW3-3.1c",
-    ])
+    assert sorted(given) == sorted(
+        [
+            "A25-1.1.1",
+            "A25-1.1.2",
+            "A25-1.2.1",
+            "A25-1.3.1",
+            "A25-1.3.2",
+            "A22-P1.1a",
+            "A21-P1.1a",
+            "A22-P1.3",
+            "A21-P1.3",
+            "A22-P2.1.1",
+            "A21-P2.1",
+            "A22-P2.1.4",
+            "A21-P2.4",
+            "HW3-3.1a",
+            "HW3-3.1b",
+            "HW3-3.1c",
+        ]
+    )
     for question, answer in given.items():
         assert BY_ID[question].within_limit(count_sentences(answer.text)), (question, answer.text)
         assert f"### {answer.link}" in text, question
@@ -149,7 +178,9 @@ def test_answers_state_the_numbers_of_the_run(ran: Path):
     assert "W_V = sum(w) = 3" in given["A25-1.3.1"].text
     # The homework's figures quoted as published, and the readings that give them, counted by hand in test_parameter_counts.
     assert "MLP 322,562" in given["HW3-3.1a"].text and "RNN 223,234" in given["HW3-3.1a"].text
-    assert "223,234 is the 2-layer nn.RNN, one bias per layer, 2 logits, embedding not counted (one logit: 222,977)" in given["HW3-3.1a"].text
+    assert (
+        "223,234 is the 2-layer nn.RNN, one bias per layer, 2 logits, embedding not counted (one logit: 222,977)" in given["HW3-3.1a"].text
+    )
     assert "MLP 1,090,562" in given["HW3-3.1b"].text and "(one logit: 1,090,305)" in given["HW3-3.1b"].text
     assert "3.4x" in given["HW3-3.1c"].text  # 1,090,562 / 322,562
     decoders = pd.DataFrame(metrics["tables"]["decoder_network"])
@@ -176,4 +207,3 @@ def test_a_failed_check_records_nothing(tmp_path, monkeypatch):
         stages.check()
     assert not any((root / folder).exists() for folder in ("metrics", "timings", "outputs", "plots"))
     assert _mlflow_runs()[1] == []
-
