@@ -206,3 +206,14 @@ def test_the_report_depends_on_every_param_by_value_not_on_the_file():
     report = dvc_stages()["report"]
     assert "params.yaml" not in report["deps"]
     assert report["params"] == [{"params.yaml": None}]  # `- params.yaml:`: every param of the file, by value
+
+
+def test_the_committed_lock_records_only_stages_dvc_yaml_defines():
+    """DVC never removes the lock entry of a renamed or deleted stage; a stale entry misleads
+    `dvc.lock` readers (and `dvc status` readers of old hashes), so the committed lock holds none."""
+    from dvc.repo import Repo
+
+    with Repo(str(ROOT)) as repo:
+        defined = {stage.addressing for stage in repo.index.stages}
+    locked = set(yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"])
+    assert locked - defined == set(), f"dvc.lock: entries of stages dvc.yaml no longer defines: {sorted(locked - defined)}"
