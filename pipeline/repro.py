@@ -55,17 +55,62 @@ class Plan:
     def stages(self) -> list[str]:
         return list(self.upstream)
 
+    def chains(self) -> list[list[str]]:
+        """The stages grouped into runs of a straight line: a stage joins the chain of its only
+        upstream stage when it is that stage's only downstream one (clip_data -> clip_train ->
+        clip_prompt), counting only direct edges (clip_prompt also reads clip_data's output, but
+        through clip_train it waits for it anyway). Each chain is one make target running its
+        stages back to back, in the plan's order of their heads.
+
+        GNU make walks the list of `all` forward: a target whose upstream is still running when
+        make passes it waits until make has passed every other ready target, so a long stage
+        behind a long upstream (clip_train behind clip_data) would start near the end. Started
+        as one target, the chain goes on as soon as its head is done.
+        """
+        ancestors: dict[str, set[str]] = {}
+
+        def above(name: str) -> set[str]:
+            if name not in ancestors:
+                ancestors[name] = set(self.upstream[name]).union(*(above(d) for d in self.upstream[name]))
+            return ancestors[name]
+
+        # An edge that another path already implies is not a direct one.
+        direct = {
+            name: [d for d in waits_for if not any(d in above(other) for other in waits_for if other != d)]
+            for name, waits_for in self.upstream.items()
+        }
+        downstream: dict[str, list[str]] = {name: [] for name in self.upstream}
+        for name, waits_for in direct.items():
+            for dependency in waits_for:
+                downstream[dependency].append(name)
+
+        def continues(name: str) -> bool:
+            return len(direct[name]) == 1 and downstream[direct[name][0]] == [name]
+
+        chains = []
+        for head in (name for name in self.upstream if not continues(name)):
+            chain = [head]
+            while len(downstream[chain[-1]]) == 1 and continues(downstream[chain[-1]][0]):
+                chain.append(downstream[chain[-1]][0])
+            chains.append(chain)
+        return chains
+
     def makefile(self, dvc: list[str], force: bool) -> str:
-        """One phony target per stage; the recipe is DVC's own single-stage repro."""
+        """One phony target per chain, named after its last stage; the recipe is DVC's own
+        single-stage repro of each of its stages in turn."""
         command = " ".join([*dvc, "--wait-for-lock", "repro", *(["-f"] if force else []), "-s"])
+        chains = self.chains()
+        target = {stage: chain[-1] for chain in chains for stage in chain}
         lines = [
             "# Written by `python -m pipeline.repro`; make schedules, DVC runs and records each stage.",
-            ".PHONY: all " + " ".join(self.stages),
-            "all: " + " ".join(self.stages),
+            ".PHONY: all " + " ".join(chain[-1] for chain in chains),
+            "all: " + " ".join(chain[-1] for chain in chains),
             "",
         ]
-        for stage, waits_for in self.upstream.items():
-            lines += [f"{stage}: {' '.join(waits_for)}".rstrip(), f"\t{command} {stage}", ""]
+        for chain in chains:
+            waits_for = list(dict.fromkeys(target[d] for stage in chain for d in self.upstream[stage] if target[d] != chain[-1]))
+            recipe = " && ".join(f"{command} {stage}" for stage in chain)
+            lines += [f"{chain[-1]}: {' '.join(waits_for)}".rstrip(), f"\t{recipe}", ""]
         return "\n".join(lines)
 
 

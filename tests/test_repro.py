@@ -145,9 +145,9 @@ def test_a_broken_params_or_dvc_yaml_is_one_line_not_dvc_s_traceback(toy: Path):
 
 
 def test_makefile_runs_dvc_single_stage_repro_after_upstream():
-    text = Plan({"a": [], "b": ["a"]}).makefile(["dvc"], force=True)
-    assert "b: a\n\tdvc --wait-for-lock repro -f -s b\n" in text
-    assert text.splitlines()[2] == "all: a b"
+    text = Plan({"a": [], "c": [], "b": ["a", "c"]}).makefile(["dvc"], force=True)
+    assert "b: a c\n\tdvc --wait-for-lock repro -f -s b\n" in text
+    assert text.splitlines()[2] == "all: a c b"
 
 
 def test_the_head_of_the_longest_chain_is_listed_first():
@@ -204,3 +204,41 @@ def test_the_whole_shrunken_pipeline_two_stages_at_a_time(project: Path):
     }
     assert experiments <= set(runs["experiment"])  # every study that logs runs logged them
     assert set(runs["status"]) == {"FINISHED"}, runs[runs["status"] != "FINISHED"].to_string()
+
+
+def test_a_straight_line_of_stages_is_one_make_target():
+    """GNU make walks `all` forward: a stage behind a long upstream would wait until make had passed
+    every other ready target. A straight line runs as one target, back to back (`clip_data -> clip_train
+    -> clip_prompt`); a stage with two upstreams, or an upstream with two downstreams, ends a line."""
+    # `prompt` and `report` also read `data`'s output directly: edges another path implies do not break a line
+    work = Plan({"data": [], "train": ["data"], "prompt": ["data", "train"], "other": [], "report": ["data", "prompt", "other"]})
+    assert work.chains() == [["data", "train", "prompt"], ["other"], ["report"]]
+    text = work.makefile(["dvc"], force=False)
+    assert text.splitlines()[2] == "all: prompt other report"
+    run_line = "dvc --wait-for-lock repro -s"
+    assert f"prompt:\n\t{run_line} data && {run_line} train && {run_line} prompt\n" in text
+    assert "report: prompt other\n" in text
+    # a fan-out keeps its stages apart: both downstream stages wait for the same target
+    fan = Plan({"prep": [], "a": ["prep"], "b": ["prep"]})
+    assert fan.chains() == [["prep"], ["a"], ["b"]]
+
+
+def test_make_starts_a_stage_behind_a_long_upstream_before_the_unrelated_ones(tmp_path: Path):
+    """The reason for the chains, on real make with two jobs: `late` waits 1 s for `slow`; six
+    one-second stages stand alone. Listed first, the chain slow -> late starts `late` right after `slow`."""
+    import shutil as _shutil
+    import subprocess as _subprocess
+
+    if _shutil.which("make") is None:
+        pytest.skip("GNU make is not installed")
+    alone = [f"c{i}" for i in range(6)]
+    work = Plan({"slow": [], "late": ["slow"], **{name: [] for name in alone}})
+    log = tmp_path / "order.log"
+    fake_dvc = tmp_path / "fake_dvc"  # logs the stage it is asked to run (its last argument), then works 0.3 s
+    fake_dvc.write_text(f'#!/bin/sh\nfor stage; do :; done\necho "$stage" >> {log}\nsleep 0.3\n')
+    (tmp_path / "Makefile").write_text(work.makefile(["sh", str(fake_dvc)], force=False))
+    _subprocess.run(["make", "-s", "-j2", "all"], cwd=tmp_path, check=True)
+    order = log.read_text().split()
+    # Within the first two rounds of the two job slots (a log line's place among stages that start
+    # together is a race); as separate targets make would start `late` last, after the six others.
+    assert order.index("late") <= 3 and order[-1] != "late", order
