@@ -198,11 +198,23 @@ def function_closure(module: str, function: str, root: Path) -> list[Path]:
         if name in reached:
             continue
         reached.add(name)
-        referenced = {n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name)}
+        referenced = {n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name)} - _local_names(definitions[name])
         todo.extend(sorted((referenced & definitions.keys()) - reached))
     imports = _imports_in([*top_level, *(definitions[name] for name in reached)], package_of(path, module))
     parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
     return sorted({path, *import_closure([*parents, *imports], root)})
+
+
+def _local_names(function: ast.AST) -> set[str]:
+    """The names a function binds itself (arguments, assignments, loop and `with` targets): in Python a
+    name assigned anywhere in a function is local to all of it, so `train, val = ...` inside a stage
+    function does not call the module's `train` stage."""
+    names = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        arguments = function.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, arguments.vararg, arguments.kwarg]
+        names |= {argument.arg for argument in every if argument is not None}
+    return names
 
 
 def stage_function(cmd: str, root: Path) -> tuple[str, str] | None:
