@@ -14,7 +14,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.params import Schema, load_section, require_entry
+from pipeline.core.params import Schema, load_section, require_known, section_checks
 from pipeline.core.paths import Study
 from pipeline.datasets.arithmetic.data import parse_expression, sign_class
 
@@ -38,7 +38,8 @@ def classify(
             raise PipelineError(f"sentence {position}: {error}") from None
 
     config = load_section(study.name, params)
-    require_entry(config.variants, args.variant, f"{study.name}.variants", "variant")
+    with section_checks():
+        require_known(f"{study.name}.variants", args.variant, config.variants, "variant")
     folder = study.trained_output_dir(args.variant, "variant")
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # everything needed is in the output folder

@@ -17,12 +17,16 @@ from pipeline.comparisons.translator_runs import (
     NOTEBOOKS,
     OURS,
     TRANSLATIONS,
+    Comparable,
     Contender,
+    NotComparable,
     Translator,
     at_budget,
+    at_common_budget,
     contenders,
     error_analysis,
     in_table,
+    larger_spread,
     nearest_in_size,
     sentence_score,
     translators,
@@ -36,11 +40,6 @@ from pipeline.studies.recurrent.answers import SUMMARY as RECURRENT  # its table
 from pipeline.translators.pairs import read_pairs
 
 DEFINITIONS = {"notebooks": NOTEBOOKS, "ours": OURS}
-
-
-def _larger(*spreads: float | None) -> float | None:
-    measured = [s for s in spreads if s is not None]
-    return max(measured) if measured else None
 
 
 # ------------------------------------------------------------------- decoder-only vs encoder-decoder (A25-2.2.3)
@@ -72,31 +71,30 @@ def _matched(ctx: ReportContext):
     return ctx.memo("comparisons:decoder_only_vs_encoder_decoder", compute)
 
 
-def _verdicts(mine: dict, theirs: dict) -> dict[str, bool | None]:
-    """Per definition: True if `mine` is lower beyond the larger spread, False if higher beyond it, None if not told apart."""
+def _verdicts(pair: Comparable) -> dict[str, bool | None]:
+    """Per definition: True if the first is lower beyond the larger spread, False if higher beyond it, None if not told apart."""
     out = {}
     for definition in ("notebooks", "ours"):
-        (a, sa), (b, sb) = mine[definition], theirs[definition]
-        spread = _larger(sa, sb)
-        out[definition] = (a < b) if told_apart(a, b, spread) else None
+        a, b = pair.first[definition][0], pair.second[definition][0]
+        out[definition] = (a < b) if told_apart(a, b, pair.spread(definition)) else None
     return out
 
 
 def _at(contender: Contender, budget: float, label: str, other: Contender, other_label: str) -> tuple[str, dict[str, bool | None]]:
-    mine, theirs = at_budget(contender, budget), at_budget(other, budget)
-    if mine is None or theirs is None:  # no epoch of one of them fits in the budget: nothing to compare
-        short = label if mine is None else other_label
-        return f"{short} finished no epoch within {budget:.3g} FLOPs, so the two cannot be compared there", {}
-    spread = _larger(mine["notebooks"][1], theirs["notebooks"][1])
-    clause = compare(label, mine["notebooks"][0], other_label, theirs["notebooks"][0], spread)
+    """`contender` against `other` within `budget` as a clause, and the verdicts (none when they cannot be compared)."""
+    pair = at_common_budget(contender, other, budget)
+    if isinstance(pair, NotComparable):
+        return pair.reason(label if pair.short is contender else other_label), {}
+    mine, theirs = pair.first, pair.second
+    clause = compare(label, mine["notebooks"][0], other_label, theirs["notebooks"][0], pair.spread("notebooks"))
     clause += f" (ours: {mine['ours'][0]:.3f} against {theirs['ours'][0]:.3f})"
-    return clause, _verdicts(mine, theirs)
+    return clause, _verdicts(pair)
 
 
 def decoder_only_quality(ctx: ReportContext) -> Answer:
     found, dataset, reference, partner, d, e = _matched(ctx)[:6]
     d_run, e_run = reference.run, partner.run
-    spread = _larger(reference.spread(NOTEBOOKS), partner.spread(NOTEBOOKS))
+    spread = larger_spread(reference.spread(NOTEBOOKS), partner.spread(NOTEBOOKS))
     d_words, e_words = sentence_score(d_run), sentence_score(e_run)
     winner, loser = (d_run, e_run) if d_words[0] >= e_words[0] else (e_run, d_run)
     differ = _winning_word(winner, loser)
@@ -222,7 +220,7 @@ def decoder_only_pros_cons(ctx: ReportContext) -> Answer:
     e_loss = at_budget(e, budget)["notebooks"]
     if matched:
         best, best_loss = min(matched, key=lambda m: m[1])
-        spread = _larger(e_loss[1], at_budget(best, budget)["notebooks"][1])
+        spread = larger_spread(e_loss[1], at_budget(best, budget)["notebooks"][1])
         even = not told_apart(best_loss, e_loss[0], spread)
         pros.append(
             f"at equal training compute it {'matches' if even else 'beats' if best_loss < e_loss[0] else 'trails'} the "

@@ -11,6 +11,7 @@ Computed here, for `translators.py` (the section) and `translator_answers.py`:
   reached within the same training FLOPs, and at matched parameter counts, from the logged
   curves, in both definitions of the validation loss. The decoder-only runs logged their
   FLOPs; the encoder-decoder's are counted from its params and training pairs (`compute.py`).
+  `at_common_budget` is the one place that decides two runs cannot be compared at a budget.
 """
 
 from __future__ import annotations
@@ -278,6 +279,42 @@ def at_budget(contender: Contender, budget: float) -> dict[str, tuple[float, flo
     return {definition: (v[0], seed_spread(v)) for definition, v in values.items()}
 
 
+@dataclass(frozen=True)
+class Comparable:
+    """Two contenders within one budget: per definition, each one's (first seed's value, spread over seeds)."""
+
+    budget: float
+    first: dict[str, tuple[float, float | None]]
+    second: dict[str, tuple[float, float | None]]
+
+    def spread(self, definition: str) -> float | None:
+        """The larger of the two seed spreads: what their difference must exceed to count."""
+        return larger_spread(self.first[definition][1], self.second[definition][1])
+
+
+@dataclass(frozen=True)
+class NotComparable:
+    """Two contenders that cannot be compared within `budget`: `short` has no loss within it."""
+
+    budget: float
+    short: Contender
+
+    def reason(self, name: str) -> str:
+        """Why, naming `short` as `name`."""
+        return f"{name} finished no epoch within {self.budget:.3g} FLOPs, so the two cannot be compared there"
+
+
+def at_common_budget(first: Contender, second: Contender, budget: float | None = None) -> Comparable | NotComparable:
+    """The pair's losses within `budget` FLOPs, by default the compute both trained (the smaller whole budget).
+    The one place that decides a pair cannot be compared: one of them (`first` if both) has no loss within the
+    budget, as its first epoch already costs more than the other's whole training."""
+    budget = min(first.budget, second.budget) if budget is None else budget
+    mine, theirs = at_budget(first, budget), at_budget(second, budget)
+    if mine is None or theirs is None:
+        return NotComparable(budget, first if mine is None else second)
+    return Comparable(budget, mine, theirs)
+
+
 def matched_flops(found: list[Contender]) -> pd.DataFrame:
     """At each encoder-decoder's whole training budget: every configuration that trained that far, both definitions."""
     rows = []
@@ -316,28 +353,29 @@ def matched_size(found: list[Contender]) -> pd.DataFrame:
     """Each encoder-decoder beside the decoder-only nearest in parameters, at the compute both trained (the smaller budget)."""
     rows = []
     for e, d in nearest_in_size(found):
-        budget = min(e.budget, d.budget)
-        ours, theirs = at_budget(e, budget), at_budget(d, budget)
-        if ours is None or theirs is None:  # one's first epoch already costs more than the other's whole training
+        pair = at_common_budget(e, d)
+        if isinstance(pair, NotComparable):  # no row for the pair
             continue
+        ours, theirs = pair.first, pair.second
         rows.append(
             {
                 "encoder-decoder": e.name.removeprefix("encoder-decoder "),
                 "parameters": e.parameters,
                 "decoder-only": d.name.removeprefix("decoder-only "),
                 "parameters ": d.parameters,
-                "common budget (FLOPs)": f"{budget:.3g}",
+                "common budget (FLOPs)": f"{pair.budget:.3g}",
                 "encoder-decoder (notebooks)": round(ours["notebooks"][0], 4),
                 "decoder-only (notebooks)": round(theirs["notebooks"][0], 4),
                 "encoder-decoder (ours)": round(ours["ours"][0], 4),
                 "decoder-only (ours)": round(theirs["ours"][0], 4),
-                "larger spread (notebooks)": _maybe(_larger(ours["notebooks"][1], theirs["notebooks"][1])),
+                "larger spread (notebooks)": _maybe(pair.spread("notebooks")),
             }
         )
     return pd.DataFrame(rows)
 
 
-def _larger(*spreads: float | None) -> float | None:
+def larger_spread(*spreads: float | None) -> float | None:
+    """The largest of the spreads measured (None if none was): what a difference between them must exceed."""
     measured = [s for s in spreads if s is not None]
     return max(measured) if measured else None
 

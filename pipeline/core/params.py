@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Generic, Literal, TypeVar
@@ -146,22 +146,23 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     return f"{key}: {message}, got {given!r}" if key else message
 
 
-def require_entry(entries: Mapping[str, object], name: str, key: str, noun: str) -> None:
-    """A stage or CLI asked for entry `name` of the mapping at `key` (`transformer.runs`,
-    `bert.variants`): it must exist, or the one-line error names it and lists the known ones."""
-    if name not in entries:
-        raise PipelineError(f"params.yaml: {key}.{name}: no such {noun} (known: {', '.join(entries)})")
+def require_known(key: str, value: object, known: Iterable, noun: str) -> None:
+    """`value` (of `key`) must be one of `known`, else ValueError("key: no noun 'value' (known: a, b)").
 
-
-def check_choice(key: str, choice: str, options: Mapping[str, object]) -> None:
-    """`choice` (the value of `key`) must name one of `options`: a set of alternatives, one in use."""
-    if choice not in options:
-        raise ValueError(f"{key}: must be one of {sorted(options)}, got {choice!r}")
+    One check for a choice in params (`gpt.checkpoint_set` names one of `checkpoint_sets`) and for
+    an entry a stage or CLI asks for (`--variant nope`, `train_transformer@h99`). Its ValueError
+    names `key` relative to where it is raised: a schema's validator or `section_checks` turns it
+    into the one-line params error, so a stage or CLI calls it inside `with section_checks():`.
+    """
+    known = list(known)
+    if value not in known:
+        listed = ", ".join(str(entry) for entry in known) or "none"
+        raise ValueError(f"{key}: no {noun} {value!r} (known: {listed})")
 
 
 @contextlib.contextmanager
 def section_checks(path: str | Path = PARAMS_FILE) -> Iterator[None]:
-    """Turn a cross-section check's ValueError (`key: what is wrong`) into the one-line params error."""
+    """Turn a check's ValueError (`key: what is wrong`: a cross-section check, a stage's `require_known`) into the one-line params error."""
     try:
         yield
     except ValueError as error:

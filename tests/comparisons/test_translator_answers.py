@@ -9,8 +9,9 @@ import pytest
 
 import pipeline.comparisons.translator_answers as answers
 from pipeline.answers.sentences import count_sentences
-from pipeline.comparisons.translator_runs import Translator
+from pipeline.comparisons.translator_runs import Contender, Translator, matched_size
 from pipeline.reporting import ReportContext, TranslatorResult
+from tests.comparisons.curves import curve
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,9 @@ def test_conclusion_of_the_matched_comparisons(verdicts, start):
     assert answers._conclusion(verdicts).startswith(start)
 
 
-def _translator(study: str, name: str, values: list[tuple[float, float]], dataset: str, cell: str | None = None) -> Translator:
+def _translator(
+    study: str, name: str, values: list[tuple[float, float]], dataset: str, cell: str | None = None, translations=None
+) -> Translator:
     """A configuration whose seeds have (notebooks', ours) lowest losses `values`."""
     params = {"run.dataset": dataset, **({"run.cell": cell} if cell else {})}
     seeds = tuple(
@@ -42,11 +45,30 @@ def _translator(study: str, name: str, values: list[tuple[float, float]], datase
             params,
             {"best_val_loss_batch_mean": nb, "best_val_loss": ours, "val_word_accuracy": 0.5},
             pd.DataFrame(),
-            pd.DataFrame(),
+            pd.DataFrame() if translations is None else translations,
         )
         for i, (nb, ours) in enumerate(values)
     )
     return Translator(study, "encoder-decoder" if study == "transformer" else "rnn", seeds)
+
+
+def test_a_pair_where_one_finished_no_epoch_within_the_others_budget_is_not_compared(monkeypatch):
+    # The decoder-only trains 5 epochs of 100 FLOPs (500 in all); one epoch of the encoder-decoder costs 1000, so
+    # within the 500 FLOPs both trained the encoder-decoder has no loss, whichever caller asks.
+    decoder = Contender("decoder-only d", "decoder-only", 2000, (curve(100, [3, 2.5, 2, 1.5, 1.2], [1.5, 1.25, 1, 0.75, 0.6]),))
+    encoder = Contender("encoder-decoder e", "encoder-decoder", 1000, (curve(1000, [2, 1.5, 1], [1, 0.75, 0.5]),))
+    assert matched_size([encoder, decoder]).empty  # the section's table: no row for the pair
+
+    translations = pd.DataFrame({"sentence": ["the air"], "translation": ["ethay airway"]})
+    reference = _translator("decoder_only", "d", [(1.2, 0.6)], "small", translations=translations)
+    partner = _translator("transformer", "e", [(1.0, 0.5)], "small", translations=translations)
+    monkeypatch.setattr(answers, "_matched", lambda ctx: ([decoder, encoder], "small", reference, partner, decoder, encoder, 8))
+    answer = answers.decoder_only_quality(ReportContext(ROOT, out=None))
+    not_compared = "`e` finished no epoch within 500 FLOPs, so the two cannot be compared there"
+    assert f"Within the same 500 FLOPs (the decoder-only run's whole budget), {not_compared}." in answer.text
+    assert f"At matched parameter counts, {not_compared} within 500 FLOPs (2,000 against 1,000 parameters)." in answer.text
+    within = [(what, value) for what, value in answer.numbers if what.startswith("lowest val loss within")]
+    assert within == [("lowest val loss within 500 FLOPs, notebooks' definition, decoder-only d", "1.2000")]  # none for `e`
 
 
 @pytest.mark.parametrize(

@@ -21,19 +21,7 @@ from pipeline.comparisons.translator_runs import (
     words_right,
 )
 from pipeline.reporting import TranslatorResult
-
-
-def _curve(flops_per_epoch: float, notebooks: list[float], ours: list[float]) -> pd.DataFrame:
-    epochs = range(1, len(notebooks) + 1)
-    return pd.DataFrame(
-        {
-            "epoch": list(epochs),
-            "cumulative_flops": [e * flops_per_epoch for e in epochs],
-            "val_loss_batch_mean": notebooks,
-            "val_loss": ours,
-        }
-    )
-
+from tests.comparisons.curves import curve
 
 # An encoder-decoder spending 100 FLOPs an epoch for 4 epochs (two seeds), a small decoder-only that stops at 300
 # FLOPs, and a large decoder-only at 50 FLOPs an epoch: the budget 400 is reached by the first and the last only.
@@ -41,10 +29,10 @@ ENCODER = Contender(
     "encoder-decoder e",
     "encoder-decoder",
     1000,
-    (_curve(100, [4, 3, 2, 1.5], [2, 1.5, 1, 0.75]), _curve(100, [4, 3, 2.2, 1.6], [2, 1.5, 1.1, 0.8])),
+    (curve(100, [4, 3, 2, 1.5], [2, 1.5, 1, 0.75]), curve(100, [4, 3, 2.2, 1.6], [2, 1.5, 1.1, 0.8])),
 )
-SMALL = Contender("decoder-only s", "decoder-only", 400, (_curve(100, [5, 4, 3], [2.5, 2, 1.5]),))
-LARGE = Contender("decoder-only l", "decoder-only", 1500, (_curve(50, [6, 5, 4, 3, 2.5, 2, 1.9, 1.4, 1.2, 1.1], [3] * 10),))
+SMALL = Contender("decoder-only s", "decoder-only", 400, (curve(100, [5, 4, 3], [2.5, 2, 1.5]),))
+LARGE = Contender("decoder-only l", "decoder-only", 1500, (curve(50, [6, 5, 4, 3, 2.5, 2, 1.9, 1.4, 1.2, 1.1], [3] * 10),))
 
 
 def test_at_budget_reads_each_seed_and_their_spread():

@@ -22,12 +22,13 @@ from pipeline.core.params import (
     SharedParams,
     Slug,
     StudySetup,
-    check_choice,
     check_top_level,
     load_section,
     load_shared,
     load_study,
     read_params,
+    require_known,
+    section_checks,
     validate,
 )
 
@@ -319,8 +320,36 @@ def test_a_study_setup_subclass_keeps_its_helpers(tmp_path):
         setup.config = None  # frozen, like the sections it holds
 
 
-def test_a_choice_must_name_one_of_its_options():
-    check_choice("preset", "small", {"small": 1, "large": 2})  # no error
+def test_a_name_must_be_one_of_the_known_ones():
+    presets = {"small": 1, "large": 2}
+    require_known("preset", "small", presets, "preset")  # no error
     with pytest.raises(ValueError) as caught:
-        check_choice("preset", "medium", {"small": 1, "large": 2})
-    assert str(caught.value) == "preset: must be one of ['large', 'small'], got 'medium'"
+        require_known("preset", "medium", presets, "preset")
+    # The key, the offending value and the known ones in params order, on one line.
+    assert str(caught.value) == "preset: no preset 'medium' (known: small, large)"
+    with pytest.raises(ValueError) as caught:
+        require_known("demo.replicates", "7", (str(number) for number in [0, 1]), "replicate")
+    assert str(caught.value) == "demo.replicates: no replicate '7' (known: 0, 1)"
+    with pytest.raises(ValueError) as caught:
+        require_known("demo.runs", "a", {}, "run")
+    assert str(caught.value) == "demo.runs: no run 'a' (known: none)"
+
+
+def test_a_stage_asking_for_an_unknown_entry_gets_the_params_error():
+    with pytest.raises(PipelineError) as caught, section_checks():
+        require_known("demo.runs", "h99", {"h8": 1, "h16": 2}, "run")
+    assert str(caught.value) == "params.yaml: demo.runs: no run 'h99' (known: h8, h16)"
+
+
+def test_a_schema_choice_names_its_full_key(tmp_path):
+    class Presets(Schema):
+        preset: str
+        presets: dict[str, int]
+
+        @model_validator(mode="after")
+        def _known(self) -> Presets:
+            require_known("preset", self.preset, self.presets, "preset")
+            return self
+
+    path = _write(tmp_path, "demo:\n  preset: huge\n  presets: {small: 1, large: 2}\n")
+    assert _error(lambda p: load_section("demo", Presets, p), path) == f"{path}: demo.preset: no preset 'huge' (known: small, large)"

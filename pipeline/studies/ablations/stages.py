@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 
 from pipeline.core.errors import PipelineError, stop_on_sigterm
+from pipeline.core.params import require_known, section_checks
 from pipeline.core.paths import project_root
 from pipeline.studies.ablations import (
     LONG_WORDS,
@@ -57,9 +58,8 @@ def prepare() -> None:
 def positions(*, encoding: str, replicate: str) -> None:
     """Stage train_ablations_positions@<encoding>-<replicate>: the transformer with one positional encoding."""
     setup = params.load()
-    if encoding not in setup.config.positions.encodings:
-        known = ", ".join(setup.config.positions.encodings)
-        raise PipelineError(f"params.yaml: {STUDY.name}.positions.encodings: no encoding {encoding!r} (known: {known})")
+    with section_checks():
+        require_known(f"{STUDY.name}.positions.encodings", encoding, setup.config.positions.encodings, "encoding")
     number = _replicate(setup, replicate)
     name = positions_run(encoding, number)  # with the settings evaluate_ablations rebuilds it from
     _train_transformer(setup, name, setup.config.position_runs()[name], number, positions)
@@ -74,9 +74,9 @@ def unmasked(*, replicate: str) -> None:
 
 
 def _replicate(setup: params.Setup, replicate: str) -> int:
-    known = setup.config.replicates
-    if not replicate.isdigit() or int(replicate) not in known:
-        raise PipelineError(f"params.yaml: {STUDY.name}.replicates: no replicate {replicate!r} (known: {known})")
+    """The seed offset a stage's `replicate` argument names: one of ablations.replicates, as written there."""
+    with section_checks():  # compared as text: "-1", "x" or "01" name no replicate
+        require_known(f"{STUDY.name}.replicates", replicate, [str(number) for number in setup.config.replicates], "replicate")
     return int(replicate)
 
 
@@ -93,8 +93,8 @@ def attention(*, kind: str, replicate: str) -> None:
     """Stage train_ablations_attention@<kind>-<replicate>: the GRU encoder-decoder with additive or scaled-dot attention."""
     setup = params.load()
     config = setup.config.attention
-    if kind not in config.kinds:
-        raise PipelineError(f"params.yaml: {STUDY.name}.attention.kinds: no kind {kind!r} (known: {', '.join(config.kinds)})")
+    with section_checks():
+        require_known(f"{STUDY.name}.attention.kinds", kind, config.kinds, "kind")
     number = _replicate(setup, replicate)
     run = config.run.model_copy(update={"attention": kind})
     data = setup.data.prepared(project_root(), run.dataset)

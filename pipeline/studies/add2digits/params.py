@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, StudySetup, check_choice, load_study
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, StudySetup, load_study, require_known
 from pipeline.studies.add2digits import CELLS, STUDY, length_value, run_name
 
 Cell = Literal["rnn", "lstm"]
@@ -117,7 +117,7 @@ class Extended(Schema):
 
     @model_validator(mode="after")
     def _known(self) -> Extended:
-        check_choice("preset", self.preset, self.presets)
+        require_known("preset", self.preset, self.presets, "preset")
         return self
 
     @property

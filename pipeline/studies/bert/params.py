@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from pipeline.classification.data import CsvSplit
-from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Range, Schema, StudySetup, check_choice, load_study
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Range, Schema, StudySetup, load_study, require_known
 from pipeline.datasets.arithmetic.params import ArithmeticParams, Sentence
 from pipeline.datasets.arithmetic.params import load as load_arithmetic
 from pipeline.studies.bert import STUDY
@@ -92,7 +92,7 @@ class BertParams(Schema):
 
     @model_validator(mode="after")
     def _consistent(self) -> BertParams:
-        check_choice("checkpoint_set", self.checkpoint_set, self.checkpoint_sets)
+        require_known("checkpoint_set", self.checkpoint_set, self.checkpoint_sets, "checkpoint set")
         active = self.checkpoint_sets[self.checkpoint_set]
         for name, variant in self.variants.items():
             if not re.fullmatch(r"[a-z0-9_]+", name):

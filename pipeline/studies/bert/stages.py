@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipeline.core.errors import stop_on_sigterm
 from pipeline.core.io import require_inputs
-from pipeline.core.params import require_entry
+from pipeline.core.params import require_known, section_checks
 from pipeline.core.paths import project_root
 from pipeline.datasets.arithmetic import PREPARE_STAGE, PREPARED, SPLITS
 from pipeline.datasets.arithmetic.data import read_examples
@@ -15,7 +15,8 @@ def train(*, variant: str) -> None:
     """Stage train_bert@<variant>: outputs/bert/<variant>/, metrics/bert/<variant>.json, plots/bert/<variant>.csv."""
     loaded = params.load()
     config = loaded.config
-    require_entry(config.variants, variant, f"{STUDY.name}.variants", "variant")
+    with section_checks():
+        require_known(f"{STUDY.name}.variants", variant, config.variants, "variant")
     root = project_root()
     split = config.variants[variant].split
     if split is None:  # the arithmetic study's prepared split

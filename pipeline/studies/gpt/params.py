@@ -15,7 +15,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from pipeline.classification.data import CsvSplit
-from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Range, Schema, StudySetup, check_choice, load_study
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Range, Schema, StudySetup, load_study, require_known
 from pipeline.datasets.arithmetic.params import ArithmeticParams, Sentence
 from pipeline.datasets.arithmetic.params import load as load_arithmetic
 from pipeline.studies.gpt import GENERATION_RUN, STUDY
@@ -78,7 +78,7 @@ class GptParams(Schema):
 
     @model_validator(mode="after")
     def _consistent(self) -> GptParams:
-        check_choice("checkpoint_set", self.checkpoint_set, self.checkpoint_sets)
+        require_known("checkpoint_set", self.checkpoint_set, self.checkpoint_sets, "checkpoint set")
         for name in self.variants:
             if not re.fullmatch(r"[a-z0-9_]+", name):
                 raise ValueError(f"variants.{name}: variant names must use only a-z, 0-9 and _")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.core.errors import stop_on_sigterm
-from pipeline.core.params import require_entry
+from pipeline.core.params import require_known, section_checks
 from pipeline.core.paths import project_root
 from pipeline.studies.gpt import STUDY, params
 
@@ -12,7 +12,8 @@ def train(*, variant: str) -> None:
     """Stage train_gpt@<variant>: outputs/gpt/<variant>/, metrics/gpt/<variant>.json, plots/gpt/<variant>.csv."""
     loaded = params.load()
     config = loaded.config
-    require_entry(config.variants, variant, f"{STUDY.name}.variants", "variant")
+    with section_checks():
+        require_known(f"{STUDY.name}.variants", variant, config.variants, "variant")
     root = project_root()
 
     # Data and checkpoint are checked before the heavy imports: a bad row or name fails in seconds.

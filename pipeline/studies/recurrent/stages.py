@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.core.params import require_entry
+from pipeline.core.params import require_known, section_checks
 from pipeline.core.paths import project_root
 from pipeline.studies.recurrent import STUDY, params
 
@@ -10,7 +10,8 @@ from pipeline.studies.recurrent import STUDY, params
 def train(*, run: str) -> None:
     """Stage train_recurrent@<run>: one run of recurrent.runs, e.g. gru-small."""
     setup = params.load()
-    require_entry(setup.config.runs, run, f"{STUDY.name}.runs", "run")
+    with section_checks():
+        require_known(f"{STUDY.name}.runs", run, setup.config.runs, "run")
     config = setup.config.runs[run]
     data = setup.data.prepared(project_root(), config.dataset)
     data.check()

@@ -6,7 +6,7 @@ import shutil
 from collections.abc import Callable
 
 from pipeline.core.errors import PipelineError
-from pipeline.core.params import require_entry
+from pipeline.core.params import require_known, section_checks
 from pipeline.core.paths import project_root
 from pipeline.studies.transformer import STUDY, params, seed_run
 
@@ -14,7 +14,8 @@ from pipeline.studies.transformer import STUDY, params, seed_run
 def train(*, run: str) -> None:
     """Stage train_transformer@<run>: one run of transformer.runs, e.g. h32-small."""
     setup = params.load()
-    require_entry(setup.config.runs, run, f"{STUDY.name}.runs", "run")
+    with section_checks():
+        require_known(f"{STUDY.name}.runs", run, setup.config.runs, "run")
     _train(setup, run, [(run, 0)], STUDY.stage_name(run), train)
 
 

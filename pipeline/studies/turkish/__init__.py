@@ -14,11 +14,13 @@ trained and scored the same way.
 - Stage `train_turkish@<run>` (`python -m stages turkish train --run lstm`) trains one
   entry of `turkish.runs` on the shared loop, evaluates it on the test split (BLEU, chrF,
   a copy-the-source baseline) and writes `outputs/turkish/<run>/`,
-  `metrics/turkish/<run>.json` and `plots/turkish/<run>.csv`; one MLflow run each. A
-  killed run resumes from its last saved epoch (`train`).
+  `metrics/turkish/<run>.json` (its wall times in `timings/turkish/<run>.json`) and the
+  per-epoch curve `plots/turkish/<run>.csv`; one MLflow run each. A killed run resumes from
+  its last saved epoch (`train`).
 - Stage `benchmark_turkish` (`python -m stages turkish benchmark`) times a training step
   and free-running decoding of the trained runs of `turkish.benchmark.runs` on random
-  batches of several lengths: `plots/turkish/benchmark.csv`, MLflow run `benchmark`.
+  batches of several lengths: MLflow run `benchmark` (the table), `metrics/turkish/benchmark.json`
+  (parameter counts) and `timings/turkish/benchmark.json` (every time).
 - `python -m pipeline.studies.turkish.translate --run lstm "Merhaba."` translates with a trained run.
 
 Modules: `params` (the section's schema), `data` (reading, checking, splitting pairs),
@@ -63,7 +65,7 @@ STUDY = Study(
         "run on random batches of L-token sources and targets; `_min`/`_max` the spread over the timed batches",
         "*_decode_seconds_L*": "run `benchmark`: the same for free-running decoding of L-1 tokens (no gradients)",
         "*_epoch_seconds_L*": "run `benchmark`: the median training step times the batches of one training epoch",
-        "seconds": "run `benchmark`'s table (`tables/benchmark.json`, plots/turkish/benchmark.csv), one row per `run`, "
+        "seconds": "run `benchmark`'s table (`tables/benchmark.json`; flat in timings/turkish/benchmark.json), one row per `run`, "
         "`mode` (train | decode) and `length`: median seconds per batch of `batch_size` pairs; `min_seconds`/`max_seconds` "
         "the spread over the timed batches, `epoch_seconds` a training epoch, `cell` the run's architecture",
         **{column: "see `seconds`" for column in ("min_seconds", "max_seconds", "run", "cell", "mode", "batch_size")},

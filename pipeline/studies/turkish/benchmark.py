@@ -14,9 +14,10 @@ are both L tokens ([CLS] ... [SEP], no padding) go through each run of
 Each is timed over `batches` batches after one untimed warm-up, on `threads` CPU threads,
 the runs taking turns so that a busy machine slows them alike. Kept per (run, mode, length): the median and the
 spread (min, max) of the batch times, and for `train` the median times the batches of one
-training epoch of the run (`epoch_seconds`). Written to `plots/turkish/benchmark.csv`
-(that table), `metrics/turkish/benchmark.json` with its timings twin, and MLflow run
-`benchmark` (the table, a figure, every number at step 0).
+training epoch of the run (`epoch_seconds`). Written to MLflow run `benchmark` (that table,
+a figure, every number at step 0) and, flat (`summary`), to `metrics/turkish/benchmark.json`
+(the parameter counts) and its timings twin `timings/turkish/benchmark.json` (every time): being
+all wall-clock times, none of it is a DVC plot or metric, which would change on every rerun.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pipeline.core.training import adam
 from pipeline.studies.turkish import STUDY
 from pipeline.studies.turkish.figures import timing_curves
 from pipeline.studies.turkish.model import PairBatch, count_parameters, load, sequence_loss
-from pipeline.studies.turkish.params import BENCHMARK_RUN, Setup
+from pipeline.studies.turkish.params import BENCHMARK_LINEAGE, BENCHMARK_RUN, Setup
 
 STAGE = "benchmark_turkish"
 MODES = ("train", "decode")
@@ -155,6 +156,7 @@ def benchmark_runs(loaded: Setup, root: Path) -> pd.DataFrame:
         stage=STAGE,
         shared=loaded.shared,
         dataset="random-token-batches",
+        lineage=BENCHMARK_LINEAGE,
         model="+".join(f"{run}:{config.recipe_for(run).cell}" for run in config.benchmark.runs),
         description="Time per batch of the trained runs "
         + ", ".join(f"`{r}`" for r in config.benchmark.runs)
@@ -162,9 +164,8 @@ def benchmark_runs(loaded: Setup, root: Path) -> pd.DataFrame:
         f"`{STAGE}`); the table `tables/benchmark.json` and the figure hold every length.",
     ) as run:
         run.tracker.log_params(config.benchmark.model_dump() | {"device": str(device), "threads_used": torch.get_num_threads()})
-        with run.outputs(clear=[run.paths.metrics_file, run.paths.timings_file, run.paths.curve_file]) as out:
+        with run.outputs(clear=BENCHMARK_LINEAGE) as out:
             write_metrics(out, run.paths.metrics_file, metrics)
-            table.to_csv(out.path(run.paths.curve_file), index=False, float_format="%.6g")
         run.log_summary(metrics)
         run.tracker.log_table(table, "tables/benchmark.json")
         run.log_figure(timing_curves(table), "figures/benchmark.png")

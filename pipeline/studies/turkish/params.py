@@ -16,11 +16,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, Slug, StudySetup, check_choice, load_study
+from pipeline.core.params import PARAMS_FILE, Float, PositiveFloat, PositiveInt, Schema, Seed, Slug, StudySetup, load_study, require_known
 from pipeline.studies.turkish import STUDY
 
 WORDPIECE = "wordpiece"  # a tokenizer param meaning: train one on the training split
 BENCHMARK_RUN = "benchmark"  # the benchmark's MLflow run and file names (metrics/turkish/benchmark.json): no run may take it
+# The files whose hash identifies the benchmark's MLflow run (`lineage.OUTPUTS_TAG`): its results and their timings
+# twin. It writes no file to plots/: its table is all wall-clock times, in the twin and in MLflow.
+BENCHMARK_LINEAGE = (STUDY.paths(BENCHMARK_RUN).metrics_file, STUDY.paths(BENCHMARK_RUN).timings_file)
 Architecture = Literal["rnn", "lstm", "transformer"]
 Probability = Annotated[float, Field(ge=0, le=1, strict=False)]
 
@@ -125,7 +128,7 @@ class TurkishParams(Schema):
 
     @model_validator(mode="after")
     def _consistent(self) -> TurkishParams:
-        check_choice("source", self.source, self.sources)
+        require_known("source", self.source, self.sources, "source")
         if BENCHMARK_RUN in self.runs:
             raise ValueError(f"runs.{BENCHMARK_RUN}: the name of the benchmark's own files; name the run otherwise")
         for name, run in self.runs.items():

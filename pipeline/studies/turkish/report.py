@@ -1,8 +1,8 @@
 """Report section: Turkish -> English (MLflow experiment `turkish-english`).
 
 Light on purpose (no torch, until the answers and the 3.2c table build the models). Every
-number comes from the MLflow runs behind the current `metrics/turkish/*.json` and
-`plots/turkish/*.csv` (found by `ReportContext.run_for`, read through `results`, which the
+number comes from the MLflow runs behind the current `metrics/turkish/*.json`,
+`plots/turkish/*.csv` and `timings/turkish/*.json` (found by `ReportContext.run_for`, read through `results`, which the
 answers share) or from the prepare stage's statistics; published figures come from
 params.yaml. The homework answers are sentences chosen by the measured differences;
 the answer sheet's entries are `answers.ANSWERS`.

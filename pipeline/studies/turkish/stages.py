@@ -11,7 +11,7 @@ import sys
 
 from pipeline.core.errors import stop_on_sigterm
 from pipeline.core.io import require_inputs, staged_outputs, write_json
-from pipeline.core.params import require_entry
+from pipeline.core.params import require_known, section_checks
 from pipeline.core.paths import project_root
 from pipeline.studies.turkish import LANGUAGES, PREPARE_STAGE, PREPARED, SPLITS, STATISTICS, STUDY, params, split_file, tokenizer_dir
 from pipeline.studies.turkish.data import (
@@ -91,7 +91,8 @@ def prepare() -> None:
 def train(*, run: str) -> None:
     """Stage train_turkish@<run>: outputs/turkish/<run>/, metrics/turkish/<run>.json, plots/turkish/<run>.csv."""
     loaded = params.load()
-    require_entry(loaded.config.runs, run, f"{STUDY.name}.runs", "run")
+    with section_checks():
+        require_known(f"{STUDY.name}.runs", run, loaded.config.runs, "run")
     root = project_root()
     require_inputs(
         [root / split_file(split) for split in SPLITS] + [root / tokenizer_dir(language) for language in LANGUAGES], PREPARE_STAGE
@@ -103,7 +104,7 @@ def train(*, run: str) -> None:
 
 
 def benchmark() -> None:
-    """Stage benchmark_turkish: plots/turkish/benchmark.csv, metrics/turkish/benchmark.json (+ timings)."""
+    """Stage benchmark_turkish: metrics/turkish/benchmark.json and its timings/ twin, MLflow run `benchmark`."""
     loaded = params.load()
     root = project_root()
     for run in loaded.config.benchmark.runs:

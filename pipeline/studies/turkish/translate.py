@@ -13,7 +13,7 @@ import os
 import sys
 
 from pipeline.core.errors import run_cli
-from pipeline.core.params import load_section, require_entry
+from pipeline.core.params import load_section, require_known, section_checks
 from pipeline.studies.turkish import LANGUAGES, STUDY
 from pipeline.studies.turkish.params import TurkishParams
 
@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     config = load_section(STUDY.name, TurkishParams)
-    require_entry(config.runs, args.run, f"{STUDY.name}.runs", "run")
+    with section_checks():
+        require_known(f"{STUDY.name}.runs", args.run, config.runs, "run")
     folder = STUDY.trained_output_dir(args.run)
 
     os.environ["HF_HUB_OFFLINE"] = "1"  # everything needed is in the output folder

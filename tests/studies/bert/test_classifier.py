@@ -345,7 +345,7 @@ def test_stage_refuses_an_unreachable_checkpoint_in_one_line(stage_copy):
         ({"bert__recipe__lr": -1.0}, "error: params.yaml: bert.recipe.lr: Input should be greater than 0, got -1.0"),
         (
             {"bert__checkpoint_set": "online"},
-            "error: params.yaml: bert.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'",
+            "error: params.yaml: bert.checkpoint_set: no checkpoint set 'online' (known: offline, assignment)",
         ),
         ({"bert__probes": ["three times nine"]}, "error: params.yaml: bert.probes.0: expected '<number> plus|minus <number>'"),
     ],
@@ -360,7 +360,7 @@ def test_stage_refuses_an_unknown_variant_and_missing_data(stage_copy):
     result = _run_stage(stage_copy, variant="nope")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: params.yaml: bert.variants.nope: no such variant "
+        "error: params.yaml: bert.variants: no variant 'nope' "
         "(known: finetune, finetune_reference, frozen, frozen_reference, no_pretraining, gpt_recipe)"
     ]
     (stage_copy / "data/prepared/arithmetic/val.csv").unlink()

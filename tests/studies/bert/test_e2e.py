@@ -99,4 +99,4 @@ def test_predict_cli_matches_the_reported_probe_predictions(project: Path):
     for line, (sentence, reported) in zip(lines, zip(probes["sentence"], probes["finetune"])):
         assert line.startswith(f"{sentence} -> {reported.split(' ')[0]} (negative ")
     bad = sh(project, str(BIN / "python"), "-m", "pipeline.studies.bert.predict", "--variant", "nope", "one plus one", check=False)
-    assert bad.returncode == 2 and bad.stderr.startswith("error: params.yaml: bert.variants.nope: no such variant")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: params.yaml: bert.variants: no variant 'nope'")

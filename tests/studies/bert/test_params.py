@@ -99,7 +99,7 @@ def _bert(raw: dict) -> dict:
         (lambda raw: _bert(raw)["recipe"].update(epoch=3), ["bert.recipe.epoch: unknown key"]),
         (
             lambda raw: _bert(raw).update(checkpoint_set="online"),
-            ["bert.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'"],
+            ["bert.checkpoint_set: no checkpoint set 'online' (known: offline, assignment)"],
         ),
         (lambda raw: _bert(raw)["variants"]["frozen"].update(checkpoint="third"), ["bert.variants.frozen.checkpoint", "'third'"]),
         (lambda raw: _bert(raw)["variants"]["finetune"].update(epochs=0), ["bert.variants.finetune.epochs", "0"]),

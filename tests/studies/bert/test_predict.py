@@ -30,7 +30,7 @@ def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--variant", "nope", "one plus one"], f"error: params.yaml: bert.variants.nope: no such variant (known: {VARIANTS})"),
+        (["--variant", "nope", "one plus one"], f"error: params.yaml: bert.variants: no variant 'nope' (known: {VARIANTS})"),
         (["--variant", "frozen", "one plus one"], "error: {folder}: no trained variant 'frozen'; run `dvc repro train_bert@frozen` first"),
         (["one plus one"], "error: {folder}: no trained variant 'finetune'; run `dvc repro train_bert@finetune` first"),
     ],
@@ -110,7 +110,7 @@ def test_prints_the_class_every_probability_and_the_truth_when_there_is_one(proj
         assert sum(map(float, probabilities.values())) == pytest.approx(1, abs=2e-3)
         assert label == max(probabilities, key=lambda k: float(probabilities[k]))
 
-    with pytest.raises(PipelineError, match="bert.variants.nope: no such variant"):
+    with pytest.raises(PipelineError, match="bert.variants: no variant 'nope'"):
         predict.main(["--variant", "nope", "one plus one"])
     with pytest.raises(PipelineError, match="sentence 1: expected"):
         predict.main(["three minus"])

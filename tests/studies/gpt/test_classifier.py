@@ -321,11 +321,11 @@ def _run_stage(folder: Path, variant: str = "finetune", **edits) -> subprocess.C
 @pytest.mark.parametrize(
     ("variant", "edits", "message"),
     [
-        ("nope", {}, "error: params.yaml: gpt.variants.nope: no such variant (known: finetune)"),
+        ("nope", {}, "error: params.yaml: gpt.variants: no variant 'nope' (known: finetune)"),
         (
             "finetune",
             {"gpt__checkpoint_set": "online"},
-            "error: params.yaml: gpt.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'",
+            "error: params.yaml: gpt.checkpoint_set: no checkpoint set 'online' (known: offline, assignment)",
         ),
         (
             "finetune",

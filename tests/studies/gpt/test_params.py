@@ -49,7 +49,7 @@ def _gpt(raw: dict) -> dict:
     [
         (
             lambda raw: _gpt(raw).update(checkpoint_set="online"),
-            ["gpt.checkpoint_set: must be one of ['assignment', 'offline'], got 'online'"],
+            ["gpt.checkpoint_set: no checkpoint set 'online' (known: offline, assignment)"],
         ),
         (lambda raw: _gpt(raw)["recipe"].update(eps=0), ["gpt.recipe.eps: Input should be greater than 0, got 0"]),
         (lambda raw: _gpt(raw)["recipe"].update(max_length=1), ["gpt.recipe.max_length", "1"]),

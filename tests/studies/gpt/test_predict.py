@@ -36,7 +36,7 @@ def _cli(folder: Path, *args: str) -> subprocess.CompletedProcess:
         ([""], f"error: sentence 1: {SHAPE}, got ''"),
         (["four plus seven", "two times two"], f"error: sentence 2: {SHAPE}, got 'two times two'"),
         (["twenty plus one"], f"error: sentence 1: {SHAPE}, got 'twenty plus one'"),
-        (["--variant", "nope", "one plus one"], "error: params.yaml: gpt.variants.nope: no such variant (known: finetune)"),
+        (["--variant", "nope", "one plus one"], "error: params.yaml: gpt.variants: no variant 'nope' (known: finetune)"),
         (["one plus one"], "error: {folder}: no trained variant 'finetune'; run `dvc repro train_gpt@finetune` first"),
     ],
     ids=["no-second-number", "empty", "unknown-operator", "out-of-range", "unknown-variant", "default-untrained"],

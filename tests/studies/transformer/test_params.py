@@ -134,7 +134,7 @@ def test_stage_with_an_unknown_run_is_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PipelineError) as caught:
         stages.train(run="h48-small")
-    assert str(caught.value) == ("params.yaml: transformer.runs.h48-small: no such run (known: h32-small, h32-large, h64-small, h64-large)")
+    assert str(caught.value) == "params.yaml: transformer.runs: no run 'h48-small' (known: h32-small, h32-large, h64-small, h64-large)"
 
 
 # ------------------------------------------------------------------- extra seeds and the published figures per version

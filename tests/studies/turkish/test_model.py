@@ -25,6 +25,28 @@ from pipeline.studies.turkish.train import TrainBatches, reference_parameters
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+@pytest.fixture()
+def recipe() -> Recipe:
+    """A one-layer RNN recipe of toy sizes; each test changes the settings it is about (`model_copy`)."""
+    return Recipe(
+        cell="rnn",
+        embedding_dim=4,
+        hidden_size=4,
+        num_layers=1,
+        dropout=0.0,
+        teacher_forcing=0.5,
+        grad_clip=1.0,
+        init_range=0.08,
+        heads=1,
+        feedforward_size=4,
+        lr=1e-3,
+        batch_size=4,
+        epochs=1,
+        select_by="val_chrf",
+        patience=1,
+    )
+
+
 def _model(cell: str, dropout: float = 0.0, **sizes) -> Seq2Seq:
     torch.manual_seed(0)
     config = Seq2SeqConfig(
@@ -149,25 +171,9 @@ def test_uniform_initialisation_covers_every_weight():
     assert abs(values.mean().item()) < 0.005  # U(-a, a): mean 0
 
 
-def test_reference_parameter_count_by_formula():
+def test_reference_parameter_count_by_formula(recipe):
     """Embeddings, two 2-layer cells (torch keeps two bias vectors per gate) and the output layer."""
-    recipe = Recipe(
-        cell="lstm",
-        embedding_dim=256,
-        hidden_size=128,
-        num_layers=2,
-        dropout=0.5,
-        teacher_forcing=0.5,
-        grad_clip=1.0,
-        init_range=0.08,
-        heads=4,
-        feedforward_size=256,
-        lr=1e-3,
-        batch_size=32,
-        epochs=1,
-        select_by="val_chrf",
-        patience=1,
-    )
+    recipe = recipe.model_copy(update={"cell": "lstm", "embedding_dim": 256, "hidden_size": 128, "num_layers": 2})
     v_tr, v_en, e, h = 32000, 28996, 256, 128
 
     def cell(gates: int) -> int:
@@ -195,24 +201,8 @@ def test_unknown_cell_is_refused():
 
 
 @pytest.mark.parametrize("ratio", [0.0, 0.5, 1.0])
-def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(ratio):
-    recipe = Recipe(
-        cell="rnn",
-        embedding_dim=4,
-        hidden_size=4,
-        num_layers=1,
-        dropout=0.0,
-        teacher_forcing=ratio,
-        grad_clip=1.0,
-        init_range=0.08,
-        heads=1,
-        feedforward_size=4,
-        lr=1e-3,
-        batch_size=4,
-        epochs=1,
-        select_by="val_chrf",
-        patience=1,
-    )
+def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(recipe, ratio):
+    recipe = recipe.model_copy(update={"teacher_forcing": ratio})
     sources = [[2, i, 3] for i in range(5, 45)]
     targets = [[2] + [i] * (1 + i % 5) + [3] for i in range(5, 45)]
     batches = TrainBatches(sources, targets, recipe, 0, seed=7)
@@ -224,25 +214,9 @@ def test_training_batches_depend_on_seed_and_epoch_and_draw_the_forcing_ratio(ra
     assert draws.mean().item() == pytest.approx(ratio, abs=0.05)
 
 
-def test_an_epochs_dropout_masks_depend_only_on_seed_and_epoch():
+def test_an_epochs_dropout_masks_depend_only_on_seed_and_epoch(recipe):
     """What lets a resumed run train epoch n exactly as an uninterrupted one: the batches seed dropout too."""
-    recipe = Recipe(
-        cell="rnn",
-        embedding_dim=4,
-        hidden_size=4,
-        num_layers=1,
-        dropout=0.5,
-        teacher_forcing=0.5,
-        grad_clip=1.0,
-        init_range=0.08,
-        heads=1,
-        feedforward_size=4,
-        lr=1e-3,
-        batch_size=4,
-        epochs=1,
-        select_by="val_chrf",
-        patience=1,
-    )
+    recipe = recipe.model_copy(update={"dropout": 0.5})
     batches = TrainBatches([[2, 5, 3]] * 8, [[2, 6, 3]] * 8, recipe, 0, seed=7)
     dropout = torch.nn.Dropout(0.5)
     masks = []

@@ -70,7 +70,7 @@ def _t(raw: dict) -> dict:
         (lambda raw: _t(raw)["runs"].update(benchmark={"cell": "lstm"}), ["turkish.runs.benchmark: the name of the benchmark's own files"]),
         (lambda raw: _t(raw)["wordpiece"].update(vocab_size=0), ["turkish.wordpiece.vocab_size: Input should be greater than 0, got 0"]),
         (lambda raw: _t(raw)["wordpiece"].update(vocab_size=-5), ["turkish.wordpiece.vocab_size", "-5"]),
-        (lambda raw: _t(raw).update(source="online"), ["turkish.source: must be one of ['offline', 'reference'], got 'online'"]),
+        (lambda raw: _t(raw).update(source="online"), ["turkish.source: no source 'online' (known: offline, reference)"]),
         (lambda raw: _t(raw)["sources"]["offline"].update(data="europarl"), ["turkish.sources.offline.data", "'europarl'"]),
         (lambda raw: _t(raw)["sources"]["offline"].pop("file"), ["turkish.sources.offline.file: the tatoeba data needs"]),
         (
