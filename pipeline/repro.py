@@ -251,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError("GNU make is not installed (apt-get install make), or run the stages one at a time with `dvc repro`")
 
     cores = available_cores()
-    environment = os.environ | thread_environment(args.jobs, cores)
+    # The stage commands say `python`: the interpreter running this command, not whichever comes
+    # first on PATH (`.venv/bin/python -m pipeline.repro` without an activated environment).
+    interpreter = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    environment = os.environ | interpreter | thread_environment(args.jobs, cores)
     print(
         f"{len(work.stages)} stage(s) to run, {args.jobs} at a time, "
         f"{environment[THREAD_VARIABLES[0]]} thread(s) each: {' '.join(work.stages)}",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,12 @@ from tests.test_repro import toy_pipeline
 FAKE_MAKE = """#!/usr/bin/env python3
 import json, os, sys
 makefile = sys.argv[sys.argv.index("-f") + 1]
-record = {"args": sys.argv[1:], "makefile": open(makefile).read(), "threads": [os.environ.get(v) for v in %r]}
+record = {
+    "args": sys.argv[1:],
+    "makefile": open(makefile).read(),
+    "threads": [os.environ.get(v) for v in %r],
+    "path": os.environ["PATH"].split(os.pathsep),
+}
 open(%r, "w").write(json.dumps(record))
 """
 
@@ -69,3 +75,12 @@ def test_dry_run_prints_the_makefile_a_run_hands_make_and_runs_nothing(toy, make
 
     assert main(["--jobs", "2"]) == 0
     assert json.loads(make_calls.read_text())["makefile"] == printed.removesuffix("\n")
+
+
+def test_the_stage_commands_python_is_the_interpreter_running_the_command(toy, make_calls):
+    """`.venv/bin/python -m pipeline.repro` without an activated environment: the stage commands'
+    `python` must not be whichever interpreter comes first on PATH (one without torch)."""
+    assert main([]) == 0
+    path = json.loads(make_calls.read_text())["path"]
+    assert path[0] == str(Path(sys.executable).parent)
+    assert str(make_calls.parent / "bin") in path  # the rest of PATH stays
