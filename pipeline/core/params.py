@@ -12,6 +12,8 @@ typo or an out-of-range value fails in a second with one line that names the key
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -69,11 +71,12 @@ SHARED_KEYS = tuple(SharedParams.model_fields)
 S = TypeVar("S", bound=Schema)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """YAML's safe loader, refusing a key written twice in one mapping.
 
     PyYAML keeps the last value silently, while DVC refuses the whole file (and `dvc params
     diff` then shows every param deleted): the stage would train on a value nobody chose.
+    libyaml's parser where PyYAML has it (its wheels do): 8 ms for params.yaml, 45 ms in Python.
     """
 
     def construct_mapping(self, node, deep=False):
@@ -92,9 +95,17 @@ def read_params(path: str | Path = PARAMS_FILE) -> dict:
     """The params file as a mapping; a missing file, bad YAML or a duplicate key is one line with file:line."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PipelineError(f"{path}: file not found (run from the project root)") from None
+    return copy.deepcopy(_parse_params(text, str(path)))  # a copy: a caller may edit its mapping
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_params(text: str, path: str) -> dict:
+    """`read_params`' parse, once per text: a stage reads the file several times (its study, the shared keys)."""
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

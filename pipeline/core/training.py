@@ -82,6 +82,14 @@ class FitResult:
     stopped_early: bool
     resumed_from_epoch: int  # 0 when the run started fresh
     train_seconds: float  # summed epoch times, including epochs run before a resume
+    # Where this call's time went (epochs restored from a resume file not included): see `PHASES`.
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+
+# The loop's time, by phase: the training steps (forward, backward, optimizer), the validation
+# pass, the resume files, and the rest of each epoch's bookkeeping (the callbacks: MLflow logging;
+# the copy of the best weights; the progress line). An epoch's `seconds` is the first two.
+PHASES = ("step_seconds", "validation_seconds", "resume_seconds", "epoch_bookkeeping_seconds")
 
 
 def fit(
@@ -125,6 +133,7 @@ def fit(
     resumed_from = state.epochs_done
 
     progress = EpochProgress(config.epochs, description, start=resumed_from)
+    phases = dict.fromkeys(PHASES, 0.0)
     saved_at = time.monotonic()
     while not state.finished and state.epochs_done < config.epochs:
         epoch = state.epochs_done + 1
@@ -153,8 +162,12 @@ def fit(
             callbacks.on_batch_end(batch, totals)
         if not per_batch:
             scheduler.step()
+        stepped = time.perf_counter()
 
         val_loss = evaluate_loss(model, val_batches, loss_fn, device)
+        validated = time.perf_counter()
+        phases["step_seconds"] += stepped - started
+        phases["validation_seconds"] += validated - stepped
         record = EpochRecord(
             epoch=epoch,
             train_loss=loss_sum / max(token_count, 1),
@@ -162,7 +175,7 @@ def fit(
             lr=lr,
             iterations=state.iterations,
             tokens=state.tokens,
-            seconds=time.perf_counter() - started,
+            seconds=validated - started,
             extra=totals,
         )
         callbacks.on_evaluate(record)
@@ -171,14 +184,19 @@ def fit(
             state.finished = True
         if epoch == config.epochs or callbacks.should_stop(record):
             state.finished = True
+        saving = 0.0
         if resume_path and (state.finished or epoch == resumed_from + 1 or time.monotonic() - saved_at >= RESUME_EVERY_S):
+            saving = time.perf_counter()
             state.model_state = _cpu_copy(model.state_dict())
             state.optimizer_state = copy.deepcopy(optimizer.state_dict())
             state.scheduler_state = scheduler.state_dict()
             state.save(resume_path)
             saved_at = time.monotonic()
+            saving = time.perf_counter() - saving
         progress.update(record, state)
         callbacks.on_epoch_end(record)
+        phases["resume_seconds"] += saving
+        phases["epoch_bookkeeping_seconds"] += time.perf_counter() - validated - saving
     progress.close()
 
     if config.restore_best:
@@ -192,6 +210,7 @@ def fit(
         stopped_early=state.epochs_done < config.epochs,
         resumed_from_epoch=resumed_from,
         train_seconds=sum(r.seconds for r in state.history),
+        phase_seconds=phases,
     )
 
 

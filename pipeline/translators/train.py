@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from pipeline.core.io import file_sha256, write_metrics
 from pipeline.core.lineage import function_fingerprint
 from pipeline.core.params import SharedParams, StudySetup
 from pipeline.core.paths import Study, project_root
-from pipeline.core.runtime import seed_everything, select_device
+from pipeline.core.runtime import process_seconds, seed_everything, select_device
 from pipeline.core.tracked_run import TrackedRun
 from pipeline.core.training import CallbackList, Callbacks, FitConfig, fit
 from pipeline.translators.architectures import Architecture, save_model, translate_sentence, word_accuracy
@@ -131,6 +132,17 @@ class BatchMeanValLoss(Callbacks):
         self.batch_means.clear()
 
 
+def time_breakdown(startup: float | None, setup: float, phases: dict[str, float], evaluation: float) -> dict[str, float]:
+    """Where a run's time went, in the order it was spent (the benchmark sets it beside its projection):
+    the process's start-up (None where /proc is missing), the run's set-up (data, model, the MLflow
+    run), the training loop's phases (`core.training.PHASES`; this process's epochs only, not those
+    restored from a resume file) and the final evaluation (word accuracy, sample translations).
+    Writing the outputs and logging the artifacts come after the breakdown is written: the stage's
+    log line gives them."""
+    timings = {"startup_seconds": startup, "setup_seconds": setup, **phases, "evaluation_seconds": evaluation}
+    return {phase: round(seconds, 2) for phase, seconds in timings.items() if seconds is not None}
+
+
 def train_translator(
     *,
     study: Study,
@@ -146,6 +158,8 @@ def train_translator(
     count_flops: bool = False,
     parent_run_id: str | None = None,
 ) -> None:
+    startup_seconds = process_seconds()  # the interpreter, the imports, params and data checks
+    entered = time.perf_counter()
     device = select_device(shared.device)
     vocab = Vocabulary.load(data.folder / VOCAB_FILE)
     train_pairs = read_pairs(data.folder / "train.txt")
@@ -195,6 +209,7 @@ def train_translator(
 
         reference_loss = BatchMeanValLoss(architecture.loss)
         callbacks: list[Callbacks] = [reference_loss, *([flop_counter] if flop_counter else [])]
+        fit_started = time.perf_counter()
         result = fit(
             model,
             train_batches=train_batches,
@@ -208,6 +223,7 @@ def train_translator(
             description=name,
         )
 
+        fit_ended = time.perf_counter()
         max_len = evaluation.max_decode_len
         accuracy, predictions = word_accuracy(model, val_pairs, vocab, max_len, device)
         translations = pd.DataFrame(
@@ -245,8 +261,12 @@ def train_translator(
                 "flops_per_second": round(flops / max(result.train_seconds, 1e-9), 1),
                 "stopped_at_flop_budget": flop_counter.should_stop(result.history[-1]),
             }
+        metrics["time_breakdown"] = time_breakdown(
+            startup_seconds, fit_started - entered, result.phase_seconds, time.perf_counter() - fit_ended
+        )
 
         paths = tracked.paths
+        outputs_started = time.perf_counter()
         with tracked.outputs() as out:
             model_dir = out.path(paths.output_dir)
             save_model(model_dir, model, result.best_state, vocab, {"run": name, "stage": stage, "params": run.model_dump()})
@@ -254,7 +274,7 @@ def train_translator(
             write_metrics(out, paths.metrics_file, metrics)
             curve.drop(columns="epoch_seconds").to_csv(out.path(paths.curve_file), index=False, float_format="%.6g")
 
-        tracked.log_summary(metrics, skip=epoch_metrics(result.history[-1]))
+        tracked.log_summary(metrics | metrics["time_breakdown"], skip=epoch_metrics(result.history[-1]))
         tracked.log_figure(figures.loss_curve(curve, f"{name}: loss per epoch"), "figures/loss_curve.png")
         tracker.log_table(translations, "tables/sample_translations.json")
         if architecture.attention_map is not None:
@@ -275,7 +295,9 @@ def train_translator(
         )
         tracked.say(
             f"best val loss {result.best_val_loss:.4f} at epoch {result.best_epoch}, word accuracy {accuracy:.3f}; "
-            f"training {result.train_seconds:.1f}s, whole stage {tracked.seconds:.1f}s after imports"
+            f"training {result.train_seconds:.1f}s, whole stage {tracked.seconds:.1f}s after imports; "
+            + ", ".join(f"{phase.removesuffix('_seconds')} {seconds:.1f}s" for phase, seconds in metrics["time_breakdown"].items())
+            + f", outputs and MLflow artifacts {time.perf_counter() - outputs_started:.1f}s"
         )
         for row in translations.itertuples():
             tracked.say(f"  {row.sentence} -> {row.translation}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -382,3 +383,24 @@ def test_restore_best_false_keeps_the_last_weights(data):
     result = fit(model, train.batches, val, seq2seq_loss, FitConfig(epochs=3, patience=3, lr=5e-2, restore_best=False))
     last_val = evaluate_loss(model, val, seq2seq_loss, torch.device("cpu"))
     assert last_val == pytest.approx(result.history[-1].val_loss, rel=1e-6)
+
+
+class SlowLogging(Callbacks):
+    """A per-epoch callback that takes 50 ms: its time must land in the bookkeeping phase, not in an epoch's seconds."""
+
+    def on_epoch_end(self, record):
+        time.sleep(0.05)
+
+
+def test_the_phases_split_the_loop_s_time_where_it_was_spent(data, tmp_path):
+    _, result = _fit(data, CONFIG, callbacks=SlowLogging(), resume_path=tmp_path / "state.pt", fingerprint="phases")
+    phases = result.phase_seconds
+    assert list(phases) == list(training.PHASES)
+    # an epoch's seconds are its steps and its validation pass, nothing else
+    assert phases["step_seconds"] + phases["validation_seconds"] == pytest.approx(result.train_seconds)
+    assert 0 < phases["validation_seconds"] < phases["step_seconds"]  # one forward pass over fewer pairs
+    assert phases["epoch_bookkeeping_seconds"] >= 0.05 * CONFIG.epochs  # the slow callback, every epoch
+    assert phases["resume_seconds"] > 0  # first and last epoch wrote the resume file
+
+    _, resumed = _fit(data, CONFIG, resume_path=tmp_path / "state.pt", fingerprint="phases")
+    assert resumed.phase_seconds == dict.fromkeys(training.PHASES, 0.0)  # a finished run restored: no epoch ran here

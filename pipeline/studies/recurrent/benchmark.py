@@ -5,8 +5,10 @@
 For each run in params.yaml it times `--epochs` training epochs of the real model on the
 real prepared data, with the run's own thread setting (after one untimed warm-up epoch),
 and prints target tokens/s, seconds per epoch and the projected time for the run's full
-epoch budget beside the last `dvc repro`'s figures. The cells step in a Python loop over
-characters, so their cost is per step, not per FLOP. Run `dvc repro prepare_piglatin` first.
+epoch budget beside the last `dvc repro`'s figures; then where each run's time went in the last
+`dvc repro` (start-up, set-up, training steps, validation, resume files, bookkeeping, final
+evaluation) against that projection. The cells step in a Python loop over characters, so their
+cost is per step, not per FLOP. Run `dvc repro prepare_piglatin` first.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from pipeline.core.errors import run_cli
 from pipeline.core.paths import project_root
 from pipeline.studies.recurrent import STUDY, params
-from pipeline.translators.benchmark import chosen, last_repro, parse_args, print_table
+from pipeline.translators.benchmark import chosen, last_repro, parse_args, print_breakdown, print_table, repro_breakdown
 
 PROG = "python -m pipeline.studies.recurrent.benchmark"
 
@@ -34,13 +36,14 @@ def main() -> None:
     device = select_device(setup.shared.device)
     root = project_root()
     default_threads = torch.get_num_threads()
-    rows = []
+    rows, breakdowns = [], []
     for name in names:
         run = runs[name]
         torch.set_num_threads(run.threads or default_threads)
         data = setup.data.prepared(root, run.dataset)
         timing = time_training(BY_MODEL[run.model], run, data, setup.shared.seed, args.epochs, device, name)
         full_run = last_repro(root, STUDY, name)
+        breakdowns.append(repro_breakdown(name, timing, full_run))
         rows.append(
             {"run": name, "threads": torch.get_num_threads()}
             | timing.figures(run.epochs)
@@ -53,6 +56,7 @@ def main() -> None:
     table = print_table(rows, f"device: {device}, timed epochs per run: {args.epochs}")
     projected = table["projected train s"].sum()
     print(f"projected training time {projected:.0f} s for the full epoch budgets (no early stopping)")
+    print_breakdown(breakdowns)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 
 For each run in params.yaml it times `--epochs` training epochs of the real model on
 the real prepared data (after one untimed warm-up epoch) and prints target tokens/s,
-seconds per epoch and the projected time for the run's full epoch budget. The last
-line gives the totals. Run `dvc repro prepare_piglatin` first.
+seconds per epoch (the steps, then with a validation pass) and the projected time of the
+steps for the run's full epoch budget, then the totals; then where each run's time went in the
+last `dvc repro` (start-up, set-up, training steps, validation, resume files, bookkeeping, final
+evaluation) against that projection. Run `dvc repro prepare_piglatin` first.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from pipeline.core.errors import run_cli
 from pipeline.core.paths import project_root
 from pipeline.studies.transformer import STUDY, params
-from pipeline.translators.benchmark import chosen, last_repro, parse_args, print_table
+from pipeline.translators.benchmark import chosen, last_repro, parse_args, print_breakdown, print_table, repro_breakdown
 
 PROG = "python -m pipeline.studies.transformer.benchmark"
 
@@ -32,12 +34,13 @@ def main() -> None:
 
     device = select_device(setup.shared.device)
     root = project_root()
-    rows = []
+    rows, breakdowns = [], []
     for name in names:
         run = runs[name]
         data = setup.data.prepared(root, run.dataset)
         timing = time_training(ENCODER_DECODER, run, data, setup.shared.seed, args.epochs, device, name)
         full_run = last_repro(root, STUDY, name)
+        breakdowns.append(repro_breakdown(name, timing, full_run))
         rows.append(
             {"run": name}
             | timing.figures(run.epochs)
@@ -54,6 +57,7 @@ def main() -> None:
         f"total: {round(total_tokens_per_s)} tokens/s over all runs, "
         f"projected training time {table['projected train s'].sum():.0f} s for the full epoch budgets"
     )
+    print_breakdown(breakdowns)
 
 
 if __name__ == "__main__":
