@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,9 @@ from pipeline.core.params import PARAMS_FILE, read_params
 from pipeline.core.paths import project_root
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# GNU date's nanoseconds; another `date` prints no digits for %N, and whole seconds do then
+DATE_FORMAT = "%s.%N" if subprocess.run(["date", "+%N"], capture_output=True, text=True).stdout.strip().isdigit() else "%s"
+STAGE_TIMES = Path(".dvc") / "tmp" / "repro-stage-times.txt"  # each stage's wall time in the last run
 MAKE_SAFE = re.compile(r"^[A-Za-z0-9_@.+\-]+$")
 
 
@@ -95,11 +99,19 @@ class Plan:
             chains.append(chain)
         return chains
 
-    def makefile(self, dvc: list[str], force: bool) -> str:
+    def makefile(self, dvc: list[str], force: bool, times: Path | None = None) -> str:
         """One phony target per chain, named after its last stage; the recipe is DVC's own
-        single-stage repro of each of its stages in turn."""
+        single-stage repro of each of its stages in turn. With `times`, each stage that succeeds
+        appends `<stage> <start> <end>` (epoch seconds, from `date`) to that file."""
         command = " ".join([*dvc, "--wait-for-lock", "repro", *(["-f"] if force else []), "-s"])
         chains = self.chains()
+
+        def run(stage: str) -> str:
+            if times is None:
+                return f"{command} {stage}"
+            clock = f"$$(date +{DATE_FORMAT})"
+            return f"start={clock} && {command} {stage} && echo {stage} $$start {clock} >> {shlex.quote(str(times))}"
+
         target = {stage: chain[-1] for chain in chains for stage in chain}
         lines = [
             "# Written by `python -m pipeline.repro`; make schedules, DVC runs and records each stage.",
@@ -109,7 +121,7 @@ class Plan:
         ]
         for chain in chains:
             waits_for = list(dict.fromkeys(target[d] for stage in chain for d in self.upstream[stage] if target[d] != chain[-1]))
-            recipe = " && ".join(f"{command} {stage}" for stage in chain)
+            recipe = " && ".join(run(stage) for stage in chain)
             lines += [f"{chain[-1]}: {' '.join(waits_for)}".rstrip(), f"\t{recipe}", ""]
         return "\n".join(lines)
 
@@ -222,6 +234,18 @@ def thread_environment(jobs: int, cores: int) -> dict[str, str]:
     return {name: threads for name in THREAD_VARIABLES}
 
 
+def print_stage_times(times: Path, longest: int = 8) -> None:
+    """The longest stages of the run just ended, by wall time (side by side with the others, so
+    slower than alone); every stage's is in `times`."""
+    try:
+        rows = [line.split() for line in times.read_text().splitlines()]
+        spans = sorted(((float(end) - float(start), stage) for stage, start, end in rows), reverse=True)
+    except (OSError, ValueError):
+        return  # no stage finished, or a `date` without seconds: nothing to say
+    listed = ", ".join(f"{stage} {seconds:.0f} s" for seconds, stage in spans[:longest])
+    print(f"{len(spans)} stage(s) done; the longest: {listed} (every stage's start and end: {STAGE_TIMES})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.repro", description=__doc__.splitlines()[0])
     parser.add_argument("targets", nargs="*", help="stages to bring up to date with what they need (default: all)")
@@ -239,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         read_params(root / PARAMS_FILE)
     work = plan(root, args.targets, args.force)
     dvc = [sys.executable, "-m", "dvc"]
-    makefile = work.makefile(dvc, args.force)
+    times = root / STAGE_TIMES
+    makefile = work.makefile(dvc, args.force, times)
     if args.dry_run:
         print(makefile)
         return 0
@@ -261,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     (root / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
+    times.unlink(missing_ok=True)
     with tempfile.NamedTemporaryFile("w", prefix="repro-", suffix=".mk", dir=root / ".dvc" / "tmp", delete=False) as handle:
         handle.write(makefile)
     try:
@@ -268,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         result = subprocess.run([make, "--no-print-directory", "-k", f"-j{args.jobs}", "-f", handle.name, "all"], cwd=root, env=environment)
     finally:
         os.unlink(handle.name)
+    print_stage_times(times)
     if result.returncode != 0:
         print("error: some stages failed (their `ERROR:` lines above); the stages that finished are recorded in dvc.lock", file=sys.stderr)
     return result.returncode

@@ -242,3 +242,28 @@ def test_make_starts_a_stage_behind_a_long_upstream_before_the_unrelated_ones(tm
     # Within the first two rounds of the two job slots (a log line's place among stages that start
     # together is a race); as separate targets make would start `late` last, after the six others.
     assert order.index("late") <= 3 and order[-1] != "late", order
+
+
+def test_each_stage_s_wall_time_is_recorded_and_the_longest_are_printed(tmp_path: Path, capsys):
+    """Real make, a fake DVC that works 0.2 s per stage (0.6 s for `slow`): the times file has each
+    stage once, with its start before its end, and the summary lists the slowest first."""
+    import shutil as _shutil
+    import subprocess as _subprocess
+
+    from pipeline.repro import print_stage_times
+
+    if _shutil.which("make") is None:
+        pytest.skip("GNU make is not installed")
+    work = Plan({"prep": [], "slow": ["prep"], "quick": [], "fails": []})
+    fake_dvc = tmp_path / "fake_dvc"
+    fake_dvc.write_text('#!/bin/sh\nfor stage; do :; done\n[ "$stage" = fails ] && exit 1\n[ "$stage" = slow ] && sleep 0.4\nsleep 0.2\n')
+    times = tmp_path / "times.txt"
+    (tmp_path / "Makefile").write_text(work.makefile(["sh", str(fake_dvc)], force=False, times=times))
+    _subprocess.run(["make", "-s", "-k", "-j2", "all"], cwd=tmp_path)
+    rows = {stage: (float(start), float(end)) for stage, start, end in (line.split() for line in times.read_text().splitlines())}
+    assert set(rows) == {"prep", "slow", "quick"}  # a failed stage records no time
+    assert all(0.15 < end - start < 5 for start, end in rows.values())
+    assert rows["slow"][1] - rows["slow"][0] > rows["quick"][1] - rows["quick"][0] + 0.3
+    assert rows["slow"][0] >= rows["prep"][1] - 0.01  # started after its upstream ended (one chain, back to back)
+    print_stage_times(times, longest=2)
+    assert capsys.readouterr().out.startswith("3 stage(s) done; the longest: slow 1 s, ")  # 0.6 s, rounded

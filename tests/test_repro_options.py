@@ -71,7 +71,7 @@ def test_dry_run_prints_the_makefile_a_run_hands_make_and_runs_nothing(toy, make
     assert not make_calls.exists()  # make never started
     assert not list((toy / "out").iterdir()) and not (toy / "dvc.lock").exists()  # no stage ran
     for stage in ("a", "slow_b", "slow_c", "d", "e"):
-        assert f"--wait-for-lock repro -s {stage}\n" in printed
+        assert f"--wait-for-lock repro -s {stage} && echo {stage} " in printed  # then its start and end
 
     assert main(["--jobs", "2"]) == 0
     assert json.loads(make_calls.read_text())["makefile"] == printed.removesuffix("\n")
