@@ -122,7 +122,8 @@ class Plan:
         for chain in chains:
             waits_for = list(dict.fromkeys(target[d] for stage in chain for d in self.upstream[stage] if target[d] != chain[-1]))
             recipe = " && ".join(run(stage) for stage in chain)
-            lines += [f"{chain[-1]}: {' '.join(waits_for)}".rstrip(), f"\t{recipe}", ""]
+            # `@`: make does not echo the recipe; DVC says "Running stage '<stage>'" itself
+            lines += [f"{chain[-1]}: {' '.join(waits_for)}".rstrip(), f"\t@{recipe}", ""]
         return "\n".join(lines)
 
 

@@ -146,7 +146,7 @@ def test_a_broken_params_or_dvc_yaml_is_one_line_not_dvc_s_traceback(toy: Path):
 
 def test_makefile_runs_dvc_single_stage_repro_after_upstream():
     text = Plan({"a": [], "c": [], "b": ["a", "c"]}).makefile(["dvc"], force=True)
-    assert "b: a c\n\tdvc --wait-for-lock repro -f -s b\n" in text
+    assert "b: a c\n\t@dvc --wait-for-lock repro -f -s b\n" in text  # @: make does not echo it
     assert text.splitlines()[2] == "all: a c b"
 
 
@@ -216,7 +216,7 @@ def test_a_straight_line_of_stages_is_one_make_target():
     text = work.makefile(["dvc"], force=False)
     assert text.splitlines()[2] == "all: prompt other report"
     run_line = "dvc --wait-for-lock repro -s"
-    assert f"prompt:\n\t{run_line} data && {run_line} train && {run_line} prompt\n" in text
+    assert f"prompt:\n\t@{run_line} data && {run_line} train && {run_line} prompt\n" in text
     assert "report: prompt other\n" in text
     # a fan-out keeps its stages apart: both downstream stages wait for the same target
     fan = Plan({"prep": [], "a": ["prep"], "b": ["prep"]})
