@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from pipeline.core.io import is_timing_key, timing_keys
+from pipeline.core.training import PHASES
 from tests.e2e import BIN, _env, mlflow_runs, sh, smoke_settings, snapshot, store_client
 
 RUNS = list(smoke_settings()["params"]["transformer"]["runs"])
@@ -44,7 +45,12 @@ def test_metrics_files_match_curves(project: Path):
         # Results only: the timings are in their twin under timings/ (not a DVC metric).
         assert not timing_keys(metrics)
         timings = json.loads((project / "timings" / "transformer" / f"{run}.json").read_text())
-        assert sorted(timings) == ["tokens_per_second", "train_seconds"]
+        assert sorted(timings) == ["time_breakdown", "tokens_per_second", "train_seconds"]
+        breakdown = timings["time_breakdown"]  # where the run's time went, in order (the benchmark prints it)
+        assert list(breakdown) == ["startup_seconds", "setup_seconds", *PHASES, "evaluation_seconds"]
+        # an epoch's seconds are its steps and its validation: the phases add up to the training time
+        assert breakdown["step_seconds"] + breakdown["validation_seconds"] == pytest.approx(timings["train_seconds"], abs=0.02)
+        assert breakdown["startup_seconds"] > 1.0  # a fresh process that imported torch (about 2 s here)
 
 
 def test_mlflow_has_one_finished_run_per_matrix_entry_and_extra_seed(project: Path):
