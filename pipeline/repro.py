@@ -143,10 +143,12 @@ def plan(root: Path, targets: list[str], force: bool) -> Plan:
 
 
 def _plan(root: Path, targets: list[str], force: bool) -> Plan:
-    from dvc.repo import Repo
+    from dvc.repo import Repo, lock_repo
     from dvc.stage import PipelineStage
 
-    with contextlib.chdir(root), Repo(str(root)) as repo:  # stage names are relative to the working folder
+    # Stage names are relative to the working folder. Under the repository lock, `status` reuses the
+    # index the graph was read from: taking the lock itself, it would drop it and parse dvc.yaml again.
+    with contextlib.chdir(root), Repo(str(root)) as repo, lock_repo(repo):
         graph = repo.index.graph  # an edge goes from a stage to a stage it depends on
         stages = {stage.addressing: stage for stage in graph.nodes if isinstance(stage, PipelineStage)}
         upstream = {name: [d.addressing for d in graph.successors(stage) if d.addressing in stages] for name, stage in stages.items()}
