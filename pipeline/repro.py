@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -39,8 +40,6 @@ from pipeline.core.params import PARAMS_FILE, read_params
 from pipeline.core.paths import project_root
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-# GNU date's nanoseconds; another `date` prints no digits for %N, and whole seconds do then
-DATE_FORMAT = "%s.%N" if subprocess.run(["date", "+%N"], capture_output=True, text=True).stdout.strip().isdigit() else "%s"
 STAGE_TIMES = Path(".dvc") / "tmp" / "repro-stage-times.txt"  # each stage's wall time in the last run
 MAKE_SAFE = re.compile(r"^[A-Za-z0-9_@.+\-]+$")
 
@@ -109,7 +108,7 @@ class Plan:
         def run(stage: str) -> str:
             if times is None:
                 return f"{command} {stage}"
-            clock = f"$$(date +{DATE_FORMAT})"
+            clock = f"$$(date +{date_format()})"
             return f"start={clock} && {command} {stage} && echo {stage} $$start {clock} >> {shlex.quote(str(times))}"
 
         target = {stage: chain[-1] for chain in chains for stage in chain}
@@ -125,6 +124,16 @@ class Plan:
             # `@`: make does not echo the recipe; DVC says "Running stage '<stage>'" itself
             lines += [f"{chain[-1]}: {' '.join(waits_for)}".rstrip(), f"\t@{recipe}", ""]
         return "\n".join(lines)
+
+
+@functools.cache
+def date_format() -> str:
+    """GNU date's seconds with nanoseconds; another `date` prints no digits for %N, and whole seconds do then."""
+    try:
+        nanoseconds = subprocess.run(["date", "+%N"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        nanoseconds = ""
+    return "%s.%N" if nanoseconds.isdigit() else "%s"
 
 
 def plan(root: Path, targets: list[str], force: bool) -> Plan:
