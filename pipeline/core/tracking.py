@@ -211,8 +211,17 @@ PARENT_RUN_TAG = "mlflow.parentRunId"
 LOCKED_RETRIES = (1, 2, 4, 8, 15)  # seconds between tries, after MLflow's own 20 s busy wait
 
 
+# What a concurrent writer makes MLflow's SQL store say, meaning "try again":
+# - "database is locked": another process holds SQLite's write lock;
+# - a UNIQUE constraint on `datasets`: two stages logged the same data set into one experiment at
+#   once (the ablations' runs share their training words); MLflow looks the data set up, finds
+#   none, and inserts it, so the slower one's insert fails and its transaction is rolled back;
+#   tried again, it finds the row the other inserted and only links it to its run.
+TRY_AGAIN = ("database is locked", "UNIQUE constraint failed: datasets.")
+
+
 def _retry_while_locked(action):
-    """`action()`, tried again while another process holds SQLite's write lock.
+    """`action()`, tried again while another process's write gets in its way (`TRY_AGAIN`).
 
     MLflow already waits 20 s for the lock; a stage logging beside another busy one can
     still see "database is locked", which only means "later".
@@ -222,8 +231,8 @@ def _retry_while_locked(action):
     for pause in (*LOCKED_RETRIES, None):
         try:
             return action()
-        except Exception as error:  # noqa: BLE001 - MLflow wraps sqlite3.OperationalError in its own types
-            if pause is None or "database is locked" not in str(error):
+        except Exception as error:  # noqa: BLE001 - MLflow wraps sqlite3 errors in its own types
+            if pause is None or not any(reason in str(error) for reason in TRY_AGAIN):
                 raise
             time.sleep(pause)
 

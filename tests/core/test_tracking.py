@@ -99,6 +99,15 @@ def test_a_locked_store_is_tried_again_and_other_errors_are_not(monkeypatch):
         tracking._retry_while_locked(always_locked)
     assert len(calls) == 4  # the first try and the three retries
 
+    def raced_once():  # MLflow's words when another stage inserted the same data set first
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("(sqlite3.IntegrityError) UNIQUE constraint failed: datasets.experiment_id, datasets.name, datasets.digest")
+        return "linked"
+
+    calls.clear()
+    assert tracking._retry_while_locked(raced_once) == "linked" and len(calls) == 2
+
     def broken():
         calls.append(1)
         raise ValueError("no such table: runs")
@@ -313,3 +322,25 @@ def test_command_line_reads_like_what_the_user_typed(monkeypatch):
     assert tracking.command_line() == "python -m stages transformer train --run h32-small"
     monkeypatch.setattr("sys.argv", ["/repo/pipeline/report.py"])
     assert tracking.command_line() == "python report.py"
+
+
+def test_a_data_set_another_run_logged_into_the_experiment_is_linked_not_inserted_again(mlflow_store, monkeypatch, tmp_path):
+    """What the retry after a UNIQUE-constraint race relies on: logging a data set that already
+    exists in the experiment (the other stage's insert) links it to this run, without an error."""
+    import pandas as pd
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_store)
+    monkeypatch.chdir(tmp_path)
+    frame = pd.DataFrame({"source": ["air"], "target": ["airway"]})
+    runs = []
+    for name in ("first", "second"):
+        with RunTracker("unit-shared-data", name, {}) as run:
+            run.log_dataset(frame, "words-train", str(tmp_path / "train.txt"), "train")
+        assert run.failures == []
+        runs.append(run.run_id)
+    client = tracking.client()
+    for run_id in runs:
+        inputs = client.get_run(run_id).inputs.dataset_inputs
+        assert [item.dataset.name for item in inputs] == ["words-train"]
+    digests = {client.get_run(run_id).inputs.dataset_inputs[0].dataset.digest for run_id in runs}
+    assert len(digests) == 1  # one data set row, linked to both runs
